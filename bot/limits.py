@@ -1,0 +1,52 @@
+"""Telegram's limits and the bot's own size budgets, in one place.
+
+Telegram's numbers come from python-telegram-bot's ``telegram.constants``; the rest are our choices, each
+derived from them or explained.
+"""
+
+from __future__ import annotations
+
+from telegram.constants import FloodLimit, InlineKeyboardButtonLimit, InlineQueryLimit, MessageLimit
+
+__all__ = [
+    "BUTTON_TEXT_MAX",
+    "CALLBACK_DATA_MAX_BYTES",
+    "CAPTION_MAX",
+    "DEEP_LINK_PAYLOAD_MAX",
+    "GLOBAL_MESSAGES_PER_SECOND",
+    "INLINE_RESULTS_MAX",
+    "ITEM_TEXT_MAX",
+    "MESSAGES_PER_SECOND_PER_CHAT",
+    "PAGE_HEADER_RESERVE",
+    "PAGE_TARGET_CHARS",
+    "SEARCH_QUERY_MAX",
+    "SEARCH_RESULTS_MAX",
+    "TEXT_MAX",
+]
+
+TEXT_MAX: int = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters of a message's text, after entity parsing
+CAPTION_MAX: int = MessageLimit.CAPTION_LENGTH  # 1024 characters of a media caption
+CALLBACK_DATA_MAX_BYTES: int = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
+GLOBAL_MESSAGES_PER_SECOND: int = FloodLimit.MESSAGES_PER_SECOND  # ~30 messages/s in bulk, all chats
+MESSAGES_PER_SECOND_PER_CHAT: int = FloodLimit.MESSAGES_PER_SECOND_PER_CHAT  # 1 message/s to one chat
+INLINE_RESULTS_MAX: int = InlineQueryLimit.RESULTS  # 50 results per inline answer
+
+# /start payloads: Telegram allows 64 characters of A-Za-z0-9_- in t.me/<bot>?start=<payload>.
+DEEP_LINK_PAYLOAD_MAX = 64
+
+# A button label longer than this is cut with "…" by Telegram clients on a narrow phone screen.
+BUTTON_TEXT_MAX = 32
+
+# A page of a section is about this many characters: small enough for a slow 2G connection to show it
+# quickly and to read without scrolling far, large enough that a section has few pages.
+PAGE_TARGET_CHARS = 1200
+
+# Room kept on every page for the theme/section heading and the "page 2/5" line.
+PAGE_HEADER_RESERVE = 400
+
+# One item must fit on a page on its own, with the heading.
+ITEM_TEXT_MAX = TEXT_MAX - PAGE_HEADER_RESERVE
+
+# Search: at most this many hits in one answer, and queries longer than one message are refused.
+SEARCH_RESULTS_MAX = 5
+SEARCH_QUERY_MAX = TEXT_MAX
