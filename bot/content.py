@@ -658,10 +658,10 @@ def load_content(root: Path) -> Content:
                 continue
             files[yaml_path.stem] = _read_yaml(yaml_path, problems, root)
         raw[directory.name] = files
-    for code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
-        if code not in raw:
-            problems.append(ContentProblem(f"{code}/", "", "required locale is missing"))
-    if problems:
+    missing_locales = [code for code in (REFERENCE_LOCALE, FALLBACK_LOCALE) if code not in raw]
+    for code in missing_locales:
+        problems.append(ContentProblem(f"{code}/", "", "required locale is missing"))
+    if missing_locales:
         raise ContentError(problems)
 
     # Structure of each complete locale on its own, then parity with English.

@@ -37,9 +37,9 @@ DEEP_LINK_PAYLOAD_MAX = 64
 # A button label longer than this is cut with "…" by Telegram clients on a narrow phone screen.
 BUTTON_TEXT_MAX = 32
 
-# A page of a section is about this many characters: small enough for a slow 2G connection to show it
+# A page of several items holds at most this many characters: small enough for a slow 2G connection to show it
 # quickly and to read without scrolling far, large enough that a section has few pages.
-PAGE_TARGET_CHARS = 1200
+PAGE_TARGET_CHARS = 1500
 
 # Room kept on every page for the theme/section heading and the "page 2/5" line.
 PAGE_HEADER_RESERVE = 400

@@ -1,0 +1,145 @@
+"""Build the ``Application``: services, handlers in order, error handler, start-up and shut-down hooks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import SUPPORTED_LANGUAGES, Settings
+from bot.content import Content, load_content
+from bot.handlers import other, reading
+from bot.handlers.common import SERVICES_KEY, BotContext, Services
+from bot.i18n import I18n
+from bot.library import Library
+from bot.limits import GLOBAL_MESSAGES_PER_SECOND
+from bot.paths import content_dir, locales_dir
+from bot.profile import sync_profile
+from bot.search import SearchIndex
+from bot.storage import Storage
+
+__all__ = ["READER_COMMANDS", "build_application", "load_static", "start_application", "stop_application"]
+
+logger = logging.getLogger(__name__)
+
+READER_COMMANDS: dict[str, Any] = {
+    "start": reading.start_command,
+    "menu": reading.menu_command,
+    "themes": reading.menu_command,
+    "about": reading.about_command,
+    "search": reading.search_command,
+    "language": reading.language_command,
+    "subscriptions": reading.subscriptions_command,
+    "forget": reading.forget_command,
+    "help": reading.help_command,
+}
+
+# Retry once on a 429 for interactive replies, and keep under Telegram's global limit.
+INTERACTIVE_RETRIES = 1
+
+
+def load_static(settings: Settings, content_root: Path | None = None) -> tuple[Content, I18n, Library, SearchIndex]:
+    """Load and index the content and the interface catalogues (once, at start-up)."""
+    content = load_content(content_root or content_dir())
+    i18n = I18n.load(locales_dir(), SUPPORTED_LANGUAGES, settings.default_language)
+    return content, i18n, Library(content), SearchIndex(content)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    content_root: Path | None = None,
+    sync_bot_profile: bool = True,
+) -> Application[Any, BotContext, Any, Any, Any, Any]:
+    """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``."""
+    if settings.token is None:
+        raise ValueError("a bot token is required")
+    content, i18n, library, search = load_static(settings, content_root)
+
+    async def post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+        storage = await Storage.open(settings.database_path)
+        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n)
+        if sync_bot_profile:
+            await sync_profile(app.bot, i18n, storage)
+
+    async def post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+        services: Services | None = app.bot_data.get(SERVICES_KEY)
+        if services is not None:
+            await services.storage.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=GLOBAL_MESSAGES_PER_SECOND, overall_time_period=1, max_retries=INTERACTIVE_RETRIES
+            )
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        # Updates from different people are handled concurrently; the storage serialises its writes.
+        .concurrent_updates(True)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url or "")
+    app = builder.build()
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Register handlers. Order matters within a group: the first matching handler wins."""
+    private = filters.ChatType.PRIVATE
+    # 1. Commands in private chats.
+    for name, callback in READER_COMMANDS.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    # 2. Any other command in a private chat is unknown (admin commands, for non-admins, fall here too).
+    app.add_handler(MessageHandler(private & filters.COMMAND, other.on_unknown_command))
+    # 3. Plain text is a search. Edited messages are ignored on purpose: the answer to the original stands.
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, reading.on_text)
+    )
+    # 4. Stickers, photos, voice, contacts, locations, ...: a short answer.
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, other.on_unsupported))
+    # 5. Buttons and inline mode.
+    app.add_handler(CallbackQueryHandler(reading.on_callback))
+    app.add_handler(InlineQueryHandler(other.on_inline_query))
+    # 6. Groups and channels: answer commands addressed to the bot with a pointer to the private chat.
+    app.add_handler(MessageHandler(~private & filters.COMMAND & filters.UpdateType.MESSAGE, other.on_group_message))
+    app.add_error_handler(other.on_error)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
+
+async def start_application(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Start ``app`` without polling, running ``post_init`` as ``run_polling`` would (demo, tests, benchmarks)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+
+
+async def stop_application(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Undo ``start_application``."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+    await app.shutdown()

@@ -1,0 +1,164 @@
+"""Settings read once from the environment (and an optional ``.env``); the token is never printed."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["SUPPORTED_LANGUAGES", "ConfigError", "Settings", "load_settings", "read_env_file"]
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("ru", "en")
+DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
+DEFAULT_PORT = 8080
+DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
+# Telegram bot tokens: "<bot id>:<35 characters of A-Za-z0-9_->".
+_TOKEN = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{30,50}$")
+# Telegram's secret_token for webhooks: 1-256 characters of A-Za-z0-9_-.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable and says what is wrong (never its value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    token: str | None = field(default=None, repr=False)
+    admin_ids: frozenset[int] = frozenset()
+    database_path: Path = DEFAULT_DATABASE_PATH
+    default_language: str = "ru"
+    api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    port: int = DEFAULT_PORT
+    log_level: str = "INFO"
+    broadcast_rate: float = DEFAULT_BROADCAST_RATE
+
+    @property
+    def api_file_url(self) -> str | None:
+        """The file URL that goes with a self-hosted ``api_base_url``."""
+        if self.api_base_url is None:
+            return None
+        base = self.api_base_url.rstrip("/")
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: ``KEY=value`` lines, ``#`` comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{path}: line {number} is not KEY=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Read and check every setting; the process environment wins over ``.env``."""
+    env: dict[str, str] = {}
+    if env_file is not None:
+        env.update(read_env_file(env_file))
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    token = get("BOT_TOKEN")
+    if token is not None and not _TOKEN.match(token):
+        raise ConfigError(
+            "BOT_TOKEN does not look like a Telegram bot token (expected '<digits>:<35 letters, digits, _ or ->' "
+            "as given by @BotFather)"
+        )
+
+    admin_ids: set[int] = set()
+    for part in (get("ADMIN_IDS") or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"\d{1,20}", part):
+            raise ConfigError(f"ADMIN_IDS must be comma-separated numeric Telegram user ids; {part!r} is not one")
+        admin_ids.add(int(part))
+
+    database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+    _check_writable(database_path)
+
+    default_language = (get("DEFAULT_LANGUAGE") or "ru").lower()
+    if default_language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}; {default_language!r} is not supported"
+        )
+
+    api_base_url = get("BOT_API_BASE_URL")
+    if api_base_url is not None and not re.match(r"^https?://[^\s/]+", api_base_url):
+        raise ConfigError("BOT_API_BASE_URL must be an http(s) URL such as http://127.0.0.1:8081/bot")
+
+    webhook_url = get("WEBHOOK_URL")
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        if not webhook_url.startswith("https://"):
+            raise ConfigError("WEBHOOK_URL must start with https:// (Telegram only calls HTTPS webhooks)")
+        if webhook_secret is None:
+            raise ConfigError("WEBHOOK_SECRET is required with WEBHOOK_URL, so forged webhook calls are refused")
+    if webhook_secret is not None and not _WEBHOOK_SECRET.match(webhook_secret):
+        raise ConfigError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ or -")
+
+    port_text = get("PORT") or str(DEFAULT_PORT)
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(f"PORT must be a number from 1 to 65535; {port_text!r} is not")
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}; {log_level!r} is not")
+
+    rate_text = get("BROADCAST_RATE") or str(DEFAULT_BROADCAST_RATE)
+    try:
+        broadcast_rate = float(rate_text)
+    except ValueError:
+        broadcast_rate = -1.0
+    if not 0 < broadcast_rate <= 1000:
+        raise ConfigError(f"BROADCAST_RATE must be messages per second, above 0 and at most 1000; {rate_text!r} is not")
+
+    return Settings(
+        token=token,
+        admin_ids=frozenset(admin_ids),
+        database_path=database_path,
+        default_language=default_language,
+        api_base_url=api_base_url,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        port=int(port_text),
+        log_level=log_level,
+        broadcast_rate=broadcast_rate,
+    )
+
+
+def _check_writable(path: Path) -> None:
+    """Create the database's directory and make sure the bot can write there."""
+    directory = path.parent if str(path.parent) else Path()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"DATABASE_PATH: cannot create directory {directory} ({exc.strerror})") from None
+    if path.exists() and (path.is_dir() or not os.access(path, os.W_OK)):
+        raise ConfigError(f"DATABASE_PATH: {path} is not a writable file")
+    if not os.access(directory, os.W_OK):
+        raise ConfigError(f"DATABASE_PATH: directory {directory} is not writable")
+

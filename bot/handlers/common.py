@@ -1,0 +1,150 @@
+"""What every handler shares: the typed context, the reader of an update, and showing a screen."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.content import Content
+from bot.i18n import I18n, Translator
+from bot.library import Library
+from bot.search import SearchIndex
+from bot.storage import Storage
+
+__all__ = ["BotContext", "Reader", "Screen", "Services", "get_reader", "show"]
+
+logger = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the handlers use, built once at start-up."""
+
+    settings: Settings
+    storage: Storage
+    content: Content
+    library: Library
+    search: SearchIndex
+    i18n: I18n
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """A context with typed access to the services instead of ``bot_data`` look-ups."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def services(self) -> Services:
+        """The bot's services."""
+        services: Services = self.bot_data[SERVICES_KEY]
+        return services
+
+    @property
+    def storage(self) -> Storage:
+        """The database."""
+        return self.services.storage
+
+    @property
+    def library(self) -> Library:
+        """The content, paginated."""
+        return self.services.library
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """The person behind an update, with their language."""
+
+    user_id: int
+    language: str
+    chosen: bool  # False until they pick a language themselves
+    t: Translator
+
+
+async def get_reader(update: Update, context: BotContext) -> Reader | None:
+    """Record the user's visit and resolve their language (their choice, else Telegram's language_code)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    services = context.services
+    record = await services.storage.touch_user(user.id)
+    language = record.language if record.language in services.i18n.languages else None
+    chosen = language is not None
+    if language is None:
+        language = services.i18n.pick(user.language_code)
+    return Reader(user.id, language, chosen, services.i18n.get(language))
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """A rendered view: HTML text, its keyboard, and whether Telegram must forbid forwarding it."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    protect: bool = False
+
+
+_EDIT_IMPOSSIBLE = (
+    "message can't be edited",
+    "message to edit not found",
+    "message can't be found",
+    "there is no text in the message to edit",
+)
+
+
+async def show(update: Update, context: BotContext, screen: Screen) -> Message | None:
+    """Show ``screen``: edit the pressed message in place when possible, otherwise send a new one."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    old = query.message if query else None
+    if isinstance(old, Message):
+        # Telegram cannot add forwarding protection to an existing message: send a protected copy instead.
+        if not screen.protect or old.has_protected_content:
+            try:
+                edited = await old.edit_text(
+                    screen.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=screen.keyboard,
+                    disable_web_page_preview=True,
+                )
+                return edited if isinstance(edited, Message) else None
+            except BadRequest as exc:
+                text = exc.message.lower()
+                if "message is not modified" in text:
+                    return old
+                if not any(reason in text for reason in _EDIT_IMPOSSIBLE):
+                    raise
+                logger.debug("cannot edit message %s, sending a new one", old.message_id)
+        else:
+            await _delete_quietly(old)
+    return await context.bot.send_message(
+        chat.id,
+        screen.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=screen.keyboard,
+        protect_content=screen.protect,
+        disable_web_page_preview=True,
+    )
+
+
+async def _delete_quietly(message: Message) -> None:
+    try:
+        await message.delete()
+    except (BadRequest, Forbidden):
+        logger.debug("could not delete message %s", message.message_id)

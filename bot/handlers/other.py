@@ -1,0 +1,131 @@
+"""Everything that is not reading: inline sharing, unexpected input, group chats, and errors."""
+
+from __future__ import annotations
+
+import html
+import logging
+from uuid import uuid4
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot import deeplinks
+from bot.deeplinks import DeepLink
+from bot.handlers.common import SERVICES_KEY, BotContext, get_reader
+from bot.handlers.reading import open_in_private_keyboard, send_plain
+from bot.keyboards import menu_keyboard
+from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX
+from bot.markup import to_html
+from bot.render import snippet
+from bot.search import check_query
+
+__all__ = ["on_error", "on_group_message", "on_inline_query", "on_unknown_command", "on_unsupported"]
+
+logger = logging.getLogger(__name__)
+
+INLINE_RESULTS = 10  # enough to choose from on a phone; well under Telegram's INLINE_RESULTS_MAX
+assert INLINE_RESULTS <= INLINE_RESULTS_MAX
+INLINE_CACHE_SECONDS = 300  # the brief changes rarely: let Telegram cache answers for a few minutes
+
+
+async def on_inline_query(update: Update, context: BotContext) -> None:
+    """``@bot words`` in any chat: matching items in the user's language, each with a link back."""
+    query = update.inline_query
+    if query is None:
+        return
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    text = query.query.strip()
+    results: list[InlineQueryResultArticle] = []
+    username = context.bot.username
+    if check_query(text) is None:
+        content = context.library.locale(reader.language)
+        for hit in context.services.search.search(reader.language, text, INLINE_RESULTS):
+            theme = content.theme(hit.theme_id)
+            section = theme.section(hit.section_id) if theme else None
+            if theme is None or section is None:
+                continue
+            link = deeplinks.start_url(username, DeepLink(theme.id, item_id=hit.item_id))
+            item = next(i for i in section.items if i.id == hit.item_id)
+            heading = f"<b>{html.escape(theme.title)}</b> › {html.escape(section.title)}"
+            body = f"{heading}\n\n{to_html(item.text)}"
+            more = f'\n\n<a href="{html.escape(link)}">{html.escape(reader.t.gettext("Read more in the bot"))}</a>'
+            if len(body) + len(more) > TEXT_MAX:
+                body = f"{heading}\n\n{html.escape(snippet(item.text, 0, width=TEXT_MAX // 2))}"
+            results.append(
+                InlineQueryResultArticle(
+                    id=uuid4().hex,
+                    title=f"{theme.short_title} › {section.short_title}",
+                    description=snippet(hit.text, hit.position, width=120),
+                    input_message_content=InputTextMessageContent(
+                        body + more, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                    ),
+                    reply_markup=InlineKeyboardMarkup(
+                        [[InlineKeyboardButton(reader.t.gettext("Open in the bot"), url=link)]]
+                    ),
+                )
+            )
+    # is_personal: results depend on the user's language.
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+
+
+async def on_unsupported(update: Update, context: BotContext) -> None:
+    """Stickers, photos, voice, contacts, locations, ...: say what the bot understands."""
+    if reader := await get_reader(update, context):
+        await send_plain(
+            update,
+            reader.t.gettext("I understand text only. Send words to search the brief, or open the menu."),
+            menu_keyboard(reader.t),
+        )
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have (admin commands too, for non-admins)."""
+    if reader := await get_reader(update, context):
+        await send_plain(update, reader.t.gettext("I do not know that command. See /help."), menu_keyboard(reader.t))
+
+
+async def on_group_message(update: Update, context: BotContext) -> None:
+    """Commands in a group: the bot works only in private chats, and says so (once per command)."""
+    user = update.effective_user
+    if user is None:
+        return
+    # In a group, nothing about the person is stored: pick the language from Telegram's setting only.
+    i18n = context.services.i18n
+    t = i18n.get(i18n.pick(user.language_code))
+    await send_plain(
+        update,
+        t.gettext("I work only in a private chat, to keep your reading private. Open the chat with me:"),
+        open_in_private_keyboard(context.bot.username, t.gettext("Open the bot")),
+    )
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the exception (never the message text) and tell the user something went wrong."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    services = context.bot_data.get(SERVICES_KEY)
+    if services is None:  # failed before start-up finished: nothing to answer with
+        return
+    try:
+        i18n = services.i18n
+        t = i18n.get(i18n.pick(user.language_code))
+        if update.callback_query:
+            await update.callback_query.answer(t.gettext("Something went wrong. Please try again."))
+        else:
+            await context.bot.send_message(chat.id, t.gettext("Something went wrong. Please try again."))
+    except TelegramError:
+        logger.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,156 @@
+"""Pure builders of inline keyboards: content ids go into callback data, titles into labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from babel import Locale
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import Action, pack
+from bot.content import LocaleContent, Section, Theme
+from bot.i18n import Translator
+
+__all__ = [
+    "GENERAL_TOPIC",
+    "about_keyboard",
+    "confirm_forget_keyboard",
+    "language_keyboard",
+    "language_name",
+    "main_menu_keyboard",
+    "menu_keyboard",
+    "search_results_keyboard",
+    "section_keyboard",
+    "subscriptions_keyboard",
+    "theme_keyboard",
+]
+
+GENERAL_TOPIC = "general"  # "general announcements": a topic that is not a theme
+
+Row = list[InlineKeyboardButton]
+
+
+def _button(text: str, action: Action, *args: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=pack(action, *args))
+
+
+def _footer(t: Translator, *, back: InlineKeyboardButton | None = None, menu: bool = True) -> Row:
+    row: Row = []
+    if back is not None:
+        row.append(back)
+    if menu:
+        row.append(_button(t.gettext("☰ Menu"), Action.MENU))
+    row.append(_button(t.gettext("✕ Hide"), Action.HIDE))
+    return row
+
+
+def language_name(code: str) -> str:
+    """The language's own name for itself, capitalised (``Русский``, ``English``)."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def main_menu_keyboard(content: LocaleContent, t: Translator) -> InlineKeyboardMarkup:
+    """The five themes, then About, Search, My subscriptions, Language, Hide."""
+    rows: list[Row] = [[_button(theme.short_title, Action.THEME, theme.id)] for theme in content.themes]
+    rows.append([_button(t.gettext("ℹ About the brief"), Action.ABOUT, 0)])
+    rows.append(
+        [_button(t.gettext("🔍 Search"), Action.SEARCH), _button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS)]
+    )
+    rows.append([_button(t.gettext("🌐 Language"), Action.LANGUAGES), _button(t.gettext("✕ Hide"), Action.HIDE)])
+    return InlineKeyboardMarkup(rows)
+
+
+def menu_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    """Just Menu and Hide (under short answers)."""
+    return InlineKeyboardMarkup([_footer(t)])
+
+
+def language_keyboard(languages: Iterable[str], current: str, t: Translator) -> InlineKeyboardMarkup:
+    """One button per shipped language, the current one ticked."""
+    row = [
+        _button(("✓ " if code == current else "") + language_name(code), Action.LANGUAGE, code) for code in languages
+    ]
+    return InlineKeyboardMarkup([row, _footer(t)])
+
+
+def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> InlineKeyboardMarkup:
+    """One button per section, the subscription toggle, Share, Menu, Hide."""
+    rows: list[Row] = [
+        [_button(f"{section.short_title} ({len(section.items)})", Action.SECTION, theme.id, section.id, 0)]
+        for section in theme.sections
+    ]
+    toggle = t.gettext("🔕 Unsubscribe") if subscribed else t.gettext("🔔 Subscribe")
+    second: Row = [_button(toggle, Action.TOGGLE, theme.id, "t")]
+    if share:
+        second.append(InlineKeyboardButton(t.gettext("↗ Share"), url=share))
+    rows.append(second)
+    rows.append(_footer(t))
+    return InlineKeyboardMarkup(rows)
+
+
+def _pager(action: Action, args: Sequence[str], page: int, total: int, t: Translator) -> Row:
+    row: Row = []
+    if page > 0:
+        row.append(_button("‹", action, *args, page - 1))
+    row.append(_button(t.gettext("page {page}/{total}").format(page=page + 1, total=total), Action.NOOP))
+    if page + 1 < total:
+        row.append(_button("›", action, *args, page + 1))
+    return row
+
+
+def section_keyboard(
+    theme: Theme, section: Section, page: int, total: int, t: Translator, *, share: str | None
+) -> InlineKeyboardMarkup:
+    """‹ page › , then Share, then Back (to the theme), Menu, Hide."""
+    rows: list[Row] = []
+    if total > 1:
+        rows.append(_pager(Action.SECTION, (theme.id, section.id), page, total, t))
+    if share:
+        rows.append([InlineKeyboardButton(t.gettext("↗ Share"), url=share)])
+    rows.append(_footer(t, back=_button(t.gettext("‹ Back"), Action.THEME, theme.id)))
+    return InlineKeyboardMarkup(rows)
+
+
+def about_keyboard(page: int, total: int, t: Translator) -> InlineKeyboardMarkup:
+    """‹ page › for the About view, Menu, Hide."""
+    rows: list[Row] = []
+    if total > 1:
+        rows.append(_pager(Action.ABOUT, (), page, total, t))
+    rows.append(_footer(t))
+    return InlineKeyboardMarkup(rows)
+
+
+def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translator) -> InlineKeyboardMarkup:
+    """One button per hit: (label, theme id, item id) opens the page holding it."""
+    rows: list[Row] = [[_button(label, Action.ITEM, theme_id, item_id)] for label, theme_id, item_id in targets]
+    rows.append(_footer(t))
+    return InlineKeyboardMarkup(rows)
+
+
+def subscriptions_keyboard(
+    content: LocaleContent, subscribed: frozenset[str], t: Translator
+) -> InlineKeyboardMarkup:
+    """A checklist of the five themes and general announcements, toggled in place."""
+
+    def mark(topic: str) -> str:
+        return "☑" if topic in subscribed else "☐"
+
+    rows: list[Row] = [
+        [_button(f"{mark(theme.id)} {theme.short_title}", Action.TOGGLE, theme.id, "S")] for theme in content.themes
+    ]
+    rows.append(
+        [_button(f"{mark(GENERAL_TOPIC)} {t.gettext('General announcements')}", Action.TOGGLE, GENERAL_TOPIC, "S")]
+    )
+    rows.append(_footer(t))
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_forget_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    """Erase or keep."""
+    return InlineKeyboardMarkup(
+        [
+            [_button(t.gettext("Yes, erase my data"), Action.FORGET_CONFIRM)],
+            [_button(t.gettext("No, keep it"), Action.MENU)],
+        ]
+    )

@@ -1,0 +1,142 @@
+"""The SQLite storage: migrations from every earlier schema, what is kept about a person, and erasure."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage import MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, Storage
+
+
+def make_db_at_version(path: Path, version: int) -> None:
+    """A database as an older bot left it: migrations up to ``version`` applied, with some data."""
+    db = sqlite3.connect(path)
+    for number in range(version):
+        db.executescript(MIGRATIONS[number])
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    if version >= 1:
+        db.execute("INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (7, 'en', '2026-01-01', '2026-01-02')")
+        db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (7, 'gbv')")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION + 1))
+async def test_migrates_from_every_earlier_schema(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "bot.sqlite3"
+    make_db_at_version(path, version)
+    async with await Storage.open(path) as storage:
+        assert await storage.schema_version() == SCHEMA_VERSION
+        if version >= 1:  # data written by the older bot survives
+            user = await storage.get_user(7)
+            assert user is not None and user.language == "en"
+            assert await storage.subscriptions(7) == {"gbv"}
+        await storage.set_meta("k", "v")
+        assert await storage.get_meta("k") == "v"
+
+
+async def test_empty_database_gets_the_latest_schema(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "new" / "bot.sqlite3") as storage:
+        assert await storage.schema_version() == SCHEMA_VERSION
+        async with storage.connection.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
+        async with storage.connection.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+        async with storage.connection.execute("PRAGMA busy_timeout") as cur:
+            assert (await cur.fetchone())[0] > 0  # type: ignore[index]
+
+
+async def test_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    make_db_at_version(path, SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(SchemaTooNewError, match="newer version of the bot"):
+        await Storage.open(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bot.sqlite3"
+    make_db_at_version(path, 1)
+    broken = (*MIGRATIONS[:1], "CREATE TABLE bot_meta (key TEXT); CREATE TABLE oops (x INVALID SYNTAX (;")
+    monkeypatch.setattr("bot.storage.MIGRATIONS", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        await Storage.open(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "bot_meta" not in tables  # the half-done step was rolled back
+    db.close()
+
+
+async def test_users_keep_only_id_language_days_and_block_flag(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        user = await storage.touch_user(42)
+        assert (user.user_id, user.language, user.blocked) == (42, None, False)
+        assert user.first_seen == user.last_seen and len(user.first_seen) == 10  # a day, not a time
+        await storage.set_language(42, "en")
+        await storage.set_blocked(42)
+        assert (await storage.get_user(42)).blocked  # type: ignore[union-attr]
+        user = await storage.touch_user(42)  # they came back: no longer blocked
+        assert (user.language, user.blocked) == ("en", False)
+        async with storage.connection.execute("SELECT * FROM users") as cur:
+            columns = [d[0] for d in cur.description]
+        assert columns == ["user_id", "language", "first_seen", "last_seen", "blocked"]
+
+
+async def test_subscriptions_are_unique_and_toggle(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.set_subscription(1, "gbv", True)
+        await storage.set_subscription(1, "gbv", True)
+        await storage.set_subscription(1, "climate", True)
+        await storage.set_subscription(2, "gbv", True)
+        assert await storage.subscriptions(1) == {"gbv", "climate"}
+        assert await storage.subscribers_per_topic() == {"gbv": 2, "climate": 1}
+        await storage.set_subscription(1, "gbv", False)
+        assert await storage.subscriptions(1) == {"climate"}
+        await storage.set_blocked(2)
+        assert await storage.subscribers_per_topic() == {"climate": 1}
+
+
+async def test_forget_erases_the_user_and_their_subscriptions(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.set_language(5, "ru")
+        await storage.set_subscription(5, "gbv", True)
+        await storage.set_subscription(5, "srhr", True)
+        await storage.set_subscription(6, "gbv", True)
+        erased = await storage.forget_user(5)
+        assert (erased.user, erased.subscriptions) == (True, 2)
+        assert await storage.get_user(5) is None
+        async with storage.connection.execute("SELECT count(*) FROM subscriptions WHERE user_id = 5") as cur:
+            assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+        assert await storage.subscriptions(6) == {"gbv"}
+        again = await storage.forget_user(5)
+        assert (again.user, again.subscriptions) == (False, 0)
+
+
+async def test_concurrent_writers_do_not_interleave(tmp_path: Path) -> None:
+    import asyncio
+
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await asyncio.gather(
+            *(storage.set_subscription(uid, "gbv", True) for uid in range(200)),
+            *(storage.touch_user(uid) for uid in range(200, 400)),
+            *(storage.forget_user(uid) for uid in range(0, 200, 2)),
+        )
+        assert await storage.count_users() in range(300, 401)
+        by_lang = await storage.users_by_language()
+        assert sum(by_lang.values()) == await storage.count_users()
+
+
+async def test_bulk_insert_of_many_users(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.add_users_bulk(range(1, 10_001), "ru")
+        assert await storage.count_users() == 10_000
+        assert await storage.users_by_language() == {("ru", False): 10_000}
