@@ -8,7 +8,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -18,6 +17,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.content import Content, load_content
@@ -25,9 +25,9 @@ from bot.handlers import other, reading
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
 from bot.i18n import I18n
 from bot.library import Library
-from bot.limits import GLOBAL_MESSAGES_PER_SECOND
 from bot.paths import content_dir, locales_dir
 from bot.profile import sync_profile
+from bot.screens import Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
@@ -47,11 +47,10 @@ READER_COMMANDS: dict[str, Any] = {
     "help": reading.help_command,
 }
 
-# Retry once on a 429 for interactive replies, and keep under Telegram's global limit.
-INTERACTIVE_RETRIES = 1
+Static = tuple[Content, I18n, Library, SearchIndex]
 
 
-def load_static(settings: Settings, content_root: Path | None = None) -> tuple[Content, I18n, Library, SearchIndex]:
+def load_static(settings: Settings, content_root: Path | None = None) -> Static:
     """Load and index the content and the interface catalogues (once, at start-up)."""
     content = load_content(content_root or content_dir())
     i18n = I18n.load(locales_dir(), SUPPORTED_LANGUAGES, settings.default_language)
@@ -62,16 +61,24 @@ def build_application(
     settings: Settings,
     *,
     content_root: Path | None = None,
+    static: Static | None = None,
     sync_bot_profile: bool = True,
+    request: BaseRequest | None = None,
 ) -> Application[Any, BotContext, Any, Any, Any, Any]:
-    """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``."""
+    """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``.
+
+    ``static`` (from ``load_static``) lets tests and benchmarks share one loaded copy of the content;
+    ``request`` replaces the HTTP client (the benchmark measures the bot without the network).
+    """
     if settings.token is None:
         raise ValueError("a bot token is required")
-    content, i18n, library, search = load_static(settings, content_root)
+    content, i18n, library, search = static or load_static(settings, content_root)
 
     async def post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         storage = await Storage.open(settings.database_path)
-        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n)
+        # The bot's username (for share links) is known once initialize() has called getMe.
+        screens = Screens(library, i18n, search, app.bot.username)
+        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens)
         if sync_bot_profile:
             await sync_profile(app.bot, i18n, storage)
 
@@ -84,11 +91,6 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=GLOBAL_MESSAGES_PER_SECOND, overall_time_period=1, max_retries=INTERACTIVE_RETRIES
-            )
-        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         # Updates from different people are handled concurrently; the storage serialises its writes.
@@ -96,6 +98,8 @@ def build_application(
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url or "")
+    if request is not None:
+        builder = builder.request(request)
     app = builder.build()
     add_handlers(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,8 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.content import REFERENCE_LOCALE
-from bot.content import check_content
+from bot.content import REFERENCE_LOCALE, check_content
 from bot.i18n import CATALOG_DOMAIN
 from bot.paths import content_dir, locales_dir
 
@@ -43,18 +43,30 @@ def check_content_command(root: Path | None = None) -> int:
     return 0
 
 
-def _key(message_id: str | tuple[str, ...]) -> tuple[str, ...]:
+def _key(message_id: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return (message_id,) if isinstance(message_id, str) else tuple(message_id)
 
 
 def extract_template() -> set[tuple[str, ...]]:
     """Message ids used in the code right now."""
     ids: set[tuple[str, ...]] = set()
-    for _, _, message, _, _ in extract_from_dir(
-        str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        ids.add(_key(message))
+    for _, _, found, _, _ in extract_from_dir(str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS):
+        ids.add(_key(found))
     return ids
+
+
+# gettext(...) inside an f-string is one string token to the extractor: the message would never be translated.
+_GETTEXT_IN_FSTRING = re.compile(r"""\bf(["'])[^\n]*?\{[^}\n]*\b(?:n?gettext)\(""")
+
+
+def _hidden_messages() -> list[str]:
+    """Calls to gettext that the extractor cannot see."""
+    found = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if _GETTEXT_IN_FSTRING.search(line):
+                found.append(f"{path.relative_to(PACKAGE_DIR.parent)}:{number}: gettext inside an f-string")
+    return found
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
@@ -71,6 +83,7 @@ def locale_problems(root: Path | None = None) -> list[str]:
         return [f"{template_path} is missing: run `make locales`"]
     template = {_key(m.id) for m in _read(template_path) if m.id}
     used = extract_template()
+    problems.extend(_hidden_messages())
     for missing in sorted(used - template):
         problems.append(f"{template_path.name}: stale, lacks {missing[0]!r} (run `make locales`)")
     for unused in sorted(template - used):
@@ -81,10 +94,7 @@ def locale_problems(root: Path | None = None) -> list[str]:
             problems.append(f"{po_path} is missing")
             continue
         catalog = _read(po_path, code)
-        have = {}
-        for message in catalog:
-            if message.id:
-                have[_key(message.id)] = message
+        have = {_key(entry.id): entry for entry in catalog if entry.id}
         name = f"{code}/{po_path.name}"
         for key in sorted(used):
             message = have.get(key)
@@ -117,10 +127,8 @@ def sync_locales(root: Path | None = None) -> None:
     """Re-extract the template and merge it into every locale; English msgstrs are the msgids themselves."""
     root = root or locales_dir()
     template = Catalog(project="brief-bot", msgid_bugs_address="", fuzzy=False)
-    for _, _, message, _, _ in extract_from_dir(
-        str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        template.add(message)
+    for _, _, found, _, _ in extract_from_dir(str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS):
+        template.add(found)
     root.mkdir(parents=True, exist_ok=True)
     with (root / f"{CATALOG_DOMAIN}.pot").open("wb") as fh:
         write_po(fh, template, omit_header=False, sort_output=True, no_location=True)
@@ -130,9 +138,11 @@ def sync_locales(root: Path | None = None) -> None:
         # No fuzzy matching: a changed string must be translated anew, and the check says so until it is.
         catalog.update(template, no_fuzzy_matching=True)
         if code == REFERENCE_LOCALE:
-            for message in catalog:
-                if message.id and not (all(message.string) if message.pluralizable else message.string):
-                    message.string = tuple(message.id) if message.pluralizable else message.id
+            for entry in catalog:
+                translated = entry.string
+                done = all(translated) if isinstance(translated, tuple | list) else bool(translated)
+                if entry.id and not done:
+                    entry.string = tuple(entry.id) if entry.pluralizable else entry.id
         po_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("wb") as fh:
             write_po(fh, catalog, ignore_obsolete=True, sort_output=True, no_location=True)

@@ -161,4 +161,3 @@ def _check_writable(path: Path) -> None:
         raise ConfigError(f"DATABASE_PATH: {path} is not a writable file")
     if not os.access(directory, os.W_OK):
         raise ConfigError(f"DATABASE_PATH: directory {directory} is not writable")
-

@@ -652,9 +652,7 @@ def load_content(root: Path) -> Content:
         for yaml_path in sorted(directory.glob("*.yaml")):
             rel = f"{directory.name}/{yaml_path.name}"
             if yaml_path.stem not in FILE_NAMES:
-                problems.append(
-                    ContentProblem(rel, "", f"unknown file (expected: {', '.join(FILE_NAMES)}.yaml)")
-                )
+                problems.append(ContentProblem(rel, "", f"unknown file (expected: {', '.join(FILE_NAMES)}.yaml)"))
                 continue
             files[yaml_path.stem] = _read_yaml(yaml_path, problems, root)
         raw[directory.name] = files
@@ -675,7 +673,13 @@ def load_content(root: Path) -> Content:
     if problems:
         raise ContentError(problems)
     for name in FILE_NAMES:
-        _compare(raw[REFERENCE_LOCALE][name], raw[FALLBACK_LOCALE][name], "", f"{FALLBACK_LOCALE}/{name}.yaml", problems)
+        _compare(
+            raw[REFERENCE_LOCALE][name],
+            raw[FALLBACK_LOCALE][name],
+            "",
+            f"{FALLBACK_LOCALE}/{name}.yaml",
+            problems,
+        )
 
     # Partial locales: overlay on the fallback, then validate the result like a complete file.
     merged: dict[str, dict[str, Any]] = {

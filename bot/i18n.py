@@ -19,7 +19,26 @@ CATALOG_DOMAIN = "messages"
 # Readers whose Telegram is set to one of these languages get Russian: the region's own languages (the
 # brief is not translated into them yet) and other post-Soviet languages, whose speakers mostly read Russian.
 RUSSIAN_READERS: frozenset[str] = frozenset(
-    {"ru", "kk", "ky", "tg", "uz", "tk", "be", "uk", "hy", "az", "ka", "ro", "tt", "ba", "cv", "sah", "os", "ab"}
+    {
+        "ru",
+        "kk",
+        "ky",
+        "tg",
+        "uz",
+        "tk",
+        "be",
+        "uk",
+        "hy",
+        "az",
+        "ka",
+        "ro",
+        "tt",
+        "ba",
+        "cv",
+        "sah",
+        "os",
+        "ab",
+    }
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from babel import Locale
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,6 +14,7 @@ from bot.i18n import Translator
 
 __all__ = [
     "GENERAL_TOPIC",
+    "Keyboard",
     "about_keyboard",
     "confirm_forget_keyboard",
     "language_keyboard",
@@ -28,6 +30,27 @@ __all__ = [
 GENERAL_TOPIC = "general"  # "general announcements": a topic that is not a theme
 
 Row = list[InlineKeyboardButton]
+
+
+class Keyboard(InlineKeyboardMarkup):
+    """An inline keyboard that serialises itself once.
+
+    PTB's objects are immutable after construction, so the JSON-ready dict never changes; screens are
+    reused for every reader, and re-serialising a dozen buttons per update was most of a menu's cost.
+    """
+
+    __slots__ = ("_as_dict",)
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        """The Bot API form of the keyboard, computed on first use."""
+        if not recursive:
+            return super().to_dict(recursive=False)
+        try:
+            cached: dict[str, Any] = object.__getattribute__(self, "_as_dict")
+        except AttributeError:
+            cached = super().to_dict(recursive=True)
+            object.__setattr__(self, "_as_dict", cached)
+        return cached
 
 
 def _button(text: str, action: Action, *args: str | int) -> InlineKeyboardButton:
@@ -50,31 +73,34 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def main_menu_keyboard(content: LocaleContent, t: Translator) -> InlineKeyboardMarkup:
+def main_menu_keyboard(content: LocaleContent, t: Translator) -> Keyboard:
     """The five themes, then About, Search, My subscriptions, Language, Hide."""
     rows: list[Row] = [[_button(theme.short_title, Action.THEME, theme.id)] for theme in content.themes]
     rows.append([_button(t.gettext("ℹ About the brief"), Action.ABOUT, 0)])
     rows.append(
-        [_button(t.gettext("🔍 Search"), Action.SEARCH), _button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS)]
+        [
+            _button(t.gettext("🔍 Search"), Action.SEARCH),
+            _button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS),
+        ]
     )
     rows.append([_button(t.gettext("🌐 Language"), Action.LANGUAGES), _button(t.gettext("✕ Hide"), Action.HIDE)])
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
-def menu_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def menu_keyboard(t: Translator) -> Keyboard:
     """Just Menu and Hide (under short answers)."""
-    return InlineKeyboardMarkup([_footer(t)])
+    return Keyboard([_footer(t)])
 
 
-def language_keyboard(languages: Iterable[str], current: str, t: Translator) -> InlineKeyboardMarkup:
+def language_keyboard(languages: Iterable[str], current: str, t: Translator) -> Keyboard:
     """One button per shipped language, the current one ticked."""
     row = [
         _button(("✓ " if code == current else "") + language_name(code), Action.LANGUAGE, code) for code in languages
     ]
-    return InlineKeyboardMarkup([row, _footer(t)])
+    return Keyboard([row, _footer(t)])
 
 
-def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> InlineKeyboardMarkup:
+def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> Keyboard:
     """One button per section, the subscription toggle, Share, Menu, Hide."""
     rows: list[Row] = [
         [_button(f"{section.short_title} ({len(section.items)})", Action.SECTION, theme.id, section.id, 0)]
@@ -86,7 +112,7 @@ def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str 
         second.append(InlineKeyboardButton(t.gettext("↗ Share"), url=share))
     rows.append(second)
     rows.append(_footer(t))
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
 def _pager(action: Action, args: Sequence[str], page: int, total: int, t: Translator) -> Row:
@@ -101,7 +127,7 @@ def _pager(action: Action, args: Sequence[str], page: int, total: int, t: Transl
 
 def section_keyboard(
     theme: Theme, section: Section, page: int, total: int, t: Translator, *, share: str | None
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """‹ page › , then Share, then Back (to the theme), Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
@@ -109,28 +135,26 @@ def section_keyboard(
     if share:
         rows.append([InlineKeyboardButton(t.gettext("↗ Share"), url=share)])
     rows.append(_footer(t, back=_button(t.gettext("‹ Back"), Action.THEME, theme.id)))
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
-def about_keyboard(page: int, total: int, t: Translator) -> InlineKeyboardMarkup:
+def about_keyboard(page: int, total: int, t: Translator) -> Keyboard:
     """‹ page › for the About view, Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(Action.ABOUT, (), page, total, t))
     rows.append(_footer(t))
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
-def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translator) -> InlineKeyboardMarkup:
+def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translator) -> Keyboard:
     """One button per hit: (label, theme id, item id) opens the page holding it."""
     rows: list[Row] = [[_button(label, Action.ITEM, theme_id, item_id)] for label, theme_id, item_id in targets]
     rows.append(_footer(t))
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
-def subscriptions_keyboard(
-    content: LocaleContent, subscribed: frozenset[str], t: Translator
-) -> InlineKeyboardMarkup:
+def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t: Translator) -> Keyboard:
     """A checklist of the five themes and general announcements, toggled in place."""
 
     def mark(topic: str) -> str:
@@ -139,16 +163,24 @@ def subscriptions_keyboard(
     rows: list[Row] = [
         [_button(f"{mark(theme.id)} {theme.short_title}", Action.TOGGLE, theme.id, "S")] for theme in content.themes
     ]
+    general = t.gettext("General announcements")
     rows.append(
-        [_button(f"{mark(GENERAL_TOPIC)} {t.gettext('General announcements')}", Action.TOGGLE, GENERAL_TOPIC, "S")]
+        [
+            _button(
+                f"{mark(GENERAL_TOPIC)} {general}",
+                Action.TOGGLE,
+                GENERAL_TOPIC,
+                "S",
+            )
+        ]
     )
     rows.append(_footer(t))
-    return InlineKeyboardMarkup(rows)
+    return Keyboard(rows)
 
 
-def confirm_forget_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def confirm_forget_keyboard(t: Translator) -> Keyboard:
     """Erase or keep."""
-    return InlineKeyboardMarkup(
+    return Keyboard(
         [
             [_button(t.gettext("Yes, erase my data"), Action.FORGET_CONFIRM)],
             [_button(t.gettext("No, keep it"), Action.MENU)],

@@ -36,9 +36,7 @@ def _section_pages(section: Section) -> tuple[Page, ...]:
                 )
             )
     lengths = [len(e.html) + (len(e.group_title) + 16 if e.group_title else 0) for e in entries]
-    return tuple(
-        Page(number=n, entries=tuple(entries[i] for i in pages)) for n, pages in enumerate(paginate(lengths))
-    )
+    return tuple(Page(number=n, entries=tuple(entries[i] for i in pages)) for n, pages in enumerate(paginate(lengths)))
 
 
 class Library:
@@ -56,9 +54,7 @@ class Library:
                     self._pages[code, theme.id, section.id] = pages
                     for page in pages:
                         for entry in page.entries:
-                            self._locations[code, theme.id, entry.item_id] = Location(
-                                theme.id, section.id, page.number
-                            )
+                            self._locations[code, theme.id, entry.item_id] = Location(theme.id, section.id, page.number)
 
     def locale(self, code: str) -> LocaleContent:
         """The content in ``code`` (or the default locale)."""

@@ -47,6 +47,7 @@ PAGE_HEADER_RESERVE = 400
 # One item must fit on a page on its own, with the heading.
 ITEM_TEXT_MAX = TEXT_MAX - PAGE_HEADER_RESERVE
 
-# Search: at most this many hits in one answer, and queries longer than one message are refused.
+# Search: at most this many hits in one answer. A query is a few words: anything longer than this (up to a
+# whole 4096-character message) is refused with a clear answer rather than searched word by word.
 SEARCH_RESULTS_MAX = 5
-SEARCH_QUERY_MAX = TEXT_MAX
+SEARCH_QUERY_MAX = 256

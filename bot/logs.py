@@ -46,3 +46,6 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # LOG_LEVEL says. httpcore's DEBUG lines carry raw request bytes.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # python-telegram-bot logs every update and every call's parameters at DEBUG: what people wrote and
+    # what they were sent. Its loggers stay at INFO or above, whatever LOG_LEVEL says.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))

@@ -60,9 +60,7 @@ def theme_html(theme: Theme, t: Translator, subscribed: bool) -> str:
             name=_e(theme.moderator_name), country=_e(theme.moderator_country)
         ),
         t.gettext("Contributions from: {countries}").format(countries=_e(", ".join(theme.countries))),
-        t.ngettext("{count} recommendation or finding", "{count} recommendations and findings", count).format(
-            count=count
-        ),
+        t.ngettext("{count} point", "{count} points", count).format(count=count),
         "",
         t.gettext("You are subscribed to updates on this theme.")
         if subscribed
@@ -98,6 +96,9 @@ def about_blocks(about: About, t: Translator) -> list[str]:
     def labelled(label: str, lines: Sequence[str]) -> str:
         return f"<b>{_e(label)}</b>\n{bullets(lines)}"
 
+    # Labels are translated outside f-strings: the catalogue extractor does not look inside them.
+    disclaimer, licence, cite = t.gettext("Disclaimer"), t.gettext("Licence"), t.gettext("How to cite")
+
     return [
         f"<b>{_e(about.title)}</b>",
         f"<b>{_e(about.background_title)}</b>\n{to_html(about.background_text)}\n{bullets(about.topics)}",
@@ -107,10 +108,10 @@ def about_blocks(about: About, t: Translator) -> list[str]:
         labelled(t.gettext("Authors"), about.authors),
         labelled(t.gettext("Editors"), about.editors),
         labelled(t.gettext("Illustrations"), [about.illustrations]),
-        f"<b>{_e(t.gettext('Disclaimer'))}</b>\n{to_html(about.disclaimer)}",
-        f"<b>{_e(t.gettext('Licence'))}</b>\n{to_html(about.licence_notice)}\n{to_html(about.licence_terms)}\n"
+        f"<b>{_e(disclaimer)}</b>\n{to_html(about.disclaimer)}",
+        f"<b>{_e(licence)}</b>\n{to_html(about.licence_notice)}\n{to_html(about.licence_terms)}\n"
         f'<a href="{html.escape(about.licence_url)}">{_e(about.licence_name)}</a>',
-        f"<b>{_e(t.gettext('How to cite'))}</b>\n{to_html(about.attribution)}",
+        f"<b>{_e(cite)}</b>\n{to_html(about.attribution)}",
     ]
 
 

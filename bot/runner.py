@@ -29,7 +29,7 @@ def run_bot(settings: Settings) -> int:
             path = urlsplit(settings.webhook_url).path.lstrip("/")
             logger.info("starting webhook on port %d", settings.port)
             app.run_webhook(
-                listen="0.0.0.0",  # noqa: S104 - inside a container, behind the HTTPS proxy
+                listen="0.0.0.0",
                 port=settings.port,
                 url_path=path,
                 webhook_url=settings.webhook_url,

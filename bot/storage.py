@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiosqlite
 
@@ -23,6 +25,9 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Erased", "SchemaTooNewError", "Stora
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second process) before failing
+# Recently active people kept in memory, so most updates need no database round trip (about 150 bytes
+# each). The bot is the only writer of its users table, so the cache cannot go stale behind its back.
+USER_CACHE_SIZE = 20_000
 
 # Each entry moves the schema from version N (its index) to N + 1. Never edit a shipped migration:
 # append a new one, and add its step to tests/test_storage.py.
@@ -90,6 +95,14 @@ class Storage:
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
         # statement never lands inside another's transaction.
         self._write_lock = asyncio.Lock()
+        self._users: OrderedDict[int, UserRecord] = OrderedDict()
+
+    def _remember(self, record: UserRecord) -> UserRecord:
+        self._users[record.user_id] = record
+        self._users.move_to_end(record.user_id)
+        if len(self._users) > USER_CACHE_SIZE:
+            self._users.popitem(last=False)
+        return record
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -182,27 +195,35 @@ class Storage:
     async def touch_user(self, user_id: int) -> UserRecord:
         """Record that ``user_id`` is using the bot today; return what is stored about them."""
         today = _today()
-        # One statement: insert a newcomer, or bump last_seen (once a day) and clear a stale block flag.
-        async with self._write_lock, self._db.execute(
-            """
-            INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)
-            ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0
-                WHERE users.last_seen <> excluded.last_seen OR users.blocked <> 0
-            RETURNING user_id, language, first_seen, last_seen, blocked
-            """,
-            (user_id, today, today),
-        ) as cur:
+        cached = self._users.get(user_id)
+        if cached is not None and cached.last_seen == today and not cached.blocked:
+            self._users.move_to_end(user_id)
+            return cached
+        # Most updates come from someone already seen today: one read settles it. Otherwise one statement
+        # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag.
+        known = await self.get_user(user_id)
+        if known is not None and known.last_seen == today and not known.blocked:
+            return self._remember(known)
+        async with (
+            self._write_lock,
+            self._db.execute(
+                """
+                INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0
+                RETURNING user_id, language, first_seen, last_seen, blocked
+                """,
+                (user_id, today, today),
+            ) as cur,
+        ):
             row = await cur.fetchone()
-        if row is None:  # nothing changed today: read it
-            record = await self.get_user(user_id)
-            assert record is not None  # the row exists: the upsert hit the conflict branch
-            return record
-        return _user(row)
+        assert row is not None  # RETURNING always yields the inserted or updated row
+        return self._remember(_user(row))
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         """Return what is stored about ``user_id``, if anything."""
         async with self._db.execute(
-            "SELECT user_id, language, first_seen, last_seen, blocked FROM users WHERE user_id = ?", (user_id,)
+            "SELECT user_id, language, first_seen, last_seen, blocked FROM users WHERE user_id = ?",
+            (user_id,),
         ) as cur:
             row = await cur.fetchone()
         return _user(row) if row else None
@@ -217,13 +238,16 @@ class Storage:
             """,
             (user_id, language, today, today),
         )
+        self._users.pop(user_id, None)
 
     async def set_blocked(self, user_id: int, blocked: bool = True) -> None:
         """Mark that ``user_id`` blocked the bot (or no longer does)."""
         await self._write("UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))
+        self._users.pop(user_id, None)
 
     async def forget_user(self, user_id: int) -> Erased:
         """Erase everything stored about ``user_id``; return what was erased."""
+        self._users.pop(user_id, None)
         async with self.transaction() as db:
             async with db.execute("SELECT count(*) FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
                 row = await cur.fetchone()
@@ -240,9 +264,7 @@ class Storage:
 
     async def users_by_language(self) -> dict[tuple[str | None, bool], int]:
         """Count people per (chosen language, blocked)."""
-        async with self._db.execute(
-            "SELECT language, blocked, count(*) FROM users GROUP BY language, blocked"
-        ) as cur:
+        async with self._db.execute("SELECT language, blocked, count(*) FROM users GROUP BY language, blocked") as cur:
             rows = await cur.fetchall()
         return {(row[0], bool(row[1])): int(row[2]) for row in rows}
 
@@ -303,12 +325,11 @@ class Storage:
         )
 
 
-def _user(row: aiosqlite.Row | tuple[object, ...]) -> UserRecord:
+def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
     return UserRecord(
-        user_id=int(row[0]),  # type: ignore[call-overload]
-        language=row[1] if row[1] is None else str(row[1]),
+        user_id=int(row[0]),
+        language=None if row[1] is None else str(row[1]),
         first_seen=str(row[2]),
         last_seen=str(row[3]),
         blocked=bool(row[4]),
     )
-

@@ -136,7 +136,13 @@ def test_russian_mirrors_english_item_for_item_and_is_in_russian(content: Conten
 def test_glossary_terms_are_used_in_russian(content: Content) -> None:
     ru = content.get("ru")
     text = " ".join(i.text for t in ru.themes for s in t.sections for i in s.items)
-    for term in ("гендерного насилия", "ЛГБТИК+", "СРЗП", "правозащитниц", "Универсального периодического обзора (УПО)"):
+    for term in (
+        "гендерного насилия",
+        "ЛГБТИК+",
+        "СРЗП",
+        "правозащитниц",
+        "Универсального периодического обзора (УПО)",
+    ):
         assert term in text, term
     assert "гендерное насилие" in text.casefold() or "гендерного насилия" in text
 
@@ -186,7 +192,11 @@ def first_item(data: Any) -> dict[str, Any]:
 
 
 BROKEN: dict[str, tuple[str, Callable[[Any], None], str]] = {
-    "missing key": ("en/climate.yaml", lambda d: d.pop("moderator"), "en/climate.yaml: moderator: missing key"),
+    "missing key": (
+        "en/climate.yaml",
+        lambda d: d.pop("moderator"),
+        "en/climate.yaml: moderator: missing key",
+    ),
     "unknown key": (
         "en/climate.yaml",
         lambda d: d.update(colour="red"),
@@ -244,16 +254,18 @@ BROKEN: dict[str, tuple[str, Callable[[Any], None], str]] = {
     ),
     "untranslated": (
         "ru/gbv.yaml",
-        lambda d: first_item(d).update(
-            text=yaml.safe_load((CONTENT / "en" / "gbv.yaml").read_text())["sections"][0]["groups"][0]["items"][0][
-                "text"
-            ]
-        )
-        if "items" in d["sections"][0]
-        else d["sections"][0]["groups"][0]["items"][0].update(
-            text=yaml.safe_load((CONTENT / "en" / "gbv.yaml").read_text())["sections"][0]["groups"][0]["items"][0][
-                "text"
-            ]
+        lambda d: (
+            first_item(d).update(
+                text=yaml.safe_load((CONTENT / "en" / "gbv.yaml").read_text())["sections"][0]["groups"][0]["items"][0][
+                    "text"
+                ]
+            )
+            if "items" in d["sections"][0]
+            else d["sections"][0]["groups"][0]["items"][0].update(
+                text=yaml.safe_load((CONTENT / "en" / "gbv.yaml").read_text())["sections"][0]["groups"][0]["items"][0][
+                    "text"
+                ]
+            )
         ),
         "ru/gbv.yaml: sections[0].groups[0].items[0].text: not translated (identical to the English text)",
     ),
@@ -267,7 +279,11 @@ BROKEN: dict[str, tuple[str, Callable[[Any], None], str]] = {
         lambda d: d["sections"].reverse(),
         "en/climate.yaml: sections: section ids are",
     ),
-    "theme id": ("en/climate.yaml", lambda d: d.update(id="weather"), "does not match the file name ('climate')"),
+    "theme id": (
+        "en/climate.yaml",
+        lambda d: d.update(id="weather"),
+        "does not match the file name ('climate')",
+    ),
     "items and groups": (
         "en/climate.yaml",
         lambda d: d["sections"][0].update(groups=[{"id": "x", "title": "X", "items": d["sections"][0]["items"]}]),

@@ -18,7 +18,9 @@ def make_db_at_version(path: Path, version: int) -> None:
         db.executescript(MIGRATIONS[number])
         db.execute(f"PRAGMA user_version = {number + 1}")
     if version >= 1:
-        db.execute("INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (7, 'en', '2026-01-01', '2026-01-02')")
+        db.execute(
+            "INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (7, 'en', '2026-01-01', '2026-01-02')"
+        )
         db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (7, 'gbv')")
     db.commit()
     db.close()

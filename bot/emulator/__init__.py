@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from ._core import DEFAULT_TOKEN, SEND_METHODS
+from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener
 from ._driver import ChatView, EmulatedGroup, EmulatedUser
 from ._html import HTMLParseError, parse_html
 from ._models import (
@@ -39,6 +39,7 @@ __all__ = [
     "FaultKind",
     "HTMLParseError",
     "InlineAnswer",
+    "MessageListener",
     "parse_html",
 ]
 

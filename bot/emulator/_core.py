@@ -9,6 +9,7 @@ import math
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,11 +39,21 @@ from ._models import (
 if TYPE_CHECKING:
     from ._driver import ChatView
 
-__all__ = ["DEFAULT_TOKEN", "SEND_METHODS", "EmulatorCore", "Params", "PendingQuery", "StoredFile"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "SEND_METHODS",
+    "EmulatorCore",
+    "MessageListener",
+    "Params",
+    "PendingQuery",
+    "StoredFile",
+]
 
 logger = logging.getLogger(__name__)
 
 Params = dict[str, Any]
+# Called with ("sent" | "edited" | "deleted", message) whenever the bot changes a message.
+MessageListener = Callable[[str, EmulatedMessage], None]
 
 DEFAULT_TOKEN: Final = "123456789:AAE-emulator-token-0123456789abcdefghij"
 # Methods that deliver a message and count against flood limits and `delivered()`.
@@ -75,6 +86,7 @@ class PendingQuery:
     chat_id: int | None
     data: str | None
     query: str | None = None
+    action_seq: int = 0  # the driver action that created it; answers to older queries are stale
 
 
 @dataclass
@@ -148,6 +160,8 @@ class EmulatorCore:
         self._inflight = 0
         self._last_call_at = time.monotonic()
         self._poll_generation = 0
+        self._listeners: list[MessageListener] = []
+        self._awaiting_delivery: dict[int, list[ChatView]] = {}
 
     # ----------------------------------------------------------------- notifications
 
@@ -172,17 +186,21 @@ class EmulatorCore:
             return False
         return True
 
-    def _touch(self, *chat_ids: int | None, message: EmulatedMessage | None = None) -> None:
+    def _touch(self, *chat_ids: int | None, message: EmulatedMessage | None = None, event: str = "") -> None:
         """Record that the bot changed these chats (for wait_reply), optionally marking a message."""
         self._seq += 1
         if message is not None:
             message._touched = self._seq
+            for listener in list(self._listeners):
+                try:
+                    listener(event, message)
+                except Exception:
+                    logger.exception("bot message listener failed")
         now = time.monotonic()
         for chat_id in {c for c in chat_ids if c is not None}:
             view = self._views.get(chat_id)
             if view is not None:
-                view._activity_seq = self._seq
-                view._activity_at = now
+                view._on_activity(self._seq, now)
         self._notify()
 
     # ----------------------------------------------------------------- updates
@@ -200,6 +218,26 @@ class EmulatorCore:
         self._update_event = asyncio.Event()
         self._notify()
         return update_id
+
+    def _deliver_updates(self, batch: list[dict[str, Any]]) -> None:
+        """Note that getUpdates handed these updates to the bot (wait_reply counts activity from now)."""
+        now = time.monotonic()
+        for update in batch:
+            views = self._awaiting_delivery.pop(update["update_id"], None)
+            if views:
+                self._seq += 1
+                for view in views:
+                    view._on_delivered(update["update_id"], self._seq, now)
+        self._notify()
+
+    def _drop_update(self, update: dict[str, Any]) -> None:
+        """Forget delivery tracking of an update removed from the queue."""
+        self._awaiting_delivery.pop(update["update_id"], None)
+
+    def _is_current(self, chat_id: int | None, action_seq: int) -> bool:
+        """Return whether a query answer belongs to the chat's latest driver action (not a stale one)."""
+        view = self._views.get(chat_id) if chat_id is not None else None
+        return view is None or view._action_seq <= action_seq
 
     def _set_allowed_updates(self, value: Any) -> None:
         """Apply getUpdates/setWebhook allowed_updates (an empty list restores the default)."""
@@ -258,9 +296,7 @@ class EmulatorCore:
             text = value.strip()
             if text.startswith("@"):
                 name = text[1:].lower()
-                chat = next(
-                    (c for c in self._chats.values() if c.username and c.username.lower() == name), None
-                )
+                chat = next((c for c in self._chats.values() if c.username and c.username.lower() == name), None)
             else:
                 try:
                     chat = self._chats.get(int(text))
@@ -384,9 +420,7 @@ class EmulatorCore:
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                    raise bad_request(
-                        "Bad Request: can't parse inline keyboard button: Text must be a String"
-                    )
+                    raise bad_request("Bad Request: can't parse inline keyboard button: Text must be a String")
                 if "callback_data" in button:
                     size = len(str(button["callback_data"]).encode("utf-8"))
                     if (
@@ -457,5 +491,5 @@ class EmulatorCore:
         )
         self._store(chat, msg)
         self._record_delivery(chat.id)
-        self._touch(chat.id, message=msg)
+        self._touch(chat.id, message=msg, event="sent")
         return self._message_json(msg, chat)

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 _COMMAND_RE: Final = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 _DEFAULT_TIMEOUT: Final = 5.0
 _DEFAULT_QUIET: Final = 0.05
+# The quiet period grows with the bot's first-response delay (slow CI), up to this many seconds.
+_MAX_ADAPTIVE_QUIET: Final = 0.5
 Button = str | int
 
 
@@ -30,6 +32,10 @@ class ChatView:
         self._chat = chat
         self._activity_seq = 0
         self._activity_at = 0.0
+        self._action_at = time.monotonic()
+        self._action_seq = self._mark
+        self._first_activity_at: float | None = None
+        self._awaited_update: int | None = None
         self._inflight = 0
         self._mark = emu._seq
         self.recent_errors: deque[tuple[str, str]] = deque(maxlen=10)
@@ -79,7 +85,40 @@ class ChatView:
 
     def _begin_action(self) -> None:
         """Remember the point after which bot activity counts as a reply."""
-        self._mark = self._emu._seq
+        emu = self._emu
+        emu._seq += 1
+        self._mark = emu._seq
+        self._action_seq = emu._seq
+        self._action_at = time.monotonic()
+        self._first_activity_at = None
+        self._awaited_update = None
+
+    def _await_update(self, update_id: int | None) -> None:
+        """Ignore bot activity for wait_reply until the bot has fetched this update."""
+        self._awaited_update = update_id
+        if update_id is not None:
+            self._emu._awaiting_delivery.setdefault(update_id, []).append(self)
+
+    def _on_delivered(self, update_id: int, seq: int, now: float) -> None:
+        """The bot fetched the awaited update: only activity from now on can answer it."""
+        if self._awaited_update == update_id:
+            self._awaited_update = None
+            self._mark = max(self._mark, seq)
+            self._action_at = now
+            self._first_activity_at = None
+
+    def _on_activity(self, seq: int, now: float) -> None:
+        """Record a bot call that changed this chat."""
+        self._activity_seq = seq
+        self._activity_at = now
+        if self._first_activity_at is None:
+            self._first_activity_at = now
+
+    def _quiet_for(self, quiet: float) -> float:
+        """Return the quiet period, stretched when the bot was slow to react (e.g. on a loaded machine)."""
+        if self._first_activity_at is None:
+            return quiet
+        return max(quiet, min(self._first_activity_at - self._action_at, _MAX_ADAPTIVE_QUIET))
 
     def _changed_since(self, mark: int) -> list[EmulatedMessage]:
         """Return visible bot messages created or changed after ``mark``."""
@@ -88,9 +127,11 @@ class ChatView:
     def _timeout_message(self, timeout: float) -> str:
         """Explain why no reply arrived."""
         parts = [f"no reply from the bot in chat {self.id} within {timeout:g}s after the last action"]
+        if self._awaited_update is not None:
+            parts.append(f"the bot has not fetched update {self._awaited_update} (is it polling?)")
         pending = len(self._emu._updates)
         if pending:
-            parts.append(f"{pending} update(s) not yet fetched via getUpdates (is the bot polling?)")
+            parts.append(f"{pending} update(s) not yet confirmed via getUpdates")
         if self.recent_errors:
             errors = "; ".join(f"{method}: {description}" for method, description in self.recent_errors)
             parts.append(f"recent Bot API errors in this chat: {errors}")
@@ -103,13 +144,13 @@ class ChatView:
         quiet: float = _DEFAULT_QUIET,
     ) -> list[EmulatedMessage]:
         """Wait until the bot changed this chat after the last action and went quiet; return changes."""
-        mark = self._mark
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
-            seen = self._activity_seq > mark
+            seen = self._awaited_update is None and self._activity_seq > self._mark
             settled = seen and self._inflight == 0
-            if settled and now - self._activity_at >= quiet:
+            needed = self._quiet_for(quiet)
+            if settled and now - self._activity_at >= needed:
                 break
             if now >= deadline:
                 if seen:
@@ -117,9 +158,12 @@ class ChatView:
                 raise TimeoutError(self._timeout_message(timeout))
             wait = deadline - now
             if settled:
-                wait = min(wait, quiet - (now - self._activity_at))
+                wait = min(wait, needed - (now - self._activity_at))
             await self._emu._wait_activity(wait)
-        self._mark = self._activity_seq
+        mark = self._mark
+        self._mark = max(self._mark, self._activity_seq)
+        self._action_at = time.monotonic()
+        self._first_activity_at = None
         return self._changed_since(mark)
 
     # ----------------------------------------------------------------- helpers for actions
@@ -150,7 +194,7 @@ class ChatView:
             extra=extra,
         )
         emu._store(self._chat, msg)
-        emu._enqueue("message", emu._message_json(msg, self._chat))
+        self._await_update(emu._enqueue("message", emu._message_json(msg, self._chat)))
         return msg
 
     def _post_text(self, sender_id: int, text: str) -> EmulatedMessage:
@@ -171,9 +215,7 @@ class ChatView:
         for msg in reversed(self.messages):
             if msg.buttons:
                 return msg
-        raise LookupError(
-            f"no bot message with an inline keyboard in chat {self.id}; visible: {self.messages}"
-        )
+        raise LookupError(f"no bot message with an inline keyboard in chat {self.id}; visible: {self.messages}")
 
     @staticmethod
     def _button_data(msg: EmulatedMessage, button: Button) -> str:
@@ -186,9 +228,7 @@ class ChatView:
             chosen = flat[button - 1]
         else:
             exact = [b for b in flat if b.get("text") == button]
-            loose = [
-                b for b in flat if str(b.get("text", "")).strip().casefold() == button.strip().casefold()
-            ]
+            loose = [b for b in flat if str(b.get("text", "")).strip().casefold() == button.strip().casefold()]
             candidates = exact or loose
             if not candidates:
                 raise LookupError(f"no button {button!r} on message #{msg.message_id}: {msg.button_texts}")
@@ -200,12 +240,14 @@ class ChatView:
     def _callback(self, user_id: int, msg: EmulatedMessage | None, data: str) -> str:
         """Queue a callback_query update from ``user_id`` and return its query id."""
         emu = self._emu
-        self._begin_action()
+        views = [self]
         user_view = emu._views.get(user_id)
         if user_view is not None and user_view is not self:
-            user_view._begin_action()
+            views.append(user_view)
+        for view in views:
+            view._begin_action()
         query_id = emu._new_query_id()
-        emu._callback_queries[query_id] = PendingQuery(user_id=user_id, chat_id=self.id, data=data)
+        emu._callback_queries[query_id] = PendingQuery(user_id=user_id, chat_id=self.id, data=data, action_seq=emu._seq)
         payload: dict[str, Any] = {
             "id": query_id,
             "from": emu._user_json(user_id),
@@ -214,7 +256,9 @@ class ChatView:
         }
         if msg is not None:
             payload["message"] = emu._message_json(msg, self._chat)
-        emu._enqueue("callback_query", payload)
+        update_id = emu._enqueue("callback_query", payload)
+        for view in views:
+            view._await_update(update_id)
         return query_id
 
     def _press(self, user_id: int, button: Button, message_id: int | None) -> str:
@@ -358,13 +402,9 @@ class EmulatedUser(ChatView):
         contact = {"phone_number": phone_number, "first_name": self.first_name, "user_id": self.id}
         return self._post(self.id, media="contact", extra={"contact": contact})
 
-    async def send_location(
-        self, latitude: float = 41.311081, longitude: float = 69.240562
-    ) -> EmulatedMessage:
+    async def send_location(self, latitude: float = 41.311081, longitude: float = 69.240562) -> EmulatedMessage:
         """Share a location (Tashkent by default)."""
-        return self._post(
-            self.id, media="location", extra={"location": {"latitude": latitude, "longitude": longitude}}
-        )
+        return self._post(self.id, media="location", extra={"location": {"latitude": latitude, "longitude": longitude}})
 
     async def edit(self, message_id: int, new_text: str) -> EmulatedMessage:
         """Edit one of the user's own text messages (queues an edited_message update)."""
@@ -374,12 +414,10 @@ class EmulatedUser(ChatView):
         self._begin_action()
         match = _COMMAND_RE.match(new_text)
         msg.text = new_text
-        msg.entities = (
-            [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}] if match else []
-        )
+        msg.entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}] if match else []
         msg.edited += 1
         msg.edit_date = int(time.time())
-        self._emu._enqueue("edited_message", self._emu._message_json(msg, self._chat))
+        self._await_update(self._emu._enqueue("edited_message", self._emu._message_json(msg, self._chat)))
         return msg
 
     async def press(self, button: Button, *, message_id: int | None = None) -> str:
@@ -406,8 +444,10 @@ class EmulatedUser(ChatView):
         emu = self._emu
         self._begin_action()
         query_id = emu._new_query_id()
-        emu._inline_queries[query_id] = PendingQuery(user_id=self.id, chat_id=None, data=None, query=query)
-        emu._enqueue(
+        emu._inline_queries[query_id] = PendingQuery(
+            user_id=self.id, chat_id=None, data=None, query=query, action_seq=emu._seq
+        )
+        update_id = emu._enqueue(
             "inline_query",
             {
                 "id": query_id,
@@ -417,6 +457,7 @@ class EmulatedUser(ChatView):
                 "chat_type": "sender",
             },
         )
+        self._await_update(update_id)
         return query_id
 
 

@@ -160,9 +160,7 @@ def _parse_start_tag(src: str, begin: int) -> tuple[_OpenTag, int]:
         elif name == "blockquote" and attr == "expandable":
             argument = "1"
     if name == "span" and argument != "spoiler":
-        raise HTMLParseError(
-            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, begin)}'
-        )
+        raise HTMLParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, begin)}')
     return _OpenTag(name=name, argument=argument, offset=0), i + 1
 
 

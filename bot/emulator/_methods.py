@@ -144,10 +144,10 @@ class BotMethods(EmulatorCore):
         before = len(self._updates)
         if offset > 0:
             while self._updates and self._updates[0]["update_id"] < offset:
-                self._updates.popleft()
+                self._drop_update(self._updates.popleft())
         elif offset < 0:
             while len(self._updates) > -offset:
-                self._updates.popleft()
+                self._drop_update(self._updates.popleft())
         if len(self._updates) != before:
             self._notify()
 
@@ -157,9 +157,7 @@ class BotMethods(EmulatorCore):
         if self._webhook["url"]:
             raise ApiError(409, ERR_CONFLICT_WEBHOOK)
         self._set_allowed_updates(p.get("allowed_updates"))
-        limit = min(
-            max(_opt_int(p, "limit", PollingLimit.MAX_LIMIT), PollingLimit.MIN_LIMIT), PollingLimit.MAX_LIMIT
-        )
+        limit = min(max(_opt_int(p, "limit", PollingLimit.MAX_LIMIT), PollingLimit.MIN_LIMIT), PollingLimit.MAX_LIMIT)
         try:
             timeout = float(p.get("timeout") or 0)
         except (TypeError, ValueError):
@@ -174,7 +172,9 @@ class BotMethods(EmulatorCore):
             if generation != self._poll_generation:
                 raise ApiError(409, ERR_CONFLICT_POLL)
             if self._updates:
-                return list(itertools.islice(self._updates, limit))
+                batch = list(itertools.islice(self._updates, limit))
+                self._deliver_updates(batch)
+                return batch
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._stopping.is_set():
                 return []
@@ -188,6 +188,8 @@ class BotMethods(EmulatorCore):
         url = str(p.get("url") or "")
         self._set_allowed_updates(p.get("allowed_updates"))
         if _flag(p, "drop_pending_updates"):
+            for update in self._updates:
+                self._drop_update(update)
             self._updates.clear()
         self._webhook = {
             "url": url,
@@ -201,6 +203,8 @@ class BotMethods(EmulatorCore):
         """Remove the webhook; optionally drop pending updates."""
         self._webhook = {"url": ""}
         if _flag(p, "drop_pending_updates"):
+            for update in self._updates:
+                self._drop_update(update)
             self._updates.clear()
             self._notify()
         return True
@@ -263,9 +267,7 @@ class BotMethods(EmulatorCore):
         """Send a text message."""
         chat = self._chat(p.get("chat_id"))
         self._check_blocked(chat)
-        text, entities, html = self._formatted(
-            p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False
-        )
+        text, entities, html = self._formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
         fields = self._common(chat, p)
         return self._deliver(chat, {"text": text, "html": html, "entities": entities, **fields})
 
@@ -485,15 +487,13 @@ class BotMethods(EmulatorCore):
             setattr(msg, name, value)
         msg.edited += 1
         msg.edit_date = int(time.time())
-        self._touch(chat.id, message=msg)
+        self._touch(chat.id, message=msg, event="edited")
         return self._message_json(msg, chat)
 
     @api("editMessageText")
     def _edit_message_text(self, p: Params) -> Any:
         """Edit the text (and inline keyboard) of a bot message."""
-        text, entities, html = self._formatted(
-            p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False
-        )
+        text, entities, html = self._formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
         markup = _inline_part(self._markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
@@ -503,9 +503,7 @@ class BotMethods(EmulatorCore):
                 raise bad_request(ERR_NO_TEXT_TO_EDIT)
             if msg.text == text and msg.entities == entities and _inline_part(msg.reply_markup) == markup:
                 raise bad_request(ERR_NOT_MODIFIED)
-        return self._edited(
-            chat, msg, p, {"text": text, "entities": entities, "html": html, "reply_markup": markup}
-        )
+        return self._edited(chat, msg, p, {"text": text, "entities": entities, "html": html, "reply_markup": markup})
 
     @api("editMessageCaption")
     def _edit_message_caption(self, p: Params) -> Any:
@@ -547,7 +545,7 @@ class BotMethods(EmulatorCore):
             raise bad_request(ERR_CANT_DELETE)
         if msg is not None:
             msg.deleted = True
-        self._touch(chat.id, message=msg)
+        self._touch(chat.id, message=msg, event="deleted")
 
     @api("deleteMessage")
     def _delete_message(self, p: Params) -> Any:
@@ -592,7 +590,7 @@ class BotMethods(EmulatorCore):
             view = self._views.get(chat_id) if chat_id is not None else None
             if view is not None:
                 view.callback_answers.append(answer)
-        self._touch(query.user_id, query.chat_id)
+        self._touch(*(c for c in (query.user_id, query.chat_id) if self._is_current(c, query.action_seq)))
         return True
 
     def _check_inline_results(self, results: Any) -> list[dict[str, Any]]:
@@ -639,7 +637,7 @@ class BotMethods(EmulatorCore):
         view = self._views.get(query.user_id)
         if view is not None:
             view.inline_answers.append(answer)
-        self._touch(query.user_id)
+        self._touch(*(c for c in (query.user_id,) if self._is_current(c, query.action_seq)))
         return True
 
     # ----------------------------------------------------------------- bot settings
@@ -678,11 +676,7 @@ class BotMethods(EmulatorCore):
                 _COMMAND_RE.match(command)
             ):
                 raise bad_request(ERR_COMMAND_INVALID)
-            if (
-                not BotCommandLimit.MIN_DESCRIPTION
-                <= len(description.strip())
-                <= BotCommandLimit.MAX_DESCRIPTION
-            ):
+            if not BotCommandLimit.MIN_DESCRIPTION <= len(description.strip()) <= BotCommandLimit.MAX_DESCRIPTION:
                 raise bad_request(ERR_COMMAND_DESCRIPTION_INVALID)
             stored.append({"command": command, "description": description})
         key = self._scope_key(p)

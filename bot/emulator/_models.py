@@ -72,8 +72,7 @@ ERR_CONFLICT_POLL: Final = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 ERR_CONFLICT_WEBHOOK: Final = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 ERR_WRONG_FILE: Final = "Bad Request: wrong file identifier/HTTP URL specified"
 ERR_FILE_EMPTY: Final = "Bad Request: file must be non-empty"

@@ -16,7 +16,7 @@ from typing import Any, Final, Self
 from aiohttp import web
 from telegram.constants import FileSizeLimit
 
-from ._core import DEFAULT_TOKEN, SEND_METHODS, Params
+from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener, Params
 from ._driver import ChatView, EmulatedGroup, EmulatedUser
 from ._methods import API_METHODS, BotMethods
 from ._models import (
@@ -281,6 +281,7 @@ class BotAPIEmulator(BotMethods):
             return self._response(401, ApiError(401, ERR_UNAUTHORIZED).payload())
         entry = API_METHODS.get(request.match_info["method"].lower())
         if entry is None:
+            logger.warning("Bot API method %r is not emulated; answering 404", request.match_info["method"][:64])
             self.stats.errors[404] += 1
             return self._response(404, ApiError(404, ERR_NOT_FOUND).payload())
         method, handler = entry
@@ -321,9 +322,15 @@ class BotAPIEmulator(BotMethods):
                     await self._sleep(self.latency)
                 if fault is not None:
                     raise self._fault_error(fault)
-                result = handler(self, params)
-                if inspect.isawaitable(result):
-                    result = await result
+                try:
+                    result = handler(self, params)
+                    if inspect.isawaitable(result):
+                        result = await result
+                except ApiError:
+                    raise
+                except Exception:
+                    logger.exception("emulator bug while handling %s", method)
+                    raise ApiError(500, ERR_INTERNAL) from None
             finally:
                 if not polling:
                     self._inflight -= 1
@@ -337,7 +344,6 @@ class BotAPIEmulator(BotMethods):
                 self.stats.too_many_requests += 1
             for view in views:
                 view.recent_errors.append((method, exc.description))
-            logger.debug("%s -> %d", method, exc.code)
             if fault is not None and fault.kind == "502":
                 return web.Response(text=ERR_BAD_GATEWAY_HTML, status=502, content_type="text/html")
             return self._response(exc.code, exc.payload())
@@ -346,6 +352,8 @@ class BotAPIEmulator(BotMethods):
 
     def _record(self, method: str, chat_id: int | None, status: int, description: str | None) -> None:
         """Append to the call log and error counters."""
+        if method != "getUpdates":
+            logger.debug("%s chat=%s -> %d", method, chat_id, status)
         self.call_log.append(CallRecord(method, chat_id, status, description, time.monotonic()))
         if status != 200:
             self.stats.errors[status] += 1
@@ -384,9 +392,7 @@ class BotAPIEmulator(BotMethods):
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
         if method is not None and method.lower() not in API_METHODS:
             raise ValueError(f"unknown Bot API method {method!r}")
-        fault = Fault(
-            kind=kind, chat_id=chat_id, method=method, count=count, retry_after=retry_after, hold=hold
-        )
+        fault = Fault(kind=kind, chat_id=chat_id, method=method, count=count, retry_after=retry_after, hold=hold)
         self._faults.append(fault)
         return fault
 
@@ -435,9 +441,7 @@ class BotAPIEmulator(BotMethods):
         if chaos is not None and method in chaos.methods and self._chaos_rng.random() < chaos.probability:
             kind = self._chaos_rng.choice(chaos.kinds)
             self.stats.faults_fired[kind] += 1
-            return Fault(
-                kind=kind, chat_id=chat_id, method=method, retry_after=chaos.retry_after, hold=chaos.hold
-            )
+            return Fault(kind=kind, chat_id=chat_id, method=method, retry_after=chaos.retry_after, hold=chaos.hold)
         return None
 
     @staticmethod
@@ -559,6 +563,15 @@ class BotAPIEmulator(BotMethods):
         if chat is None or chat.type != "private":
             raise KeyError(f"no private chat {chat_id}")
         return chat
+
+    def add_listener(self, listener: MessageListener) -> None:
+        """Call ``listener(event, message)`` whenever the bot sends, edits or deletes a message."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: MessageListener) -> None:
+        """Stop calling a listener added with add_listener()."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def mark_too_old(self, chat_id: int, message_id: int) -> None:
         """Make later edits (and deletions) of this message fail like for a 48h-old message."""

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -15,10 +15,11 @@ from bot.config import Settings
 from bot.content import Content
 from bot.i18n import I18n, Translator
 from bot.library import Library
+from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
-__all__ = ["BotContext", "Reader", "Screen", "Services", "get_reader", "show"]
+__all__ = ["BotContext", "Reader", "Services", "get_reader", "show"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Services:
     library: Library
     search: SearchIndex
     i18n: I18n
+    screens: Screens
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -64,6 +66,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The content, paginated."""
         return self.services.library
 
+    @property
+    def screens(self) -> Screens:
+        """Every view, built once."""
+        return self.services.screens
+
 
 @dataclass(frozen=True, slots=True)
 class Reader:
@@ -87,15 +94,6 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
     if language is None:
         language = services.i18n.pick(user.language_code)
     return Reader(user.id, language, chosen, services.i18n.get(language))
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """A rendered view: HTML text, its keyboard, and whether Telegram must forbid forwarding it."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
-    protect: bool = False
 
 
 _EDIT_IMPOSSIBLE = (

@@ -57,7 +57,8 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             item = next(i for i in section.items if i.id == hit.item_id)
             heading = f"<b>{html.escape(theme.title)}</b> › {html.escape(section.title)}"
             body = f"{heading}\n\n{to_html(item.text)}"
-            more = f'\n\n<a href="{html.escape(link)}">{html.escape(reader.t.gettext("Read more in the bot"))}</a>'
+            label = reader.t.gettext("Read more in the bot")
+            more = f'\n\n<a href="{html.escape(link)}">{html.escape(label)}</a>'
             if len(body) + len(more) > TEXT_MAX:
                 body = f"{heading}\n\n{html.escape(snippet(item.text, 0, width=TEXT_MAX // 2))}"
             results.append(

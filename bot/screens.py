@@ -1,0 +1,248 @@
+"""Every view of the bot as a ``Screen`` (HTML text + keyboard), built from content and translations only.
+
+Screens depend on nothing but the language, the content ids and (for a few) a flag such as "subscribed", so
+each is built once and reused: navigation costs a dictionary look-up, not a rebuild of text and keyboard.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup
+
+from bot import deeplinks
+from bot.deeplinks import DeepLink
+from bot.i18n import I18n, Translator
+from bot.keyboards import (
+    Keyboard,
+    about_keyboard,
+    confirm_forget_keyboard,
+    language_keyboard,
+    main_menu_keyboard,
+    menu_keyboard,
+    search_results_keyboard,
+    section_keyboard,
+    subscriptions_keyboard,
+    theme_keyboard,
+)
+from bot.library import Library
+from bot.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
+from bot.render import main_menu_html, section_page_html, snippet, theme_html
+from bot.search import QueryProblem, SearchIndex, check_query, normalize
+
+__all__ = ["Screen", "Screens"]
+
+SEARCH_CACHE_SIZE = 1024  # recent queries per process; each entry is one rendered result screen
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """A rendered view: HTML text, its keyboard, and whether Telegram must forbid forwarding it."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    protect: bool = False
+
+
+def _memo(function: F, size: int | None = None) -> F:
+    return lru_cache(maxsize=size)(function)  # type: ignore[return-value]
+
+
+class Screens:
+    """Builds and remembers every screen; one instance per running bot."""
+
+    def __init__(self, library: Library, i18n: I18n, search: SearchIndex, bot_username: str | None) -> None:
+        self.library = library
+        self.i18n = i18n
+        self._search = search
+        self.username = bot_username
+        self.main_menu = _memo(self._main_menu)
+        self.theme = _memo(self._theme)
+        self.section = _memo(self._section)
+        self.about = _memo(self._about)
+        self.language = _memo(self._language)
+        self.search_help = _memo(self._search_help)
+        self.help = _memo(self._help)
+        self.forget = _memo(self._forget)
+        self.search = _memo(self._search_results, SEARCH_CACHE_SIZE)
+
+    def t(self, code: str) -> Translator:
+        """The translator for ``code``."""
+        return self.i18n.get(code)
+
+    def _share(self, link: DeepLink, title: str) -> str | None:
+        if not self.username:
+            return None
+        return deeplinks.share_url(deeplinks.start_url(self.username, link), title)
+
+    # ----------------------------------------------------------------------------------------- reading
+
+    def _main_menu(self, code: str, offer_languages: bool) -> Screen:
+        """The main menu; on first contact it also offers the language picker."""
+        t = self.t(code)
+        content = self.library.locale(code)
+        text = main_menu_html(content, t)
+        keyboard: Keyboard = main_menu_keyboard(content, t)
+        if offer_languages:
+            picker = language_keyboard(self.i18n.languages, code, t).inline_keyboard[0]
+            keyboard = Keyboard([list(picker), *keyboard.inline_keyboard])
+            text += "\n\n" + html.escape(t.gettext("Choose your language:"))
+        return Screen(text, keyboard)
+
+    def with_note(self, screen: Screen, note: str) -> Screen:
+        """``screen`` with an italic note above it."""
+        return Screen(f"<i>{html.escape(note)}</i>\n\n{screen.text}", screen.keyboard, screen.protect)
+
+    def _theme(self, code: str, theme_id: str, subscribed: bool) -> Screen | None:
+        """A theme's page with one button per section."""
+        theme = self.library.theme(code, theme_id)
+        if theme is None:
+            return None
+        t = self.t(code)
+        share = self._share(DeepLink(theme.id), theme.title)
+        return Screen(
+            theme_html(theme, t, subscribed),
+            theme_keyboard(theme, t, subscribed=subscribed, share=share),
+            protect=theme.protect_content,
+        )
+
+    def _section(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
+        """One page of a section."""
+        theme = self.library.theme(code, theme_id)
+        section = theme.section(section_id) if theme else None
+        pages = self.library.pages(code, theme_id, section_id)
+        if theme is None or section is None or not 0 <= page < len(pages):
+            return None
+        t = self.t(code)
+        share = self._share(DeepLink(theme.id, section_id=section.id), f"{theme.short_title}: {section.title}")
+        return Screen(
+            section_page_html(theme, section, pages[page], t),
+            section_keyboard(theme, section, page, len(pages), t, share=share),
+            protect=theme.protect_content,
+        )
+
+    def item(self, code: str, theme_id: str, item_id: str) -> Screen | None:
+        """The page holding one item."""
+        where = self.library.locate(code, theme_id, item_id)
+        if where is None:
+            return None
+        return self.section(code, where.theme_id, where.section_id, where.page)
+
+    def _about(self, code: str, page: int) -> Screen | None:
+        """The attribution, background and licence, paginated."""
+        t = self.t(code)
+        pages = self.library.about_pages(code, t)
+        if not 0 <= page < len(pages):
+            return None
+        return Screen(pages[page], about_keyboard(page, len(pages), t))
+
+    def _language(self, code: str) -> Screen:
+        """The language picker."""
+        t = self.t(code)
+        return Screen(html.escape(t.gettext("Choose your language:")), language_keyboard(self.i18n.languages, code, t))
+
+    # ----------------------------------------------------------------------------------------- search
+
+    def _search_help(self, code: str) -> Screen:
+        """How to search."""
+        t = self.t(code)
+        text = t.gettext(
+            "Send me a few words and I will find them in the brief, for example: {example}. "
+            "You can also type /search followed by the words."
+        ).format(example=t.gettext("violence"))
+        return Screen(html.escape(text), menu_keyboard(t))
+
+    def search_for(self, code: str, query: str) -> Screen:
+        """Search results for ``query``, or a clear word on why there are none."""
+        problem = check_query(query)
+        if problem is None:
+            # Queries differing only in case, "ё" or spacing share one cached answer.
+            return self.search(code, " ".join(normalize(query).split()))
+        t = self.t(code)
+        if problem is QueryProblem.EMPTY:
+            return self.search_help(code)
+        if problem is QueryProblem.TOO_LONG:
+            return Screen(html.escape(t.gettext("That is too long to search. Send a few words.")), menu_keyboard(t))
+        return Screen(
+            html.escape(t.gettext("I can only search for words. Send a few words from the brief.")), menu_keyboard(t)
+        )
+
+    def _search_results(self, code: str, query: str) -> Screen:
+        t = self.t(code)
+        content = self.library.locale(code)
+        hits = self._search.search(code, query, SEARCH_RESULTS_MAX)
+        if not hits:
+            text = t.gettext("Nothing found for “{query}”. Try other words, or open a theme:").format(query=query)
+            return Screen(html.escape(text), main_menu_keyboard(content, t))
+        lines = [html.escape(t.gettext("Found in the brief:"))]
+        targets: list[tuple[str, str, str]] = []
+        for number, hit in enumerate(hits, start=1):
+            theme = content.theme(hit.theme_id)
+            section = theme.section(hit.section_id) if theme else None
+            if theme is None or section is None:
+                continue
+            where = f"{theme.short_title} › {section.short_title}"
+            lines.append(
+                f"\n<b>{number}.</b> <i>{html.escape(where)}</i>\n{html.escape(snippet(hit.text, hit.position))}"
+            )
+            label = f"{number}. {where}"
+            if len(label) > BUTTON_TEXT_MAX:
+                label = label[: BUTTON_TEXT_MAX - 1] + "…"
+            targets.append((label, hit.theme_id, hit.item_id))
+        return Screen("\n".join(lines), search_results_keyboard(targets, t))
+
+    # ----------------------------------------------------------------------------------------- the reader
+
+    def subscriptions(self, code: str, subscribed: frozenset[str]) -> Screen:
+        """The subscription checklist."""
+        t = self.t(code)
+        count = len(subscribed)
+        status = (
+            t.ngettext("You follow {count} topic.", "You follow {count} topics.", count).format(count=count)
+            if count
+            else t.gettext("You do not follow any topic yet.")
+        )
+        intro = t.gettext("Choose what you want to receive. Tap a line to switch it on or off.")
+        return Screen(
+            html.escape(f"{intro}\n\n{status}"), subscriptions_keyboard(self.library.locale(code), subscribed, t)
+        )
+
+    def _forget(self, code: str) -> Screen:
+        """Ask before erasing."""
+        t = self.t(code)
+        text = t.gettext(
+            "This erases everything the bot keeps about you: your language and your subscriptions. "
+            "You will stop receiving updates. Erase?"
+        )
+        return Screen(html.escape(text), confirm_forget_keyboard(t))
+
+    def forgotten(self, code: str, subscriptions: int) -> Screen:
+        """What was erased."""
+        t = self.t(code)
+        lines = [
+            t.gettext("Done. Your data is erased:"),
+            t.gettext("• your language setting"),
+            t.ngettext("• {count} subscription", "• {count} subscriptions", subscriptions).format(count=subscriptions),
+            t.gettext("If you send /start again, the bot will know only your Telegram id."),
+        ]
+        return Screen(html.escape("\n".join(lines)))
+
+    def _help(self, code: str) -> Screen:
+        """Commands and privacy in a few lines."""
+        t = self.t(code)
+        text = t.gettext(
+            "/menu — themes of the brief\n"
+            "/about — about the brief, authors and licence\n"
+            "/search words — search the brief\n"
+            "/subscriptions — choose which updates you receive\n"
+            "/language — change the language\n"
+            "/forget — erase your data\n\n"
+            "The bot keeps only your Telegram id, language and subscriptions: no names and no messages. "
+            "The ✕ Hide button removes a message from this chat."
+        )
+        return Screen(html.escape(text), menu_keyboard(t))
