@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -17,11 +17,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.broadcast import BroadcastEngine
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.content import Content, load_content
-from bot.handlers import other, reading
+from bot.handlers import admin, other, reading
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
 from bot.i18n import I18n
 from bot.library import Library
@@ -35,6 +36,12 @@ __all__ = ["READER_COMMANDS", "build_application", "load_static", "start_applica
 
 logger = logging.getLogger(__name__)
 
+ADMIN_HANDLERS: dict[str, Any] = {
+    "announce": admin.announce_command,
+    "announcements": admin.announcements_command,
+    "stats": admin.stats_command,
+    "cancel": admin.cancel_command,
+}
 READER_COMMANDS: dict[str, Any] = {
     "start": reading.start_command,
     "menu": reading.menu_command,
@@ -48,6 +55,9 @@ READER_COMMANDS: dict[str, Any] = {
 }
 
 Static = tuple[Content, I18n, Library, SearchIndex]
+
+BROADCAST_BOT_KEY = "broadcast_bot"
+BROADCAST_CONNECTIONS = 64  # the broadcast Bot's own HTTP connection pool (at least its in-flight sends)
 
 
 def load_static(settings: Settings, content_root: Path | None = None) -> Static:
@@ -64,28 +74,55 @@ def build_application(
     static: Static | None = None,
     sync_bot_profile: bool = True,
     request: BaseRequest | None = None,
+    broadcast: bool = True,
 ) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``.
 
     ``static`` (from ``load_static``) lets tests and benchmarks share one loaded copy of the content;
-    ``request`` replaces the HTTP client (the benchmark measures the bot without the network).
+    ``request`` replaces the HTTP client (the benchmark measures the bot without the network);
+    ``broadcast=False`` leaves out the delivery engine.
     """
     if settings.token is None:
         raise ValueError("a bot token is required")
     content, i18n, library, search = static or load_static(settings, content_root)
 
     async def post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
-        storage = await Storage.open(settings.database_path)
+        storage = await Storage.open(settings.database_path, settings.default_language)
         # The bot's username (for share links) is known once initialize() has called getMe.
         screens = Screens(library, i18n, search, app.bot.username)
-        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens)
+        engine = None
+        if broadcast:
+            # Announcements go through a Bot of their own, with its own connection pool: a running
+            # broadcast never makes a reader's reply wait for a free connection.
+            broadcast_bot = Bot(
+                settings.token or "",
+                base_url=settings.api_base_url or "https://api.telegram.org/bot",
+                base_file_url=settings.api_file_url or "https://api.telegram.org/file/bot",
+                request=HTTPXRequest(connection_pool_size=BROADCAST_CONNECTIONS),
+            )
+            await broadcast_bot.initialize()
+            app.bot_data[BROADCAST_BOT_KEY] = broadcast_bot
+            engine = BroadcastEngine(
+                broadcast_bot,
+                storage,
+                rate=settings.broadcast_rate,
+                markup_for=admin.make_markup_for(app.bot_data),
+                report=admin.make_reporter(app),
+            )
+        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         if sync_bot_profile:
             await sync_profile(app.bot, i18n, storage)
+        if engine is not None:
+            await engine.start()
 
     async def post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         services: Services | None = app.bot_data.get(SERVICES_KEY)
-        if services is not None:
-            await services.storage.close()
+        if services is None:
+            return
+        if services.engine is not None:
+            await services.engine.stop()
+            await app.bot_data[BROADCAST_BOT_KEY].shutdown()
+        await services.storage.close()
 
     builder = (
         ApplicationBuilder()
@@ -101,13 +138,23 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
     app = builder.build()
-    add_handlers(app)
+    add_handlers(app, settings.admin_ids)
     return app
 
 
-def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any], admin_ids: frozenset[int]) -> None:
     """Register handlers. Order matters within a group: the first matching handler wins."""
     private = filters.ChatType.PRIVATE
+    admins = filters.User(user_id=admin_ids, allow_empty=False) if admin_ids else filters.User(user_id=[])
+    # 0. Group -1 runs first: an admin's message while /announce waits for one (a language version, a
+    #    date) is taken by the wizard, which then stops further handling; any other message falls through.
+    app.add_handler(
+        MessageHandler(private & admins & ~filters.COMMAND & filters.UpdateType.MESSAGE, admin.on_admin_message),
+        group=-1,
+    )
+    # 1a. Admin commands, for admins only: to anyone else they are unknown commands (step 2).
+    for name, callback in ADMIN_HANDLERS.items():
+        app.add_handler(CommandHandler(name, callback, filters=private & admins))
     # 1. Commands in private chats.
     for name, callback in READER_COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

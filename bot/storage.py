@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
@@ -20,7 +21,19 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Erased", "SchemaTooNewError", "Storage", "UserRecord"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Announcement",
+    "AnnouncementDraft",
+    "Delivery",
+    "DeliveryFigures",
+    "Erased",
+    "Outcome",
+    "SchemaTooNewError",
+    "Storage",
+    "UserRecord",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +69,49 @@ MIGRATIONS: tuple[str, ...] = (
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX users_by_language ON users (language, blocked);
     """,
+    # 2 -> 3: announcements and their durable delivery queue; a guessed language is kept apart from a
+    # chosen one (announcements reach people in the language Telegram suggested until they choose).
+    """
+    ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0 CHECK (language_chosen IN (0, 1));
+    UPDATE users SET language_chosen = 1 WHERE language IS NOT NULL;
+    CREATE TABLE announcements (
+        id            INTEGER PRIMARY KEY,
+        created_by    INTEGER NOT NULL,          -- the admin's Telegram id
+        created_at    TEXT    NOT NULL,          -- UTC, ISO 8601
+        topics        TEXT    NOT NULL,          -- JSON list of topics, empty for everyone
+        language      TEXT,                      -- only readers of this language, NULL for all
+        silent        INTEGER NOT NULL DEFAULT 0,
+        protect       INTEGER NOT NULL DEFAULT 0,
+        scheduled_at  TEXT,                      -- UTC, ISO 8601, NULL to send at once
+        state         TEXT    NOT NULL CHECK (state IN
+                          ('scheduled', 'queued', 'running', 'paused', 'done', 'cancelled')),
+        status_chat   INTEGER,                   -- where the admin's progress message is
+        status_message INTEGER,
+        started_at    TEXT,
+        finished_at   TEXT
+    ) STRICT;
+    CREATE INDEX announcements_by_state ON announcements (state, scheduled_at);
+    CREATE TABLE announcement_versions (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        from_chat       INTEGER NOT NULL,        -- the admin's message that is copied to readers
+        message_id      INTEGER NOT NULL,
+        PRIMARY KEY (announcement_id, language)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE deliveries (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN
+                            ('pending', 'sending', 'sent', 'blocked', 'gone', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        not_before      REAL    NOT NULL DEFAULT 0,  -- epoch seconds: retry back-off
+        last_error      TEXT,                        -- Telegram's error description, never message text
+        PRIMARY KEY (announcement_id, user_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX deliveries_by_state ON deliveries (announcement_id, state, not_before);
+    CREATE INDEX deliveries_by_user ON deliveries (user_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -73,6 +129,81 @@ class UserRecord:
     first_seen: str
     last_seen: str
     blocked: bool
+    language_chosen: bool = False  # False: the language was guessed from Telegram's language_code
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementDraft:
+    """What an admin confirmed: audience, one copied message per language, and options."""
+
+    created_by: int
+    topics: frozenset[str]  # empty: everyone
+    language: str | None  # only readers of this language; None: all
+    versions: dict[str, tuple[int, int]]  # language -> (chat id, message id) of the admin's message
+    silent: bool = False
+    protect: bool = False
+    scheduled_at: str | None = None  # UTC ISO 8601; None: now
+    status_chat: int | None = None
+    status_message: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A stored announcement."""
+
+    id: int
+    created_by: int
+    created_at: str
+    topics: frozenset[str]
+    language: str | None
+    silent: bool
+    protect: bool
+    scheduled_at: str | None
+    state: str
+    status_chat: int | None
+    status_message: int | None
+    started_at: str | None
+    finished_at: str | None
+    versions: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One recipient of an announcement, claimed for sending."""
+
+    user_id: int
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened when a delivery was tried: sent, blocked, gone, failed, or pending again (retry)."""
+
+    user_id: int
+    state: str
+    error: str | None = None
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFigures:
+    """Deliveries of one announcement by outcome."""
+
+    pending: int
+    sent: int
+    blocked: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        """Every recipient."""
+        return self.pending + self.sent + self.blocked + self.failed
+
+    @property
+    def done(self) -> int:
+        """Recipients whose delivery is settled."""
+        return self.sent + self.blocked + self.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +221,10 @@ def _today() -> str:
 class Storage:
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru") -> None:
         self._db = db
+        # Readers who never chose a language (and were never guessed one) get announcements in this one.
+        self.default_language = default_language
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
         # statement never lands inside another's transaction.
         self._write_lock = asyncio.Lock()
@@ -123,7 +256,7 @@ class Storage:
             return cursor.rowcount
 
     @classmethod
-    async def open(cls, path: Path | str) -> Storage:
+    async def open(cls, path: Path | str, default_language: str = "ru") -> Storage:
         """Open (creating if needed) and migrate the database at ``path``."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +264,7 @@ class Storage:
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            storage = cls(db)
+            storage = cls(db, default_language)
             # Check the version before anything writes (even switching to WAL rewrites the file header).
             await storage._refuse_newer_schema()
             await db.execute("PRAGMA journal_mode = WAL")
@@ -192,8 +325,12 @@ class Storage:
 
     # ----------------------------------------------------------------------------------------- users
 
-    async def touch_user(self, user_id: int) -> UserRecord:
-        """Record that ``user_id`` is using the bot today; return what is stored about them."""
+    async def touch_user(self, user_id: int, guess: str | None = None) -> UserRecord:
+        """Record that ``user_id`` is using the bot today; return what is stored about them.
+
+        ``guess`` (the language picked from Telegram's language_code) is stored for someone who has not
+        chosen one yet, so announcements reach them in a language they read.
+        """
         today = _today()
         cached = self._users.get(user_id)
         if cached is not None and cached.last_seen == today and not cached.blocked:
@@ -202,17 +339,22 @@ class Storage:
         # Most updates come from someone already seen today: one read settles it. Otherwise one statement
         # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag.
         known = await self.get_user(user_id)
-        if known is not None and known.last_seen == today and not known.blocked:
+        fresh = known is not None and known.last_seen == today and not known.blocked
+        if fresh and known is not None and (known.language is not None or guess is None):
             return self._remember(known)
         async with (
             self._write_lock,
             self._db.execute(
-                """
-                INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0
-                RETURNING user_id, language, first_seen, last_seen, blocked
+                f"""
+                INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    last_seen = excluded.last_seen,
+                    blocked = 0,
+                    language = CASE WHEN users.language_chosen THEN users.language
+                                    ELSE coalesce(excluded.language, users.language) END
+                RETURNING {USER_COLUMNS}
                 """,
-                (user_id, today, today),
+                (user_id, guess, today, today),
             ) as cur,
         ):
             row = await cur.fetchone()
@@ -222,7 +364,7 @@ class Storage:
     async def get_user(self, user_id: int) -> UserRecord | None:
         """Return what is stored about ``user_id``, if anything."""
         async with self._db.execute(
-            "SELECT user_id, language, first_seen, last_seen, blocked FROM users WHERE user_id = ?",
+            f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?",
             (user_id,),
         ) as cur:
             row = await cur.fetchone()
@@ -233,8 +375,8 @@ class Storage:
         today = _today()
         await self._write(
             """
-            INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
-            ON CONFLICT (user_id) DO UPDATE SET language = excluded.language
+            INSERT INTO users (user_id, language, language_chosen, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, language_chosen = 1
             """,
             (user_id, language, today, today),
         )
@@ -309,6 +451,219 @@ class Storage:
             rows = await cur.fetchall()
         return {row[0]: int(row[1]) for row in rows}
 
+    # ----------------------------------------------------------------------------------------- announcements
+
+    async def create_announcement(self, draft: AnnouncementDraft) -> int:
+        """Store a confirmed announcement (scheduled, or queued to send at once); return its id."""
+        state = "scheduled" if draft.scheduled_at else "queued"
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """
+                INSERT INTO announcements
+                    (created_by, created_at, topics, language, silent, protect, scheduled_at, state,
+                     status_chat, status_message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    draft.created_by,
+                    _now_iso(),
+                    json.dumps(sorted(draft.topics)),
+                    draft.language,
+                    int(draft.silent),
+                    int(draft.protect),
+                    draft.scheduled_at,
+                    state,
+                    draft.status_chat,
+                    draft.status_message,
+                ),
+            )
+            announcement_id = int(cursor.lastrowid or 0)
+            await db.executemany(
+                "INSERT INTO announcement_versions (announcement_id, language, from_chat, message_id) "
+                "VALUES (?, ?, ?, ?)",
+                [(announcement_id, lang, chat, message) for lang, (chat, message) in draft.versions.items()],
+            )
+        return announcement_id
+
+    def _audience_sql(self, topics: Iterable[str], language: str | None) -> tuple[str, list[object]]:
+        """SELECT user_id, language of the active people an announcement is for."""
+        topics = sorted(topics)
+        params: list[object] = [self.default_language]
+        if topics:
+            marks = ", ".join("?" * len(topics))
+            sql = (
+                "SELECT u.user_id, coalesce(u.language, ?) AS lang FROM users u WHERE u.blocked = 0 AND "
+                f"EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.user_id AND s.topic IN ({marks}))"
+            )
+            params += topics
+        else:
+            sql = "SELECT u.user_id, coalesce(u.language, ?) AS lang FROM users u WHERE u.blocked = 0"
+        if language is not None:
+            sql += " AND coalesce(u.language, ?) = ?"
+            params += [self.default_language, language]
+        return sql, params
+
+    async def count_audience(self, topics: Iterable[str], language: str | None) -> dict[str, int]:
+        """How many active people, per language, an announcement to ``topics`` would reach now."""
+        sql, params = self._audience_sql(topics, language)
+        async with self._db.execute(f"SELECT lang, count(*) FROM ({sql}) GROUP BY lang", params) as cur:
+            rows = await cur.fetchall()
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def queue_recipients(self, announcement_id: int) -> int:
+        """Write one pending delivery row per recipient (once) and mark the announcement running."""
+        announcement = await self.announcement(announcement_id)
+        if announcement is None:
+            return 0
+        sql, params = self._audience_sql(announcement.topics, announcement.language)
+        async with self.transaction() as db:
+            # INSERT ... SELECT streams inside SQLite: memory stays flat for a million recipients.
+            await db.execute(
+                f"INSERT OR IGNORE INTO deliveries (announcement_id, user_id, language) "
+                f"SELECT ?, user_id, lang FROM ({sql})",
+                [announcement_id, *params],
+            )
+            await db.execute(
+                "UPDATE announcements SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?",
+                (_now_iso(), announcement_id),
+            )
+        return (await self.delivery_figures(announcement_id)).total
+
+    async def claim_deliveries(self, announcement_id: int, limit: int, now: float) -> list[Delivery]:
+        """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first)."""
+        async with (
+            self.transaction() as db,
+            db.execute(
+                """
+                UPDATE deliveries SET state = 'sending'
+                WHERE announcement_id = ? AND user_id IN (
+                    SELECT user_id FROM deliveries
+                    WHERE announcement_id = ? AND state = 'pending' AND not_before <= ?
+                    ORDER BY user_id LIMIT ?)
+                RETURNING user_id, language, attempts
+                """,
+                (announcement_id, announcement_id, now, limit),
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return sorted((Delivery(int(r[0]), str(r[1]), int(r[2])) for r in rows), key=lambda d: d.user_id)
+
+    async def record_outcomes(self, announcement_id: int, outcomes: Iterable[Outcome]) -> None:
+        """Write the results of sent deliveries in one transaction."""
+        rows = list(outcomes)
+        if not rows:
+            return
+        async with self.transaction() as db:
+            await db.executemany(
+                """
+                UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, not_before = ?
+                WHERE announcement_id = ? AND user_id = ?
+                """,
+                [(o.state, o.error, o.not_before, announcement_id, o.user_id) for o in rows],
+            )
+            gone = [(o.user_id,) for o in rows if o.state in ("blocked", "gone")]
+            if gone:
+                await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", gone)
+        for user_id, *_ in ((o.user_id,) for o in rows if o.state in ("blocked", "gone")):
+            self._users.pop(user_id, None)
+
+    async def release_claims(self, announcement_id: int) -> int:
+        """Return deliveries left in 'sending' (by a crash or a pause) to 'pending'; return how many."""
+        return await self._write(
+            "UPDATE deliveries SET state = 'pending' WHERE announcement_id = ? AND state = 'sending'",
+            (announcement_id,),
+        )
+
+    async def delivery_figures(self, announcement_id: int) -> DeliveryFigures:
+        """Count an announcement's deliveries by state."""
+        async with self._db.execute(
+            "SELECT state, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY state", (announcement_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        return DeliveryFigures(
+            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            sent=counts.get("sent", 0),
+            blocked=counts.get("blocked", 0) + counts.get("gone", 0),
+            failed=counts.get("failed", 0),
+        )
+
+    async def delivery_languages(self, announcement_id: int) -> dict[str, int]:
+        """Recipients of an announcement per language."""
+        async with self._db.execute(
+            "SELECT language, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY language",
+            (announcement_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def next_retry_at(self, announcement_id: int) -> float | None:
+        """When the earliest pending delivery may be tried, or None when none is pending."""
+        async with self._db.execute(
+            "SELECT min(not_before) FROM deliveries WHERE announcement_id = ? AND state = 'pending'",
+            (announcement_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def announcement(self, announcement_id: int) -> Announcement | None:
+        """One announcement with its language versions."""
+        async with self._db.execute(
+            f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements WHERE id = ?", (announcement_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        async with self._db.execute(
+            "SELECT language, from_chat, message_id FROM announcement_versions WHERE announcement_id = ?",
+            (announcement_id,),
+        ) as cur:
+            versions = {str(r[0]): (int(r[1]), int(r[2])) for r in await cur.fetchall()}
+        return _announcement(row, versions)
+
+    async def announcements(self, states: Iterable[str] | None = None, limit: int = 10) -> list[Announcement]:
+        """Recent announcements, newest first (optionally only in some states)."""
+        sql = "SELECT id FROM announcements"
+        params: list[object] = []
+        if states is not None:
+            wanted = list(states)
+            sql += f" WHERE state IN ({', '.join('?' * len(wanted))})"
+            params += wanted
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        async with self._db.execute(sql, params) as cur:
+            ids = [int(r[0]) for r in await cur.fetchall()]
+        found = [await self.announcement(i) for i in ids]
+        return [a for a in found if a is not None]
+
+    async def due_announcements(self, now_iso: str) -> list[int]:
+        """Scheduled announcements whose time has come, oldest first."""
+        async with self._db.execute(
+            "SELECT id FROM announcements WHERE state = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, id",
+            (now_iso,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def set_announcement_state(self, announcement_id: int, state: str, *, expect: Iterable[str] = ()) -> bool:
+        """Move an announcement to ``state`` (only from one of ``expect``, if given); return whether it moved."""
+        expected = list(expect)
+        sql = (
+            "UPDATE announcements SET state = ?, "
+            "finished_at = CASE WHEN ? IN ('done', 'cancelled') THEN ? ELSE finished_at END WHERE id = ?"
+        )
+        params: list[object] = [state, state, _now_iso(), announcement_id]
+        if expected:
+            sql += f" AND state IN ({', '.join('?' * len(expected))})"
+            params += expected
+        return await self._write(sql, tuple(params)) > 0
+
+    async def set_status_message(self, announcement_id: int, chat_id: int, message_id: int) -> None:
+        """Remember where the admin's progress message is."""
+        await self._write(
+            "UPDATE announcements SET status_chat = ?, status_message = ? WHERE id = ?",
+            (chat_id, message_id, announcement_id),
+        )
+
     # ----------------------------------------------------------------------------------------- meta
 
     async def get_meta(self, key: str) -> str | None:
@@ -325,6 +680,36 @@ class Storage:
         )
 
 
+USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen"
+ANNOUNCEMENT_COLUMNS = (
+    "id, created_by, created_at, topics, language, silent, protect, scheduled_at, state, "
+    "status_chat, status_message, started_at, finished_at"
+)
+
+
+def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tuple[int, int]]) -> Announcement:
+    return Announcement(
+        id=int(row[0]),
+        created_by=int(row[1]),
+        created_at=str(row[2]),
+        topics=frozenset(json.loads(row[3])),
+        language=row[4],
+        silent=bool(row[5]),
+        protect=bool(row[6]),
+        scheduled_at=row[7],
+        state=str(row[8]),
+        status_chat=row[9],
+        status_message=row[10],
+        started_at=row[11],
+        finished_at=row[12],
+        versions=versions,
+    )
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
     return UserRecord(
         user_id=int(row[0]),
@@ -332,4 +717,5 @@ def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
         first_seen=str(row[2]),
         last_seen=str(row[3]),
         blocked=bool(row[4]),
+        language_chosen=bool(row[5]),
     )

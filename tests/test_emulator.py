@@ -245,6 +245,27 @@ async def test_wait_reply_timeout_explains(emu: BotAPIEmulator, user: EmulatedUs
         await emu.wait_idle(timeout=0.2)
 
 
+async def test_wait_reply_ignores_activity_not_caused_by_the_action(bot: Bot, user: EmulatedUser) -> None:
+    await user.send("question")
+    await bot.send_message(USER_ID, "unrelated broadcast")  # before the bot even fetched the update
+    with pytest.raises(TimeoutError, match=r"has not fetched update"):
+        await user.wait_reply(timeout=0.2)
+    [update] = await bot.get_updates(timeout=0)
+    await bot.send_message(USER_ID, "answer")
+    assert [m.text for m in await user.wait_reply()] == ["answer"]
+
+    await bot.send_message(USER_ID, "menu", reply_markup=keyboard([("A", "a")]))
+    first = await user.press("A")
+    second = await user.press("A")
+    await bot.get_updates(offset=update.update_id + 1, timeout=0)
+    await bot.answer_callback_query(first)  # a late answer to the previous press
+    with pytest.raises(TimeoutError):
+        await user.wait_reply(timeout=0.2)
+    await bot.answer_callback_query(second, text="fresh")
+    assert await user.wait_reply() == []
+    assert [a.text for a in user.callback_answers] == [None, "fresh"]
+
+
 async def test_webhook_conflicts_with_polling(emu: BotAPIEmulator, bot: Bot) -> None:
     assert await bot.set_webhook("https://example.org/hook", secret_token="s3cret")
     assert (await bot.get_webhook_info()).url == "https://example.org/hook"

@@ -80,17 +80,17 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path, mo
 
 async def test_users_keep_only_id_language_days_and_block_flag(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        user = await storage.touch_user(42)
-        assert (user.user_id, user.language, user.blocked) == (42, None, False)
+        user = await storage.touch_user(42, "ru")
+        assert (user.user_id, user.language, user.blocked, user.language_chosen) == (42, "ru", False, False)
         assert user.first_seen == user.last_seen and len(user.first_seen) == 10  # a day, not a time
         await storage.set_language(42, "en")
         await storage.set_blocked(42)
         assert (await storage.get_user(42)).blocked  # type: ignore[union-attr]
-        user = await storage.touch_user(42)  # they came back: no longer blocked
-        assert (user.language, user.blocked) == ("en", False)
+        user = await storage.touch_user(42, "ru")  # they came back: no longer blocked; the choice stands
+        assert (user.language, user.blocked, user.language_chosen) == ("en", False, True)
         async with storage.connection.execute("SELECT * FROM users") as cur:
             columns = [d[0] for d in cur.description]
-        assert columns == ["user_id", "language", "first_seen", "last_seen", "blocked"]
+        assert columns == ["user_id", "language", "first_seen", "last_seen", "blocked", "language_chosen"]
 
 
 async def test_subscriptions_are_unique_and_toggle(tmp_path: Path) -> None:

@@ -33,11 +33,11 @@ class ChatView:
         self._activity_seq = 0
         self._activity_at = 0.0
         self._action_at = time.monotonic()
-        self._action_seq = self._mark
+        self._mark = emu._seq
+        self._action_seq = emu._seq
         self._first_activity_at: float | None = None
         self._awaited_update: int | None = None
         self._inflight = 0
-        self._mark = emu._seq
         self.recent_errors: deque[tuple[str, str]] = deque(maxlen=10)
         self.callback_answers: list[CallbackAnswer] = []
         self.inline_answers: list[InlineAnswer] = []
@@ -128,7 +128,7 @@ class ChatView:
         """Explain why no reply arrived."""
         parts = [f"no reply from the bot in chat {self.id} within {timeout:g}s after the last action"]
         if self._awaited_update is not None:
-            parts.append(f"the bot has not fetched update {self._awaited_update} (is it polling?)")
+            parts.append(f"the bot has not fetched update {self._awaited_update} yet (is the bot polling?)")
         pending = len(self._emu._updates)
         if pending:
             parts.append(f"{pending} update(s) not yet confirmed via getUpdates")

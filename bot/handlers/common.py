@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcast import BroadcastEngine
 from bot.config import Settings
 from bot.content import Content
 from bot.i18n import I18n, Translator
@@ -37,6 +38,7 @@ class Services:
     search: SearchIndex
     i18n: I18n
     screens: Screens
+    engine: BroadcastEngine | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -88,11 +90,10 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
     if user is None or user.is_bot:
         return None
     services = context.services
-    record = await services.storage.touch_user(user.id)
-    language = record.language if record.language in services.i18n.languages else None
-    chosen = language is not None
-    if language is None:
-        language = services.i18n.pick(user.language_code)
+    guess = services.i18n.pick(user.language_code)
+    record = await services.storage.touch_user(user.id, guess)
+    language = record.language if record.language in services.i18n.languages else guess
+    chosen = record.language_chosen
     return Reader(user.id, language, chosen, services.i18n.get(language))
 
 

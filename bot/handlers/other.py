@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 
 from bot import deeplinks
 from bot.deeplinks import DeepLink
+from bot.handlers.admin import ADMIN_COMMANDS
 from bot.handlers.common import SERVICES_KEY, BotContext, get_reader
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.keyboards import menu_keyboard
@@ -90,6 +91,11 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have (admin commands too, for non-admins)."""
+    message = update.effective_message
+    user = update.effective_user
+    command = (message.text or "").split()[0].lstrip("/").split("@")[0] if message and message.text else ""
+    if command in ADMIN_COMMANDS and user is not None:
+        logger.warning("user %s is not an admin and tried /%s", user.id, command)
     if reader := await get_reader(update, context):
         await send_plain(update, reader.t.gettext("I do not know that command. See /help."), menu_keyboard(reader.t))
 

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import deeplinks
-from bot.callbacks import Action, Callback, unpack
+from bot.callbacks import Action, Callback, pack, unpack
 from bot.deeplinks import DeepLink
 from bot.handlers.common import BotContext, Reader, get_reader, show
 from bot.keyboards import GENERAL_TOPIC
@@ -169,6 +169,14 @@ async def on_callback(update: Update, context: BotContext) -> None:
     if callback.action is Action.TOGGLE:
         await _toggle(update, context, reader, callback)
         return
+    if callback.action is Action.UNSUBSCRIBE:
+        await _unsubscribe_from_announcement(update, context, reader, callback)
+        return
+    if callback.action is Action.ADMIN:
+        from bot.handlers.admin import on_admin_callback  # admin code loads only when an admin acts
+
+        await on_admin_callback(update, context, reader, callback)
+        return
     screen = await _screen_for(context, reader, callback)
     if screen is None:
         await _expired(update, context, reader)
@@ -234,6 +242,31 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, callback:
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if origin == "t" else None
     await show(update, context, screen or await subscriptions_screen(context, reader))
+
+
+async def _unsubscribe_from_announcement(
+    update: Update, context: BotContext, reader: Reader, callback: Callback
+) -> None:
+    """The button under an announcement: leave the topics it was sent for; the message itself stays."""
+    query = update.callback_query
+    assert query is not None
+    t = reader.t
+    announcement_id = callback.int_arg(0)
+    announcement = await context.storage.announcement(announcement_id) if announcement_id else None
+    if announcement is None or not announcement.topics:
+        await query.answer(t.gettext("Nothing to unsubscribe from here."))
+        return
+    for topic in announcement.topics:
+        await context.storage.set_subscription(reader.user_id, topic, False)
+    await query.answer(t.gettext("Unsubscribed."))
+    if isinstance(query.message, Message):
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.gettext("🔔 My subscriptions"), callback_data=pack(Action.SUBSCRIPTIONS))]]
+        )
+        try:
+            await query.message.edit_reply_markup(reply_markup=keyboard)
+        except BadRequest:
+            logger.debug("could not replace the unsubscribe button")
 
 
 async def _forget(update: Update, context: BotContext, reader: Reader) -> None:

@@ -1,0 +1,525 @@
+"""Admins: /announce (audience → message per language → options → preview → confirm), /announcements, /stats.
+
+To anyone not in ADMIN_IDS these commands behave like unknown commands (the attempt is logged by id only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.announce import (
+    Draft,
+    ScheduleError,
+    Step,
+    audience_label,
+    figures_text,
+    parse_schedule,
+    progress_text,
+    recipients_text,
+)
+from bot.broadcast import Progress
+from bot.callbacks import Action, Callback, pack
+from bot.handlers.common import SERVICES_KEY, BotContext, Reader, Services, get_reader, show
+from bot.i18n import Translator
+from bot.keyboards import GENERAL_TOPIC, Keyboard, language_name
+from bot.screens import Screen
+from bot.storage import Announcement, DeliveryFigures
+
+__all__ = [
+    "ADMIN_COMMANDS",
+    "announce_command",
+    "announcement_keyboard",
+    "announcements_command",
+    "on_admin_callback",
+    "on_admin_message",
+    "report_progress",
+    "stats_command",
+]
+
+logger = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = ("announce", "announcements", "stats", "cancel")
+DRAFT_KEY = "announce_draft"
+RECENT_ANNOUNCEMENTS = 8
+PREVIEW_ID = 0  # the unsubscribe button in a preview points at no real announcement
+
+
+def is_admin(context: BotContext, user_id: int | None) -> bool:
+    """Whether ``user_id`` is in ADMIN_IDS."""
+    return user_id is not None and user_id in context.services.settings.admin_ids
+
+
+def _btn(text: str, step: str, value: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=pack(Action.ADMIN, step, value))
+
+
+def _draft(context: BotContext) -> Draft | None:
+    draft = (context.user_data or {}).get(DRAFT_KEY)
+    return draft if isinstance(draft, Draft) else None
+
+
+# --------------------------------------------------------------------------------------------- screens
+
+
+def audience_screen(context: BotContext, reader: Reader, draft: Draft) -> Screen:
+    t = reader.t
+    content = context.library.locale(reader.language)
+
+    def mark(on: bool) -> str:
+        return "☑" if on else "☐"
+
+    rows = [[_btn(mark(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
+    general = t.gettext("General announcements")
+    rows.append([_btn(f"{mark(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
+    rows += [[_btn(f"{mark(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
+    rows.append([_btn(t.gettext("Next ›"), "aud", "next"), _btn(t.gettext("Cancel"), "no", 0)])
+    text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def language_filter_screen(context: BotContext, reader: Reader) -> Screen:
+    t = reader.t
+    rows = [[_btn(t.gettext("All languages"), "lng", "all")]]
+    rows += [[_btn(t.gettext("Only {language}").format(language=language_name(c)), "lng", c)] for c in _langs(context)]
+    rows.append([_btn(t.gettext("Cancel"), "no", 0)])
+    text = t.gettext("Step 2 of 4: all readers, or only the readers of one language?")
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def ask_message_screen(context: BotContext, reader: Reader, draft: Draft) -> Screen:
+    t = reader.t
+    assert draft.asking is not None
+    default = context.services.settings.default_language
+    text = t.gettext(
+        "Step 3 of 4: send the message in {language}: text, a photo or a document with a caption. "
+        "It is delivered exactly as you send it."
+    ).format(language=language_name(draft.asking))
+    rows = []
+    if draft.asking != default and draft.language is None:
+        text += "\n\n" + t.gettext("Or skip: readers of this language then get the {default} version.").format(
+            default=language_name(default)
+        )
+        rows.append([_btn(t.gettext("Skip"), "skip", draft.asking)])
+    rows.append([_btn(t.gettext("Cancel"), "no", 0)])
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def options_screen(reader: Reader, draft: Draft) -> Screen:
+    t = reader.t
+
+    def mark(on: bool) -> str:
+        return "☑" if on else "☐"
+
+    rows = [
+        [_btn(mark(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
+        [_btn(mark(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
+        [_btn(t.gettext("Send now"), "opt", "now"), _btn(t.gettext("Schedule…"), "opt", "when")],
+        [_btn(t.gettext("Cancel"), "no", 0)],
+    ]
+    return Screen(html.escape(t.gettext("Step 4 of 4: options.")), Keyboard(rows))
+
+
+def schedule_screen(reader: Reader, problem: str | None = None) -> Screen:
+    t = reader.t
+    text = t.gettext(
+        "Send the date and time as YYYY-MM-DD HH:MM, with a time zone if it is not UTC, "
+        "for example: 2026-12-01 09:00 Asia/Almaty"
+    )
+    if problem == "format":
+        text = t.gettext("I could not read that date.") + "\n\n" + text
+    elif problem == "zone":
+        text = t.gettext("I do not know that time zone.") + "\n\n" + text
+    elif problem == "past":
+        text = t.gettext("That moment has already passed.") + "\n\n" + text
+    return Screen(html.escape(text), Keyboard([[_btn(t.gettext("Cancel"), "no", 0)]]))
+
+
+# --------------------------------------------------------------------------------------------- commands
+
+
+async def announce_command(update: Update, context: BotContext) -> None:
+    """Start a new announcement."""
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    draft = Draft(admin_id=reader.user_id)
+    if context.user_data is not None:
+        context.user_data[DRAFT_KEY] = draft
+    await show(update, context, audience_screen(context, reader, draft))
+
+
+async def cancel_command(update: Update, context: BotContext) -> None:
+    """Drop the announcement being prepared."""
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    await show(update, context, Screen(html.escape(reader.t.gettext("The announcement was cancelled."))))
+
+
+async def announcements_command(update: Update, context: BotContext) -> None:
+    """Recent and scheduled announcements, with their figures and controls."""
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    await show(update, context, await announcements_screen(context, reader))
+
+
+async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
+    t = reader.t
+    storage = context.storage
+    content = context.library.locale(reader.language)
+    items = await storage.announcements(limit=RECENT_ANNOUNCEMENTS)
+    if not items:
+        return Screen(html.escape(t.gettext("No announcements yet. Start one with /announce.")))
+    lines = [_bold(t.gettext("Recent announcements"))]
+    rows: list[list[InlineKeyboardButton]] = []
+    for item in items:
+        figures = await storage.delivery_figures(item.id)
+        when = item.scheduled_at if item.state == "scheduled" else item.created_at
+        head = t.gettext("#{id} · {when} · {audience}").format(
+            id=item.id, when=_short_time(when), audience=audience_label(item.topics, item.language, content, t)
+        )
+        lines.append(f"\n<b>{html.escape(head)}</b>\n{progress_text(item, figures, 0.0, None, True, t)}")
+        rows += _controls(item, t)
+    rows.append([_btn(t.gettext("↻ Refresh"), "list", 0)])
+    return Screen("\n".join(lines), Keyboard(rows))
+
+
+def _controls(item: Announcement, t: Translator) -> list[list[InlineKeyboardButton]]:
+    row: list[InlineKeyboardButton] = []
+    if item.state in ("running", "queued"):
+        row.append(_btn(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
+    if item.state == "paused":
+        row.append(_btn(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
+    if item.state in ("scheduled", "queued", "running", "paused"):
+        row.append(_btn(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
+    return [row] if row else []
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """Users per language, active and blocked; subscribers per theme; the last announcements."""
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    t = reader.t
+    storage = context.storage
+    content = context.library.locale(reader.language)
+    by_language = await storage.users_by_language()
+    active = sum(n for (_, blocked), n in by_language.items() if not blocked)
+    blocked = sum(n for (_, b), n in by_language.items() if b)
+    lines = [
+        _bold(t.gettext("Readers")),
+        html.escape(t.ngettext("{count} active reader", "{count} active readers", active).format(count=active)),
+        html.escape(t.ngettext("{count} blocked the bot", "{count} blocked the bot", blocked).format(count=blocked)),
+    ]
+    languages: dict[str, int] = {}
+    for (code, is_blocked), n in by_language.items():
+        if not is_blocked:
+            key = code or context.services.settings.default_language
+            languages[key] = languages.get(key, 0) + n
+    lines += [f"• {html.escape(language_name(code))}: {n}" for code, n in sorted(languages.items())]
+    per_topic = await storage.subscribers_per_topic()
+    lines.append("\n" + _bold(t.gettext("Subscribers")))
+    for theme in content.themes:
+        count = per_topic.get(theme.id, 0)
+        lines.append(f"• {html.escape(theme.short_title)}: {count}")
+    lines.append("• " + html.escape(t.gettext("General announcements")) + f": {per_topic.get(GENERAL_TOPIC, 0)}")
+    recent = await storage.announcements(limit=3)
+    if recent:
+        lines.append("\n" + _bold(t.gettext("Last announcements")))
+        for item in recent:
+            figures = await storage.delivery_figures(item.id)
+            lines.append(f"#{item.id}: " + html.escape(figures_text(figures, t)).replace("\n", " · "))
+    await show(update, context, Screen("\n".join(lines)))
+
+
+# --------------------------------------------------------------------------------------------- the wizard
+
+
+async def on_admin_callback(update: Update, context: BotContext, reader: Reader, callback: Callback) -> None:
+    """Buttons of /announce and /announcements (dispatched from the main callback handler)."""
+    query = update.callback_query
+    assert query is not None
+    t = reader.t
+    if not is_admin(context, reader.user_id):
+        logger.warning("non-admin %s pressed an admin button", reader.user_id)
+        await query.answer(t.gettext("This menu has expired. Here is a fresh one."))
+        return
+    step, value = callback.args
+    engine = context.services.engine
+    if step in ("pause", "resume", "cancel") and value.isdigit() and engine is not None:
+        action = {"pause": engine.pause, "resume": engine.resume, "cancel": engine.cancel}[step]
+        changed = await action(int(value))
+        await query.answer(t.gettext("Done.") if changed else t.gettext("Nothing to change."))
+        await show(update, context, await announcements_screen(context, reader))
+        return
+    if step == "list":
+        await query.answer()
+        await show(update, context, await announcements_screen(context, reader))
+        return
+    draft = _draft(context)
+    if draft is None:
+        await query.answer(t.gettext("This announcement is no longer being prepared. Start again with /announce."))
+        return
+    await query.answer()
+    screen = await _advance(update, context, reader, draft, step, value)
+    if screen is not None:
+        await show(update, context, screen)
+
+
+async def _advance(
+    update: Update, context: BotContext, reader: Reader, draft: Draft, step: str, value: str
+) -> Screen | None:
+    t = reader.t
+    content = context.library.locale(reader.language)
+    if step == "no":
+        if context.user_data is not None:
+            context.user_data.pop(DRAFT_KEY, None)
+        return Screen(html.escape(t.gettext("The announcement was cancelled.")))
+    if step == "aud" and draft.step == Step.AUDIENCE:
+        if value == "all":
+            draft.choose_everyone()
+        elif value == "next":
+            draft.step = Step.LANGUAGE
+            return language_filter_screen(context, reader)
+        elif value == GENERAL_TOPIC or content.theme(value) is not None:
+            draft.toggle_topic(value)
+        return audience_screen(context, reader, draft)
+    if step == "lng" and draft.step == Step.LANGUAGE:
+        draft.language = None if value == "all" else value if value in _langs(context) else None
+        return _ask_next_version(context, reader, draft)
+    if step == "skip" and draft.step == Step.MESSAGE and draft.asking == value:
+        draft.versions.pop(value, None)
+        return _ask_next_version(context, reader, draft, skipped=value)
+    if step == "opt" and draft.step == Step.OPTIONS:
+        if value == "silent":
+            draft.silent = not draft.silent
+        elif value == "protect":
+            draft.protect = not draft.protect
+        elif value == "now":
+            draft.scheduled_at = None
+            await _preview(update, context, reader, draft)
+            return None
+        elif value == "when":
+            draft.step = Step.SCHEDULE
+            return schedule_screen(reader)
+        return options_screen(reader, draft)
+    if step == "ok" and draft.step == Step.PREVIEW:
+        return await _confirm(update, context, reader, draft)
+    return None  # a button of an earlier step: ignore
+
+
+def _langs(context: BotContext) -> tuple[str, ...]:
+    return context.services.i18n.languages
+
+
+def _ask_next_version(context: BotContext, reader: Reader, draft: Draft, skipped: str | None = None) -> Screen:
+    if skipped:
+        draft.skipped.add(skipped)
+    needed = draft.languages_needed(_langs(context), context.services.settings.default_language)
+    remaining = [code for code in needed if code not in draft.versions and code not in draft.skipped]
+    if remaining:
+        draft.step = Step.MESSAGE
+        draft.asking = remaining[0]
+        return ask_message_screen(context, reader, draft)
+    draft.step = Step.OPTIONS
+    draft.asking = None
+    return options_screen(reader, draft)
+
+
+async def on_admin_message(update: Update, context: BotContext) -> None:
+    """An admin's message while /announce waits for one: a language version, or the schedule."""
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None or not is_admin(context, user.id):
+        return
+    draft = _draft(context)
+    if draft is None or draft.step not in (Step.MESSAGE, Step.SCHEDULE):
+        return  # not for the wizard: let the ordinary handlers answer
+    reader = await get_reader(update, context)
+    if reader is None:
+        return
+    if draft.step == Step.MESSAGE and draft.asking is not None:
+        draft.versions[draft.asking] = (message.chat_id, message.message_id)
+        await _send(update, context, _ask_next_version(context, reader, draft))
+    elif draft.step == Step.SCHEDULE:
+        try:
+            draft.scheduled_at = parse_schedule(message.text or "", dt.datetime.now(dt.UTC))
+        except ScheduleError as exc:
+            await _send(update, context, schedule_screen(reader, exc.reason))
+        else:
+            await _preview(update, context, reader, draft)
+    # Handled: the search and other handlers must not also answer this message.
+    raise ApplicationHandlerStop
+
+
+async def _send(update: Update, context: BotContext, screen: Screen) -> Message | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(
+        chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard, disable_web_page_preview=True
+    )
+
+
+async def _preview(update: Update, context: BotContext, reader: Reader, draft: Draft) -> None:
+    """Show each version exactly as readers will get it, then the recipients and Confirm / Cancel."""
+    t = reader.t
+    chat = update.effective_chat
+    assert chat is not None
+    draft.step = Step.PREVIEW
+    default = context.services.settings.default_language
+    for code, (from_chat, message_id) in draft.versions.items():
+        await context.bot.send_message(
+            chat.id,
+            html.escape(t.gettext("Preview: {language}").format(language=language_name(code))),
+            parse_mode=ParseMode.HTML,
+        )
+        await context.bot.copy_message(
+            chat.id,
+            from_chat,
+            message_id,
+            disable_notification=draft.silent,
+            protect_content=draft.protect,
+            reply_markup=announcement_keyboard(PREVIEW_ID, frozenset(draft.topics), context.services.i18n.get(code)),
+        )
+    counts = await context.storage.count_audience(draft.topics, draft.language)
+    content = context.library.locale(reader.language)
+    audience = audience_label(draft.topics, draft.language, content, t)
+    lines = [
+        _bold(t.gettext("Ready to send")),
+        html.escape(t.gettext("To: {audience}").format(audience=audience)),
+        html.escape(recipients_text(counts, t)),
+    ]
+    for code in counts:
+        if code not in draft.versions:
+            lines.append(
+                html.escape(
+                    t.gettext("{language} readers get the {default} version.").format(
+                        language=language_name(code), default=language_name(default)
+                    )
+                )
+            )
+    flags = []
+    if draft.silent:
+        flags.append(t.gettext("silent"))
+    if draft.protect:
+        flags.append(t.gettext("protected"))
+    if flags:
+        lines.append(html.escape(", ".join(flags)))
+    when = (
+        t.gettext("Sends at {time} UTC.").format(time=draft.scheduled_at.strftime("%Y-%m-%d %H:%M"))
+        if draft.scheduled_at
+        else t.gettext("Sends as soon as you confirm.")
+    )
+    lines.append(html.escape(when))
+    keyboard = Keyboard([[_btn(t.gettext("✓ Confirm"), "ok", 0), _btn(t.gettext("Cancel"), "no", 0)]])
+    await context.bot.send_message(chat.id, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+async def _confirm(update: Update, context: BotContext, reader: Reader, draft: Draft) -> Screen:
+    query = update.callback_query
+    message = query.message if query else None
+    status_chat = message.chat.id if isinstance(message, Message) else None
+    status_message = message.message_id if isinstance(message, Message) else None
+    announcement_id = await context.storage.create_announcement(draft.to_storage(status_chat, status_message))
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    engine = context.services.engine
+    if engine is not None:
+        engine.wake()
+    logger.info("admin %s confirmed announcement %s", reader.user_id, announcement_id)
+    t = reader.t
+    text = (
+        t.gettext("Announcement #{id} is scheduled. See /announcements.")
+        if draft.scheduled_at
+        else t.gettext("Announcement #{id} is being sent. This message shows the progress.")
+    ).format(id=announcement_id)
+    return Screen(html.escape(text))
+
+
+# --------------------------------------------------------------------------------------------- delivery side
+
+
+def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Translator) -> Keyboard:
+    """The button under every delivered announcement: leave its topics, or manage subscriptions."""
+    if topics:
+        label = (
+            t.gettext("🔕 Unsubscribe from this theme")
+            if len(topics) == 1
+            else t.gettext("🔕 Unsubscribe from these themes")
+        )
+        return Keyboard([[InlineKeyboardButton(label, callback_data=pack(Action.UNSUBSCRIBE, announcement_id))]])
+    label = t.gettext("🔔 My subscriptions")
+    return Keyboard([[InlineKeyboardButton(label, callback_data=pack(Action.SUBSCRIPTIONS))]])
+
+
+def make_markup_for(services_ref: dict[str, Any]) -> Any:
+    """The engine's ``markup_for``: the unsubscribe button in the recipient's language."""
+
+    def markup_for(announcement: Announcement, language: str) -> Keyboard:
+        services: Services = services_ref[SERVICES_KEY]
+        return announcement_keyboard(announcement.id, announcement.topics, services.i18n.get(language))
+
+    return markup_for
+
+
+def make_reporter(app: Any) -> Any:
+    """The engine's ``report``: edit the admin's status message with the figures."""
+
+    async def report(announcement: Announcement, progress: Progress) -> None:
+        await report_progress(app, announcement, progress)
+
+    return report
+
+
+async def report_progress(app: Any, announcement: Announcement, progress: Progress) -> None:
+    """Edit the status message of ``announcement`` (in its admin's language)."""
+    if announcement.status_chat is None or announcement.status_message is None:
+        return
+    services: Services = app.bot_data[SERVICES_KEY]
+    admin = await services.storage.get_user(announcement.created_by)
+    t = services.i18n.get(admin.language if admin else None)
+    figures = DeliveryFigures(
+        pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
+    )
+    current = Announcement(**{**_fields(announcement), "state": progress.state})
+    text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
+    keyboard = Keyboard(_controls(current, t)) if not progress.final else None
+    try:
+        await app.bot.edit_message_text(
+            text,
+            chat_id=announcement.status_chat,
+            message_id=announcement.status_message,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            logger.info("could not update the status of announcement %s: %s", announcement.id, exc.message)
+    except TelegramError as exc:
+        logger.info("could not update the status of announcement %s: %s", announcement.id, exc)
+
+
+def _fields(announcement: Announcement) -> dict[str, Any]:
+    return {name: getattr(announcement, name) for name in announcement.__dataclass_fields__}
+
+
+def _bold(text: str) -> str:
+    return f"<b>{html.escape(text)}</b>"
+
+
+def _short_time(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    return iso.replace("T", " ")[:16]
