@@ -276,6 +276,9 @@ async def test_group_chats_point_to_the_private_chat(env: BotEnv) -> None:
     await group.send(member, "/start")
     await group.wait_reply()
     assert "only in a private chat" in (group.last.text or "")  # type: ignore[union-attr]
+    await group.send(member, "/start@some_other_bot")
+    with pytest.raises(TimeoutError):
+        await group.wait_reply(timeout=0.5)
     await group.send(member, "just chatting")
     with pytest.raises(TimeoutError):
         await group.wait_reply(timeout=0.5)

@@ -1,8 +1,15 @@
-"""Local Telegram Bot API emulator over HTTP on loopback, for end-to-end tests and the offline demo.
+"""Local Telegram Bot API emulator over HTTP on loopback, for end-to-end tests and the offline demo."""
 
-The unmodified bot talks to it through PTB's own HTTP stack (``base_url=emulator.base_url``); tests
-act as users through :meth:`BotAPIEmulator.user` / :meth:`BotAPIEmulator.group`.
-"""
+# Usage: the unmodified bot talks to it through PTB's own HTTP stack; tests act as users.
+#
+#     async with BotAPIEmulator() as emu:
+#         app = Application.builder().token(emu.token).base_url(emu.base_url) \
+#             .base_file_url(emu.base_file_url).build()
+#         ...start polling...
+#         user = emu.user(1001, language_code="en")
+#         [menu] = await user.ask("/start")
+#         changed = await user.click("English")          # or user.click(2): 1-based, row-major
+#         emu.add_fault(chat_id=1001, method="sendMessage", kind="429", retry_after=3)
 
 from __future__ import annotations
 

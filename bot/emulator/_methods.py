@@ -1,47 +1,29 @@
-"""Bot API method implementations of the emulator (validation and state changes, no HTTP)."""
+"""Messaging Bot API methods of the emulator: sending, editing, deleting, answering queries."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
 import logging
-import re
 import time
 import zlib
-from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any
 
 from aiohttp.web import FileField
 from telegram.constants import (
-    BotCommandLimit,
-    BotDescriptionLimit,
-    BotNameLimit,
     CallbackQueryLimit,
-    ChatAction,
     InlineQueryLimit,
     InlineQueryResultLimit,
-    PollingLimit,
 )
 
-from ._core import EmulatorCore, Params, StoredFile
+from ._core import Params, StoredFile
 from ._models import (
     ERR_ANSWER_TOO_LONG,
-    ERR_BAD_ACTION,
     ERR_CANT_DELETE,
     ERR_CANT_EDIT,
-    ERR_COMMAND_DESCRIPTION_INVALID,
-    ERR_COMMAND_INVALID,
-    ERR_CONFLICT_POLL,
-    ERR_CONFLICT_WEBHOOK,
     ERR_COPY_NOT_FOUND,
     ERR_DELETE_NOT_FOUND,
-    ERR_DESCRIPTION_TOO_LONG,
     ERR_EDIT_NOT_FOUND,
     ERR_FILE_EMPTY,
     ERR_FORWARD_NOT_FOUND,
-    ERR_INVALID_FILE_ID,
-    ERR_NAME_TOO_LONG,
     ERR_NO_CAPTION_TO_EDIT,
     ERR_NO_TEXT_TO_EDIT,
     ERR_NOT_MODIFIED,
@@ -50,8 +32,6 @@ from ._models import (
     ERR_RESULT_ID_DUPLICATE,
     ERR_RESULT_ID_INVALID,
     ERR_RESULTS_TOO_MUCH,
-    ERR_SHORT_DESCRIPTION_TOO_LONG,
-    ERR_TOO_MANY_COMMANDS,
     ERR_WRONG_FILE,
     ApiError,
     CallbackAnswer,
@@ -60,191 +40,29 @@ from ._models import (
     InlineAnswer,
     bad_request,
 )
+from ._params import API_METHODS, api, flag, inline_part, int_param
+from ._settings import ServiceMethods
 
-__all__ = ["API_METHODS", "MEDIA_METHODS", "BotMethods"]
+__all__ = ["API_METHODS", "BotMethods"]
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Any, Params], Any]
-_F = TypeVar("_F", bound=Handler)
 
-# lower-cased method name -> (canonical name, implementation)
-API_METHODS: dict[str, tuple[str, Handler]] = {}
-MEDIA_METHODS: Final = {
-    "sendPhoto": "photo",
-    "sendDocument": "document",
-    "sendVideo": "video",
-    "sendAudio": "audio",
-    "sendVoice": "voice",
-    "sendAnimation": "animation",
-    "sendSticker": "sticker",
-}
-_COMMAND_RE: Final = re.compile(r"^[a-z0-9_]+$")
-_CHAT_ACTIONS: Final = frozenset(a.value for a in ChatAction)
-
-
-def api(name: str) -> Callable[[_F], _F]:
-    """Register a method implementation under its Bot API name (matched case-insensitively)."""
-
-    def register(fn: _F) -> _F:
-        API_METHODS[name.lower()] = (name, fn)
-        return fn
-
-    return register
-
-
-def _int(p: Params, name: str) -> int:
-    """Return a required integer parameter or raise Telegram's 400."""
-    value = p.get(name)
-    if value is None or value == "":
-        raise bad_request(f"Bad Request: {name} is empty")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"Bad Request: invalid {name} specified") from None
-
-
-def _opt_int(p: Params, name: str, default: int) -> int:
-    """Return an optional integer parameter."""
-    return default if p.get(name) in (None, "") else _int(p, name)
-
-
-def _flag(p: Params, name: str) -> bool:
-    """Return a boolean parameter (accepting JSON and form encodings)."""
-    value = p.get(name)
-    if isinstance(value, str):
-        return value.lower() in ("true", "1")
-    return bool(value)
-
-
-def _inline_part(markup: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Return the markup if it is an inline keyboard (the part Telegram compares on edits)."""
-    return markup if markup and "inline_keyboard" in markup else None
-
-
-class BotMethods(EmulatorCore):
-    """The Bot API methods; each takes decoded parameters and returns the JSON result."""
-
-    # ----------------------------------------------------------------- bot & polling
-
-    @api("getMe")
-    def _get_me(self, p: Params) -> Any:
-        """Return the bot's User object."""
-        return {
-            **self._bot_user_json(),
-            "can_join_groups": True,
-            "can_read_all_group_messages": True,
-            "supports_inline_queries": True,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
-
-    def _confirm(self, offset: int) -> None:
-        """Forget updates confirmed by a getUpdates offset (negative = keep only the last -offset)."""
-        before = len(self._updates)
-        if offset > 0:
-            while self._updates and self._updates[0]["update_id"] < offset:
-                self._drop_update(self._updates.popleft())
-        elif offset < 0:
-            while len(self._updates) > -offset:
-                self._drop_update(self._updates.popleft())
-        if len(self._updates) != before:
-            self._notify()
-
-    @api("getUpdates")
-    async def _get_updates(self, p: Params) -> Any:
-        """Long polling: return pending updates, waiting up to ``timeout`` seconds for new ones."""
-        if self._webhook["url"]:
-            raise ApiError(409, ERR_CONFLICT_WEBHOOK)
-        self._set_allowed_updates(p.get("allowed_updates"))
-        limit = min(max(_opt_int(p, "limit", PollingLimit.MAX_LIMIT), PollingLimit.MIN_LIMIT), PollingLimit.MAX_LIMIT)
-        try:
-            timeout = float(p.get("timeout") or 0)
-        except (TypeError, ValueError):
-            raise bad_request("Bad Request: invalid timeout specified") from None
-        self._confirm(_opt_int(p, "offset", 0))
-        self._poll_generation += 1
-        generation = self._poll_generation
-        self._update_event.set()  # wakes an older long poll, which then answers 409
-        self._update_event = asyncio.Event()
-        deadline = time.monotonic() + timeout
-        while True:
-            if generation != self._poll_generation:
-                raise ApiError(409, ERR_CONFLICT_POLL)
-            if self._updates:
-                batch = list(itertools.islice(self._updates, limit))
-                self._deliver_updates(batch)
-                return batch
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._stopping.is_set():
-                return []
-            event = self._update_event
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=remaining)
-
-    @api("setWebhook")
-    def _set_webhook(self, p: Params) -> Any:
-        """Store the webhook settings (the emulator never calls the webhook)."""
-        url = str(p.get("url") or "")
-        self._set_allowed_updates(p.get("allowed_updates"))
-        if _flag(p, "drop_pending_updates"):
-            for update in self._updates:
-                self._drop_update(update)
-            self._updates.clear()
-        self._webhook = {
-            "url": url,
-            "max_connections": _opt_int(p, "max_connections", 40),
-            "has_secret_token": bool(p.get("secret_token")),
-        }
-        return True
-
-    @api("deleteWebhook")
-    def _delete_webhook(self, p: Params) -> Any:
-        """Remove the webhook; optionally drop pending updates."""
-        self._webhook = {"url": ""}
-        if _flag(p, "drop_pending_updates"):
-            for update in self._updates:
-                self._drop_update(update)
-            self._updates.clear()
-            self._notify()
-        return True
-
-    @api("getWebhookInfo")
-    def _get_webhook_info(self, p: Params) -> Any:
-        """Return WebhookInfo."""
-        info: dict[str, Any] = {
-            "url": self._webhook["url"],
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-        if self._webhook["url"]:
-            info["max_connections"] = self._webhook.get("max_connections", 40)
-        if self._allowed_updates is not None:
-            info["allowed_updates"] = sorted(self._allowed_updates)
-        return info
-
-    @api("logOut")
-    def _log_out(self, p: Params) -> Any:
-        """Pretend to log out from the cloud Bot API server."""
-        return True
-
-    @api("close")
-    def _close(self, p: Params) -> Any:
-        """Pretend to close the bot instance."""
-        return True
+class BotMethods(ServiceMethods):
+    """All emulated Bot API methods; each takes decoded parameters and returns the JSON result."""
 
     # ----------------------------------------------------------------- sending
 
     def _reply_to(self, chat: ChatState, p: Params) -> int | None:
         """Resolve reply_parameters / reply_to_message_id; raise if the target is missing."""
-        allow = _flag(p, "allow_sending_without_reply")
+        allow = flag(p, "allow_sending_without_reply")
         params = p.get("reply_parameters")
         message_id: int | None = None
         if isinstance(params, dict) and params.get("message_id") is not None:
             message_id = int(params["message_id"])
             allow = bool(params.get("allow_sending_without_reply", allow))
         elif p.get("reply_to_message_id") not in (None, ""):
-            message_id = _int(p, "reply_to_message_id")
+            message_id = int_param(p, "reply_to_message_id")
         if message_id is None:
             return None
         if self._find(chat, message_id) is not None or self._exists_untracked(chat, message_id):
@@ -257,8 +75,8 @@ class BotMethods(EmulatorCore):
         """Return the message fields shared by all sending methods."""
         return {
             "reply_markup": self._markup(p.get("reply_markup")),
-            "protect_content": _flag(p, "protect_content"),
-            "disable_notification": _flag(p, "disable_notification"),
+            "protect_content": flag(p, "protect_content"),
+            "disable_notification": flag(p, "disable_notification"),
             "reply_to_message_id": self._reply_to(chat, p),
         }
 
@@ -396,7 +214,7 @@ class BotMethods(EmulatorCore):
     def _source(self, p: Params, not_found: str) -> tuple[ChatState, EmulatedMessage | None]:
         """Resolve from_chat_id/message_id of copyMessage/forwardMessage."""
         source_chat = self._chat(p.get("from_chat_id"))
-        message_id = _int(p, "message_id")
+        message_id = int_param(p, "message_id")
         source = self._find(source_chat, message_id)
         if source is None and not self._exists_untracked(source_chat, message_id):
             raise bad_request(not_found)
@@ -450,9 +268,7 @@ class BotMethods(EmulatorCore):
         else:
             origin.update(type="chat", sender_chat=source_chat.to_json())
         fields["extra"] = {**fields.get("extra", {}), "forward_origin": origin}
-        fields.update(
-            protect_content=_flag(p, "protect_content"), disable_notification=_flag(p, "disable_notification")
-        )
+        fields.update(protect_content=flag(p, "protect_content"), disable_notification=flag(p, "disable_notification"))
         return self._deliver(chat, fields)
 
     # ----------------------------------------------------------------- editing & deleting
@@ -461,7 +277,7 @@ class BotMethods(EmulatorCore):
         """Resolve the message an edit refers to (None for chats without history)."""
         chat = self._chat(p.get("chat_id"))
         self._check_blocked(chat)
-        message_id = _int(p, "message_id")
+        message_id = int_param(p, "message_id")
         msg = self._find(chat, message_id)
         if msg is None:
             if self._exists_untracked(chat, message_id):
@@ -477,7 +293,7 @@ class BotMethods(EmulatorCore):
         """Apply edited fields, mark the message edited and return it as Message JSON."""
         if msg is None:
             msg = EmulatedMessage(
-                message_id=_int(p, "message_id"),
+                message_id=int_param(p, "message_id"),
                 chat_id=chat.id,
                 sender_id=self.bot_id,
                 from_bot=True,
@@ -494,14 +310,14 @@ class BotMethods(EmulatorCore):
     def _edit_message_text(self, p: Params) -> Any:
         """Edit the text (and inline keyboard) of a bot message."""
         text, entities, html = self._formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
-        markup = _inline_part(self._markup(p.get("reply_markup")))
+        markup = inline_part(self._markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
         chat, msg = self._editable(p)
         if msg is not None:
             if msg.text is None:
                 raise bad_request(ERR_NO_TEXT_TO_EDIT)
-            if msg.text == text and msg.entities == entities and _inline_part(msg.reply_markup) == markup:
+            if msg.text == text and msg.entities == entities and inline_part(msg.reply_markup) == markup:
                 raise bad_request(ERR_NOT_MODIFIED)
         return self._edited(chat, msg, p, {"text": text, "entities": entities, "html": html, "reply_markup": markup})
 
@@ -511,7 +327,7 @@ class BotMethods(EmulatorCore):
         caption, entities, html = self._formatted(
             p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True
         )
-        markup = _inline_part(self._markup(p.get("reply_markup")))
+        markup = inline_part(self._markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
         chat, msg = self._editable(p)
@@ -520,7 +336,7 @@ class BotMethods(EmulatorCore):
             if msg.media is None:
                 raise bad_request(ERR_NO_CAPTION_TO_EDIT)
             same = msg.caption == new_caption and msg.caption_entities == entities
-            if same and _inline_part(msg.reply_markup) == markup:
+            if same and inline_part(msg.reply_markup) == markup:
                 raise bad_request(ERR_NOT_MODIFIED)
         fields = {"caption": new_caption, "caption_entities": entities, "html": html, "reply_markup": markup}
         return self._edited(chat, msg, p, fields)
@@ -528,11 +344,11 @@ class BotMethods(EmulatorCore):
     @api("editMessageReplyMarkup")
     def _edit_message_reply_markup(self, p: Params) -> Any:
         """Replace (or remove) the inline keyboard of a bot message."""
-        markup = _inline_part(self._markup(p.get("reply_markup")))
+        markup = inline_part(self._markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
         chat, msg = self._editable(p)
-        if msg is not None and _inline_part(msg.reply_markup) == markup:
+        if msg is not None and inline_part(msg.reply_markup) == markup:
             raise bad_request(ERR_NOT_MODIFIED)
         return self._edited(chat, msg, p, {"reply_markup": markup})
 
@@ -550,7 +366,7 @@ class BotMethods(EmulatorCore):
     @api("deleteMessage")
     def _delete_message(self, p: Params) -> Any:
         """Delete a message."""
-        self._delete(self._chat(p.get("chat_id")), _int(p, "message_id"))
+        self._delete(self._chat(p.get("chat_id")), int_param(p, "message_id"))
         return True
 
     @api("deleteMessages")
@@ -583,7 +399,7 @@ class BotMethods(EmulatorCore):
             query_id=query_id,
             data=query.data,
             text=None if text is None else str(text),
-            show_alert=_flag(p, "show_alert"),
+            show_alert=flag(p, "show_alert"),
             url=p.get("url"),
         )
         for chat_id in {query.user_id, query.chat_id}:
@@ -630,8 +446,8 @@ class BotMethods(EmulatorCore):
             query_id=query_id,
             query=query.query or "",
             results=results,
-            cache_time=None if p.get("cache_time") is None else _int(p, "cache_time"),
-            is_personal=_flag(p, "is_personal"),
+            cache_time=None if p.get("cache_time") is None else int_param(p, "cache_time"),
+            is_personal=flag(p, "is_personal"),
             next_offset=None if p.get("next_offset") is None else str(p.get("next_offset")),
         )
         view = self._views.get(query.user_id)
@@ -639,184 +455,3 @@ class BotMethods(EmulatorCore):
             view.inline_answers.append(answer)
         self._touch(*(c for c in (query.user_id,) if self._is_current(c, query.action_seq)))
         return True
-
-    # ----------------------------------------------------------------- bot settings
-
-    @staticmethod
-    def _scope_key(p: Params) -> tuple[str, int | None, int | None, str]:
-        """Return the storage key of a (scope, language_code) pair."""
-        scope = p.get("scope")
-        language = str(p.get("language_code") or "")
-        if scope in (None, ""):
-            return ("default", None, None, language)
-        if not isinstance(scope, dict) or not isinstance(scope.get("type"), str):
-            raise bad_request("Bad Request: can't parse BotCommandScope JSON object")
-        chat_id = scope.get("chat_id")
-        user_id = scope.get("user_id")
-        return (
-            scope["type"],
-            int(chat_id) if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit() else None,
-            int(user_id) if user_id is not None else None,
-            language,
-        )
-
-    @api("setMyCommands")
-    def _set_my_commands(self, p: Params) -> Any:
-        """Store the command list of a scope and language."""
-        commands = p.get("commands")
-        if not isinstance(commands, list) or not all(isinstance(c, dict) for c in commands):
-            raise bad_request("Bad Request: can't parse commands JSON object")
-        if len(commands) > BotCommandLimit.MAX_COMMAND_NUMBER:
-            raise bad_request(ERR_TOO_MANY_COMMANDS)
-        stored: list[dict[str, str]] = []
-        for item in commands:
-            command = str(item.get("command", "")).removeprefix("/")
-            description = str(item.get("description", ""))
-            if not BotCommandLimit.MIN_COMMAND <= len(command) <= BotCommandLimit.MAX_COMMAND or not (
-                _COMMAND_RE.match(command)
-            ):
-                raise bad_request(ERR_COMMAND_INVALID)
-            if not BotCommandLimit.MIN_DESCRIPTION <= len(description.strip()) <= BotCommandLimit.MAX_DESCRIPTION:
-                raise bad_request(ERR_COMMAND_DESCRIPTION_INVALID)
-            stored.append({"command": command, "description": description})
-        key = self._scope_key(p)
-        if stored:
-            self._commands[key] = stored
-        else:
-            self._commands.pop(key, None)
-        return True
-
-    @api("getMyCommands")
-    def _get_my_commands(self, p: Params) -> Any:
-        """Return the command list of a scope and language (exact match, like Telegram)."""
-        return [dict(c) for c in self._commands.get(self._scope_key(p), [])]
-
-    @api("deleteMyCommands")
-    def _delete_my_commands(self, p: Params) -> Any:
-        """Delete the command list of a scope and language."""
-        self._commands.pop(self._scope_key(p), None)
-        return True
-
-    @staticmethod
-    def _set_text(store: dict[str, str], p: Params, name: str, limit: int, error: str) -> Any:
-        """Store a per-language bot text (empty removes it)."""
-        value = str(p.get(name) or "")
-        if len(value) > limit:
-            raise bad_request(error)
-        language = str(p.get("language_code") or "")
-        if value:
-            store[language] = value
-        else:
-            store.pop(language, None)
-        return True
-
-    @api("setMyDescription")
-    def _set_my_description(self, p: Params) -> Any:
-        """Set the bot description for a language."""
-        return self._set_text(
-            self._descriptions,
-            p,
-            "description",
-            BotDescriptionLimit.MAX_DESCRIPTION_LENGTH,
-            ERR_DESCRIPTION_TOO_LONG,
-        )
-
-    @api("getMyDescription")
-    def _get_my_description(self, p: Params) -> Any:
-        """Return the bot description for a language."""
-        return {"description": self._descriptions.get(str(p.get("language_code") or ""), "")}
-
-    @api("setMyShortDescription")
-    def _set_my_short_description(self, p: Params) -> Any:
-        """Set the bot short description for a language."""
-        return self._set_text(
-            self._short_descriptions,
-            p,
-            "short_description",
-            BotDescriptionLimit.MAX_SHORT_DESCRIPTION_LENGTH,
-            ERR_SHORT_DESCRIPTION_TOO_LONG,
-        )
-
-    @api("getMyShortDescription")
-    def _get_my_short_description(self, p: Params) -> Any:
-        """Return the bot short description for a language."""
-        return {"short_description": self._short_descriptions.get(str(p.get("language_code") or ""), "")}
-
-    @api("setMyName")
-    def _set_my_name(self, p: Params) -> Any:
-        """Set the bot name for a language."""
-        return self._set_text(self._names, p, "name", BotNameLimit.MAX_NAME_LENGTH, ERR_NAME_TOO_LONG)
-
-    @api("getMyName")
-    def _get_my_name(self, p: Params) -> Any:
-        """Return the bot name for a language (the default name when none is set)."""
-        language = str(p.get("language_code") or "")
-        return {"name": self._names.get(language, self.bot_name if not language else "")}
-
-    @api("setChatMenuButton")
-    def _set_chat_menu_button(self, p: Params) -> Any:
-        """Store the menu button of a chat (or the default one)."""
-        chat_id = self._chat(p.get("chat_id")).id if p.get("chat_id") not in (None, "") else None
-        button = p.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict):
-            raise bad_request("Bad Request: can't parse menu button JSON object")
-        self._menu_buttons[chat_id] = button
-        return True
-
-    @api("getChatMenuButton")
-    def _get_chat_menu_button(self, p: Params) -> Any:
-        """Return the menu button of a chat (or the default one)."""
-        chat_id = self._chat(p.get("chat_id")).id if p.get("chat_id") not in (None, "") else None
-        return self._menu_buttons.get(chat_id) or self._menu_buttons.get(None) or {"type": "default"}
-
-    # ----------------------------------------------------------------- misc
-
-    @api("sendChatAction")
-    def _send_chat_action(self, p: Params) -> Any:
-        """Record a chat action ("typing"...)."""
-        chat = self._chat(p.get("chat_id"))
-        self._check_blocked(chat)
-        action = str(p.get("action") or "")
-        if action not in _CHAT_ACTIONS:
-            raise bad_request(ERR_BAD_ACTION)
-        view = self._views.get(chat.id)
-        if view is not None:
-            view.chat_actions.append(action)
-        return True
-
-    @api("getChat")
-    def _get_chat(self, p: Params) -> Any:
-        """Return ChatFullInfo."""
-        chat = self._chat(p.get("chat_id"))
-        return {
-            **chat.to_json(),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": True,
-                "limited_gifts": True,
-                "unique_gifts": True,
-                "premium_subscription": True,
-                "gifts_from_channels": True,
-            },
-        }
-
-    @api("getFile")
-    def _get_file(self, p: Params) -> Any:
-        """Return a File whose file_path is served under base_file_url."""
-        file = self._files.get(str(p.get("file_id") or ""))
-        if file is None:
-            raise bad_request(ERR_INVALID_FILE_ID)
-        data: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
-        if file.size:
-            data["file_size"] = file.size
-        if file.content is not None:
-            data["file_path"] = file.file_path
-        return data
-
-    def _file_content(self, path: str) -> bytes | None:
-        """Return the bytes served at a file_path, if known."""
-        for file in self._files.values():
-            if file.file_path == path:
-                return file.content
-        return None

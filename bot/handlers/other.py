@@ -103,8 +103,12 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 async def on_group_message(update: Update, context: BotContext) -> None:
     """Commands in a group: the bot works only in private chats, and says so (once per command)."""
     user = update.effective_user
-    if user is None:
+    message = update.effective_message
+    if user is None or message is None:
         return
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    if "@" in command and command.split("@", 1)[1].casefold() != (context.bot.username or "").casefold():
+        return  # a command for another bot in the same group
     # In a group, nothing about the person is stored: pick the language from Telegram's setting only.
     i18n = context.services.i18n
     t = i18n.get(i18n.pick(user.language_code))

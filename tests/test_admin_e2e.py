@@ -1,0 +1,203 @@
+"""Subscriptions and admin announcements end to end: the real bot, its delivery engine, the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.emulator import EmulatedUser
+from tests.conftest import ADMIN_ID, BotEnv
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+
+
+async def click(user: EmulatedUser, label: str) -> None:
+    await user.press(label)
+    await user.wait_reply()
+
+
+async def say(user: EmulatedUser, text: str) -> None:
+    await user.send(text)
+    await user.wait_reply()
+
+
+def button(user: EmulatedUser, prefix: str) -> str:
+    assert user.last is not None
+    return next(b for b in user.last.button_texts if b.startswith(prefix) or prefix in b)
+
+
+async def subscribe(env: BotEnv, user_id: int, language: str, themes: list[str]) -> EmulatedUser:
+    """A reader who subscribes through the menus, as a person would."""
+    reader = env.emu.user(user_id, language_code=language)
+    await say(reader, "/subscriptions")
+    content = env.services.content.get(language)
+    for theme_id in themes:
+        theme = content.theme(theme_id)
+        assert theme is not None
+        await click(reader, button(reader, theme.short_title))
+    return reader
+
+
+async def wait_state(env: BotEnv, announcement_id: int, state: str, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        item = await env.services.storage.announcement(announcement_id)
+        if item is not None and item.state == state:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"announcement {announcement_id} is {item.state if item else None}, not {state}")
+        await asyncio.sleep(0.05)
+
+
+async def test_subscription_checklist_and_theme_toggle(env: BotEnv) -> None:
+    reader = await subscribe(env, 100, "en", ["gbv", "climate"])
+    assert await env.services.storage.subscriptions(100) == {"gbv", "climate"}
+    assert reader.last is not None
+    assert "☑ Gender-based violence" in reader.last.button_texts
+    assert "You follow 2 topics." in (reader.last.text or "")
+    await click(reader, "☑ Gender-based violence")
+    assert await env.services.storage.subscriptions(100) == {"climate"}
+    await click(reader, "☐ General announcements")
+    assert await env.services.storage.subscriptions(100) == {"climate", "general"}
+    # the toggle on a theme page
+    await say(reader, "/start t_economy")
+    await click(reader, "🔔 Subscribe")
+    assert "economy" in await env.services.storage.subscriptions(100)
+    assert "🔕 Unsubscribe" in reader.last.button_texts
+    assert reader.last_callback_answer is not None and reader.last_callback_answer.text == "Subscribed."
+
+
+async def test_russian_plural_forms_in_the_checklist(env: BotEnv) -> None:
+    reader = await subscribe(env, 101, "ru", ["gbv"])
+    assert "Вы подписаны на 1 тему." in (reader.last.text or "")  # type: ignore[union-attr]
+    await click(reader, button(reader, "☐ Климат"))
+    assert "на 2 темы." in (reader.last.text or "")  # type: ignore[union-attr]
+    for theme_id in ("economy", "srhr", "movements"):
+        theme = env.services.content.get("ru").theme(theme_id)
+        assert theme is not None
+        await click(reader, button(reader, "☐ " + theme.short_title))
+    assert "на 5 тем." in (reader.last.text or "")  # type: ignore[union-attr]
+
+
+async def test_non_admins_get_unknown_command_and_are_logged_by_id(
+    env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    stranger = env.emu.user(555, language_code="en")
+    with caplog.at_level(logging.WARNING):
+        await say(stranger, "/announce")
+    assert "I do not know that command" in (stranger.last.text or "")  # type: ignore[union-attr]
+    assert "555" in caplog.text and "announce" in caplog.text
+
+
+@pytest.mark.parametrize("admin_language", ["en", "ru"])
+async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_language: str) -> None:
+    ru_reader = await subscribe(env, 201, "ru", ["climate"])
+    en_reader = await subscribe(env, 202, "en", ["climate"])
+    other = await subscribe(env, 203, "en", ["gbv"])  # not in the audience
+    admin = env.emu.user(ADMIN_ID, language_code=admin_language)
+    await say(admin, "/language")
+    await click(admin, "English" if admin_language == "en" else "Русский")
+    ru = admin_language == "ru"
+
+    await say(admin, "/announce")
+    climate = env.services.content.get(admin_language).theme("climate")
+    assert climate is not None
+    await click(admin, f"☐ {climate.short_title}")
+    await click(admin, "Далее ›" if ru else "Next ›")
+    await click(admin, "Все языки" if ru else "All languages")
+    assert "Русский" in (admin.last.text or "")  # type: ignore[union-attr]  # default language first
+    await say(admin, "Важное объявление о климате")
+    assert "English" in (admin.last.text or "")  # type: ignore[union-attr]
+    await say(admin, "Important climate announcement")
+    await click(admin, button(admin, "☐ Без звука" if ru else "☐ Silent"))
+    await click(admin, "Отправить сейчас" if ru else "Send now")
+    await asyncio.sleep(0.2)
+    summary = admin.last
+    assert summary is not None
+    text = summary.text or ""
+    assert ("2 получателя" if ru else "2 recipients") in text
+    assert "Русский: 1" in text and "English: 1" in text
+    previews = [m for m in admin.messages if m.text in ("Важное объявление о климате", "Important climate announcement")]
+    assert len(previews) >= 2 and all(p.disable_notification for p in previews[-2:])
+
+    await click(admin, "✓ Подтвердить" if ru else "✓ Confirm")
+    announcement = (await env.services.storage.announcements(limit=1))[0]
+    await wait_state(env, announcement.id, "done")
+
+    assert ru_reader.last is not None and ru_reader.last.text == "Важное объявление о климате"
+    assert en_reader.last is not None and en_reader.last.text == "Important climate announcement"
+    assert ru_reader.last.disable_notification
+    assert "🔕 Unsubscribe from this theme" in en_reader.last.button_texts
+    assert not any(m.text == "Important climate announcement" for m in other.messages)
+    assert env.emu.delivered(201) >= 1
+    figures = await env.services.storage.delivery_figures(announcement.id)
+    assert (figures.sent, figures.total) == (2, 2)
+    await asyncio.sleep(0.3)
+    status = admin.find("#" if not ru else "№")
+    assert status is not None
+
+    # the unsubscribe button under the delivered announcement
+    await click(en_reader, "🔕 Unsubscribe from this theme")
+    assert "climate" not in await env.services.storage.subscriptions(202)
+    assert en_reader.last is not None and en_reader.last.button_texts == ["🔔 My subscriptions"]
+
+
+async def test_skipped_language_gets_the_default_version(env: BotEnv) -> None:
+    en_reader = await subscribe(env, 301, "en", ["general"])
+    admin = env.emu.user(ADMIN_ID, language_code="en")
+    await say(admin, "/language")
+    await click(admin, "English")
+    await say(admin, "/announce")
+    await click(admin, "☐ General announcements")
+    await click(admin, "Next ›")
+    await click(admin, "All languages")
+    await say(admin, "Только по-русски")
+    await click(admin, "Skip")
+    await click(admin, "Send now")
+    await asyncio.sleep(0.2)
+    assert "English readers get the Русский version." in (admin.last.text or "")  # type: ignore[union-attr]
+    await click(admin, "✓ Confirm")
+    announcement = (await env.services.storage.announcements(limit=1))[0]
+    await wait_state(env, announcement.id, "done")
+    assert en_reader.last is not None and en_reader.last.text == "Только по-русски"
+
+
+async def test_schedule_parsing_errors_and_a_scheduled_announcement(env: BotEnv) -> None:
+    admin = env.emu.user(ADMIN_ID, language_code="en")
+    await say(admin, "/language")
+    await click(admin, "English")
+    await say(admin, "/announce")
+    await click(admin, "Next ›")
+    await click(admin, "Only English")
+    await say(admin, "Scheduled hello")
+    await click(admin, "Schedule…")
+    await say(admin, "tomorrow morning")
+    assert "could not read that date" in (admin.last.text or "")  # type: ignore[union-attr]
+    await say(admin, "2030-01-01 09:00 Mars/Olympus")
+    assert "do not know that time zone" in (admin.last.text or "")  # type: ignore[union-attr]
+    await say(admin, "2020-01-01 09:00")
+    assert "already passed" in (admin.last.text or "")  # type: ignore[union-attr]
+    await say(admin, "2030-01-01 09:00 Asia/Almaty")
+    await asyncio.sleep(0.2)
+    assert "2030-01-01 04:00 UTC" in (admin.last.text or "")  # type: ignore[union-attr]
+    await click(admin, "✓ Confirm")
+    item = (await env.services.storage.announcements(limit=1))[0]
+    assert item.state == "scheduled" and item.scheduled_at == "2030-01-01T04:00:00+00:00"
+    await say(admin, "/announcements")
+    assert "Scheduled" in (admin.last.text or "") or "scheduled" in (admin.last.text or "")  # type: ignore[union-attr]
+    await click(admin, f"✕ Cancel #{item.id}")
+    cancelled = await env.services.storage.announcement(item.id)
+    assert cancelled is not None and cancelled.state == "cancelled"
+
+
+async def test_stats_for_admins(env: BotEnv) -> None:
+    await subscribe(env, 401, "ru", ["gbv", "srhr"])
+    await subscribe(env, 402, "en", ["gbv"])
+    admin = env.emu.user(ADMIN_ID, language_code="ru")
+    await say(admin, "/stats")
+    text = admin.last.text or ""  # type: ignore[union-attr]
+    assert "3 активных читателя" in text  # two readers and the admin
+    assert "Гендерное насилие: 2" in text
+    assert "0 заблокировали бота" in text

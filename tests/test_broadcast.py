@@ -1,0 +1,471 @@
+"""End-to-end tests of the broadcast engine: a real SQLite database, the Bot API emulator, PTB's HTTP stack."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.request import HTTPXRequest
+
+from bot.broadcast import BroadcastEngine, Progress
+from bot.emulator import BotAPIEmulator
+from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, Outcome, Storage
+
+# PTB warns about the future type of RetryAfter.retry_after each time it builds one.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+
+ADMIN_ID = 900001
+TEXTS = {"ru": "Объявление", "en": "Announcement"}
+READ_TIMEOUT = 1.0  # seconds: a held ("timeout") request fails fast
+
+
+def unsubscribe_markup(announcement: Announcement, language: str) -> InlineKeyboardMarkup:
+    """What the app attaches: an unsubscribe button in the reader's language."""
+    label = "Отписаться" if language == "ru" else "Unsubscribe"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"unsub:{language}")]])
+
+
+@dataclass
+class World:
+    """The emulator, a real bot pointed at it, the database, and the admin's messages to copy."""
+
+    emu: BotAPIEmulator
+    bot: Bot
+    storage: Storage
+    versions: dict[str, tuple[int, int]]
+    reports: list[tuple[float, Progress]] = field(default_factory=list)
+
+    async def users(self, ids: Iterable[int], language: str | None, *, topics: Iterable[str] = ()) -> list[int]:
+        """Known readers with a private chat in the emulator (keeping what the bot sends them)."""
+        ids = list(ids)
+        await self.storage.add_users_bulk(ids, language)
+        for topic in topics:
+            for user_id in ids:
+                await self.storage.set_subscription(user_id, topic, True)
+        self.emu.add_users(ids, keep_history=True)
+        return ids
+
+    async def announce(self, **fields: Any) -> int:
+        fields.setdefault("versions", self.versions)
+        draft = AnnouncementDraft(created_by=ADMIN_ID, topics=frozenset(fields.pop("topics", ())), **fields)
+        return await self.storage.create_announcement(draft)
+
+    def engine(self, rate: float = 200.0, **options: Any) -> BroadcastEngine:
+        async def report(announcement: Announcement, progress: Progress) -> None:
+            self.reports.append((time.monotonic(), progress))
+
+        options.setdefault("report", report)
+        options.setdefault("retry_base", 0.05)
+        options.setdefault("tick", 0.05)
+        return BroadcastEngine(self.bot, self.storage, rate=rate, markup_for=unsubscribe_markup, **options)
+
+    async def state(self, announcement_id: int) -> str:
+        announcement = await self.storage.announcement(announcement_id)
+        assert announcement is not None
+        return announcement.state
+
+    async def wait_state(self, announcement_id: int, state: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while (current := await self.state(announcement_id)) != state:
+            assert time.monotonic() < deadline, f"announcement {announcement_id} is {current}, not {state}"
+            await asyncio.sleep(0.02)
+
+    async def wait_delivered(self, count: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while self.emu.stats.total_delivered < count:
+            assert time.monotonic() < deadline, f"only {self.emu.stats.total_delivered} delivered"
+            await asyncio.sleep(0.01)
+
+    async def rows(self, announcement_id: int) -> dict[int, tuple[str, int, str | None]]:
+        """Each recipient's delivery row: (state, attempts, last_error)."""
+        async with self.storage.connection.execute(
+            "SELECT user_id, state, attempts, last_error FROM deliveries WHERE announcement_id = ?",
+            (announcement_id,),
+        ) as cur:
+            return {int(r[0]): (str(r[1]), int(r[2]), r[3]) for r in await cur.fetchall()}
+
+    def copy_times(self, status: int = 200) -> dict[int, list[float]]:
+        """When each chat's copyMessage calls were answered with ``status``."""
+        times: dict[int, list[float]] = {}
+        for call in self.emu.calls("copyMessage"):
+            if call.status == status and call.chat_id is not None:
+                times.setdefault(call.chat_id, []).append(call.at)
+        return times
+
+
+@asynccontextmanager
+async def world(tmp_path: Path, **emulator: Any) -> AsyncIterator[World]:
+    async with BotAPIEmulator(**emulator) as emu:
+        request = HTTPXRequest(connection_pool_size=64, read_timeout=READ_TIMEOUT, connect_timeout=2.0)
+        async with Bot(emu.token, base_url=emu.base_url, request=request) as bot:
+            storage = await Storage.open(tmp_path / "bot.sqlite3")
+            try:
+                emu.user(ADMIN_ID)
+                versions = {}
+                for language, text in TEXTS.items():
+                    message = await bot.send_message(ADMIN_ID, text)
+                    versions[language] = (ADMIN_ID, message.message_id)
+                emu.reset_stats()
+                yield World(emu, bot, storage, versions)
+            finally:
+                await storage.close()
+
+
+@asynccontextmanager
+async def running(engine: BroadcastEngine) -> AsyncIterator[BroadcastEngine]:
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+def assert_once(emu: BotAPIEmulator, user_ids: Iterable[int]) -> None:
+    counts = {user_id: emu.delivered(user_id) for user_id in user_ids}
+    assert {user_id: n for user_id, n in counts.items() if n != 1} == {}
+
+
+# --------------------------------------------------------------------------- content and audience
+
+
+async def test_everyone_gets_one_copy_in_their_language_with_flags_and_markup(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        russian = await w.users(range(1, 31), "ru")
+        english = await w.users(range(31, 51), "en")
+        unknown = await w.users(range(51, 56), None)  # never chose: the bot's default language
+        kazakh = await w.users(range(56, 61), "kk")  # no Kazakh version: the default language's
+        announcement_id = await w.announce(language=None, silent=True, protect=True)
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        everyone = [*russian, *english, *unknown, *kazakh]
+        assert_once(w.emu, everyone)
+        assert w.emu.stats.too_many_requests == 0
+        for user_id in everyone:
+            (message,) = w.emu.messages(user_id)
+            language = "en" if user_id in english else "ru"
+            assert message.text == TEXTS[language]
+            assert message.disable_notification and message.protect_content
+            reader = "kk" if user_id in kazakh else language
+            assert message.buttons == [[("Unsubscribe" if reader != "ru" else "Отписаться", f"unsub:{reader}")]]
+        figures = await w.storage.delivery_figures(announcement_id)
+        assert figures == DeliveryFigures(pending=0, sent=len(everyone), blocked=0, failed=0)
+
+
+async def test_only_version_is_used_when_neither_language_has_one(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 6), "ru")
+        announcement_id = await w.announce(language=None, versions={"en": w.versions["en"]})
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        assert [m.text for user_id in readers for m in w.emu.messages(user_id)] == [TEXTS["en"]] * 5
+        (message,) = w.emu.messages(readers[0])
+        assert not message.disable_notification and not message.protect_content
+
+
+async def test_audience_by_topics_and_by_language(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        gbv = await w.users(range(1, 11), "ru", topics=["gbv"])
+        both = await w.users(range(11, 16), "en", topics=["gbv", "climate"])
+        climate = await w.users(range(16, 21), "en", topics=["climate"])
+        nothing = await w.users(range(21, 26), "ru")
+        by_topic = await w.announce(topics={"gbv"}, language=None)
+        async with running(w.engine()):
+            await w.wait_state(by_topic, "done")
+            assert_once(w.emu, [*gbv, *both])
+            assert all(w.emu.delivered(u) == 0 for u in [*climate, *nothing])
+            english_only = await w.announce(language="en")
+            await w.wait_state(english_only, "done")
+        assert_once(w.emu, gbv)
+        assert all(w.emu.delivered(u) == 2 for u in both)
+        assert_once(w.emu, climate)
+        assert all(w.emu.delivered(u) == 0 for u in nothing)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+async def test_flood_control_pauses_all_sending_and_loses_nobody(tmp_path: Path) -> None:
+    async with world(tmp_path, latency=0.02) as w:
+        readers = await w.users(range(1, 41), "ru")
+        w.emu.add_fault(kind="429", method="copyMessage", chat_id=10, retry_after=1)
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+        ((limited_at,),) = w.copy_times(429).values()
+        # Sends that had already left may land just after the 429; then nothing until retry_after has passed.
+        quiet = [t for times in w.copy_times().values() for t in times if limited_at + 0.2 < t < limited_at + 0.95]
+        assert quiet == []
+        rows = await w.rows(announcement_id)
+        assert rows[10] == ("sent", 1, None)  # the 429 was not counted as a try
+        assert {state for state, _, _ in rows.values()} == {"sent"}
+
+
+async def test_blocked_deactivated_and_missing_chats(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 11), "ru")
+        w.emu.block(2)
+        w.emu.deactivate(3)
+        w.emu.remove_chat(4)
+        w.emu.add_fault(kind="403", chat_id=5)
+        w.emu.add_fault(kind="403_deactivated", chat_id=6)
+        w.emu.add_fault(kind="400_chat_not_found", chat_id=7)
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        rows = await w.rows(announcement_id)
+        assert rows[2] == rows[5] == ("blocked", 1, "Forbidden: bot was blocked by the user")
+        assert rows[3] == rows[6] == ("blocked", 1, "Forbidden: user is deactivated")
+        assert rows[4] == rows[7] == ("gone", 1, "Chat not found")
+        for user_id in (2, 3, 4, 5, 6, 7):
+            user = await w.storage.get_user(user_id)
+            assert user is not None and user.blocked
+        assert_once(w.emu, [1, 8, 9, 10])
+        assert not any(u.blocked for u in [await w.storage.get_user(i) for i in (1, 8)] if u)
+        figures = await w.storage.delivery_figures(announcement_id)
+        assert figures == DeliveryFigures(pending=0, sent=4, blocked=6, failed=0)
+        assert len(readers) == figures.total
+
+
+async def test_a_deleted_source_message_fails_at_once(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 4), "ru")
+        announcement_id = await w.announce(language=None, versions={"ru": (ADMIN_ID, 9999)})
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        rows = await w.rows(announcement_id)
+        assert set(rows.values()) == {("failed", 1, "Message to copy not found")}
+        assert len(w.emu.calls("copyMessage")) == len(readers)
+
+
+async def test_server_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 11), "ru")
+        w.emu.add_fault(kind="500", chat_id=2, count=2)
+        w.emu.add_fault(kind="502", chat_id=3)
+        w.emu.add_fault(kind="timeout", chat_id=4, hold=30.0)  # answered after the client gave up
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(max_attempts=5)):
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+        rows = await w.rows(announcement_id)
+        assert rows[2] == ("sent", 3, None) and rows[3] == ("sent", 2, None) and rows[4] == ("sent", 2, None)
+        copies = w.emu.calls("copyMessage")
+        assert [c.status for c in copies if c.chat_id == 2] == [500, 500, 200]
+        assert [c.status for c in copies if c.chat_id == 3] == [502, 200]
+
+
+async def test_persistent_errors_fail_after_max_attempts(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 6), "ru")
+        w.emu.add_fault(kind="500", chat_id=2, count=100)
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(max_attempts=3)):
+            await w.wait_state(announcement_id, "done")
+        rows = await w.rows(announcement_id)
+        assert rows[2] == ("failed", 3, "Internal Server Error")
+        assert len([c for c in w.emu.calls("copyMessage") if c.chat_id == 2]) == 3
+        assert_once(w.emu, [r for r in readers if r != 2])
+        assert (await w.storage.delivery_figures(announcement_id)).failed == 1
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+async def test_the_configured_rate_is_reached_without_any_429(tmp_path: Path) -> None:
+    async with world(tmp_path, latency=0.05, global_rate_limit=30) as w:
+        readers = await w.users(range(1, 91), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=30.0)):
+            await w.wait_state(announcement_id, "done", timeout=15)
+        assert w.emu.stats.too_many_requests == 0
+        assert_once(w.emu, readers)
+        times = sorted(t for chat in w.copy_times().values() for t in chat)
+        achieved = (len(times) - 1) / (times[-1] - times[0])
+        assert 0.9 * 30 <= achieved <= 30
+
+
+async def test_one_message_per_second_per_chat(tmp_path: Path) -> None:
+    async with world(tmp_path, per_chat_rate_limit=1) as w:
+        readers = await w.users(range(1, 4), "ru")
+        first = await w.announce(language=None)
+        second = await w.announce(language=None)
+        async with running(w.engine()):
+            await w.wait_state(second, "done")
+        assert await w.state(first) == "done"
+        assert w.emu.stats.too_many_requests == 0
+        times = w.copy_times()
+        assert all(len(times[u]) == 2 and times[u][1] - times[u][0] >= 1.0 for u in readers)
+
+
+# --------------------------------------------------------------------------- control
+
+
+async def test_pause_and_resume(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 61), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=30.0)) as engine:
+            await w.wait_delivered(10)
+            assert await engine.pause(announcement_id)
+            assert not await engine.pause(announcement_id)
+            assert await w.state(announcement_id) == "paused"
+            delivered = w.emu.stats.total_delivered
+            await asyncio.sleep(0.3)
+            assert w.emu.stats.total_delivered == delivered < len(readers)
+            rows = await w.rows(announcement_id)
+            assert "sending" not in {state for state, _, _ in rows.values()}  # unsent claims were released
+            final = w.reports[-1][1]
+            assert (final.state, final.final, final.sent, final.eta_seconds) == ("paused", True, delivered, None)
+            assert await engine.resume(announcement_id)
+            assert not await engine.resume(announcement_id)
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+
+
+async def test_pausing_a_queued_announcement_and_resuming_it(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 6), "ru")
+        announcement_id = await w.announce(language=None)
+        engine = w.engine()
+        assert await engine.pause(announcement_id)  # before it was even picked up
+        async with running(engine):
+            await asyncio.sleep(0.2)
+            assert w.emu.stats.total_delivered == 0
+            assert await engine.resume(announcement_id)
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+
+
+async def test_cancel(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 61), "ru")
+        announcement_id = await w.announce(language=None)
+        later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).isoformat()
+        scheduled = await w.announce(language=None, scheduled_at=later)
+        async with running(w.engine(rate=30.0)) as engine:
+            assert await engine.cancel(scheduled)
+            await w.wait_delivered(10)
+            assert await engine.cancel(announcement_id)
+            assert not await engine.cancel(announcement_id)
+            assert not await engine.pause(announcement_id) and not await engine.resume(announcement_id)
+            delivered = w.emu.stats.total_delivered
+            await asyncio.sleep(1.3)  # past the cancelled schedule too
+            assert w.emu.stats.total_delivered == delivered < len(readers)
+        assert await w.state(announcement_id) == "cancelled" and await w.state(scheduled) == "cancelled"
+        figures = await w.storage.delivery_figures(announcement_id)
+        assert figures.sent == delivered and figures.pending == len(readers) - delivered
+        assert "sending" not in {state for state, _, _ in (await w.rows(announcement_id)).values()}
+        final = [p for _, p in w.reports if p.announcement_id == announcement_id and p.final]
+        assert [(p.state, p.sent, p.pending) for p in final] == [("cancelled", delivered, figures.pending)]
+
+
+# --------------------------------------------------------------------------- restarts and schedules
+
+
+async def test_a_restart_sends_the_rest_without_duplicates(tmp_path: Path) -> None:
+    async with world(tmp_path, latency=0.02) as w:
+        readers = await w.users(range(1, 101), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=50.0)):
+            await w.wait_delivered(30)
+        stopped = await w.storage.delivery_figures(announcement_id)
+        assert 30 <= stopped.sent < len(readers) and await w.state(announcement_id) == "running"
+        assert w.emu.stats.total_delivered == stopped.sent  # everything delivered was recorded
+        async with running(w.engine(rate=200.0)):
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+
+
+async def test_rows_left_sending_by_a_crash_are_sent_on_start(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 21), "ru")
+        announcement_id = await w.announce(language=None)
+        await w.storage.queue_recipients(announcement_id)
+        # What a killed engine leaves behind: claimed rows, and rows it had recorded as sent.
+        claimed = await w.storage.claim_deliveries(announcement_id, 8, time.time())
+        assert len(claimed) == 8
+        for delivery in claimed[:3]:
+            await w.bot.copy_message(delivery.user_id, ADMIN_ID, w.versions["ru"][1])
+        await w.storage.record_outcomes(announcement_id, [Outcome(d.user_id, "sent") for d in claimed[:3]])
+        async with running(w.engine()):
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+
+
+async def test_scheduled_announcements_fire_on_time_also_after_a_restart(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 4), "ru")
+        past = await w.announce(
+            language=None, scheduled_at=(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
+        )
+        async with running(w.engine()):
+            await w.wait_state(past, "done", timeout=3)
+        at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        soon = await w.announce(language=None, scheduled_at=at.isoformat())
+        async with running(w.engine()):
+            await asyncio.sleep(0.3)
+        assert await w.state(soon) == "scheduled"
+        await asyncio.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()))
+        started = time.monotonic()
+        async with running(w.engine()):
+            await w.wait_state(soon, "done", timeout=3)
+            assert time.monotonic() - started < 1.0
+        assert all(w.emu.delivered(u) == 2 for u in readers)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 61), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=50.0, progress_interval=0.3)):
+            await w.wait_state(announcement_id, "done")
+            await asyncio.sleep(0.1)
+        reports = [(t, p) for t, p in w.reports if p.announcement_id == announcement_id]
+        progress = [p for _, p in reports]
+        assert [p.final for p in progress] == [False] * (len(progress) - 1) + [True]
+        assert len(progress) >= 3
+        assert all(b - a >= 0.25 for (a, _), (b, _) in zip(reports[:-2], reports[1:-1], strict=True))
+        middle = progress[len(progress) // 2]
+        assert middle.state == "running" and 0 < middle.sent < len(readers) and middle.rate > 10
+        assert middle.eta_seconds is not None and middle.eta_seconds > 0
+        final = progress[-1]
+        figures = await w.storage.delivery_figures(announcement_id)
+        assert (final.state, final.total, final.sent, final.blocked, final.failed, final.pending) == (
+            "done",
+            figures.total,
+            figures.sent,
+            figures.blocked,
+            figures.failed,
+            figures.pending,
+        )
+        assert final.sent == len(readers) and final.eta_seconds == 0
+
+
+async def test_a_failing_reporter_does_not_stop_delivery(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    calls = 0
+
+    async def broken(announcement: Announcement, progress: Progress) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("the admin's status message is gone")
+
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 31), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=40.0, report=broken, progress_interval=0.2)):
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
+        assert calls >= 2
+        assert "progress report failed" in caplog.text

@@ -1,0 +1,50 @@
+"""The offline demo, scripted through standard input as a content editor would use it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_demo(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "BOT_API_BASE_URL", "WEBHOOK_URL"}}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_answers_start_with_the_real_menu_and_follows_buttons(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/start\n3\n1\n›\n", "--lang", "en")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ">>> you: /start" in out
+    assert "[3] Climate justice" in out
+    assert "*Feminist activism for climate justice*" in out  # bold shown, button 3 pressed
+    assert "Existing structural barriers" in out  # button 1 opened the first section
+    assert "bot (edited)" in out  # navigation edits the message in place
+    assert "\x1b[" not in out  # a clean transcript when not on a terminal
+    assert "Traceback" not in result.stderr
+    assert "(demo ended)" in out
+
+
+def test_demo_in_russian_with_search_and_deep_link(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "насилия\n/start i_gbv_barriers-1\n", "--lang", "ru")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Найдено в записке" in result.stdout
+    assert "Законодательные барьеры" in result.stdout
+
+
+def test_demo_admin_can_open_the_announce_wizard(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/announce\n", "--lang", "en", "--admin")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "you are an admin" in result.stdout
+    assert "Новое объявление" in result.stdout or "New announcement" in result.stdout
