@@ -127,7 +127,9 @@ QUERIES = ["насилия", "климат женщины", "права акти
 DEEP_LINKS = ["/start i_gbv_barriers-3", "/start s_climate_safety", "/start t_srhr", "/start i_economy_solutions-2"]
 
 
-async def measure(app: Application[Any, Any, Any, Any, Any, Any], make: Callable[[int], dict[str, Any]], n: int) -> list[float]:
+async def measure(
+    app: Application[Any, Any, Any, Any, Any, Any], make: Callable[[int], dict[str, Any]], n: int
+) -> list[float]:
     """Process ``n`` updates one after another; return each one's latency in milliseconds."""
     bot = app.bot
     latencies = []
@@ -178,7 +180,9 @@ async def run(updates: int, users: int) -> list[dict[str, float | str]]:
         await measure(bare, lambda i: message_update(i, user(), "hello"), warm)
         await measure(app, lambda i: callback_update(i, user(), rng.choice(NAVIGATION)), warm)
 
-        results.append(summary("bare PTB echo", await measure(bare, lambda i: message_update(i, user(), "hello"), updates)))
+        results.append(
+            summary("bare PTB echo", await measure(bare, lambda i: message_update(i, user(), "hello"), updates))
+        )
         results.append(
             summary(
                 "menu navigation",
@@ -189,7 +193,9 @@ async def run(updates: int, users: int) -> list[dict[str, float | str]]:
             summary("search", await measure(app, lambda i: message_update(i, user(), rng.choice(QUERIES)), updates))
         )
         results.append(
-            summary("deep link", await measure(app, lambda i: message_update(i, user(), rng.choice(DEEP_LINKS)), updates))
+            summary(
+                "deep link", await measure(app, lambda i: message_update(i, user(), rng.choice(DEEP_LINKS)), updates)
+            )
         )
         await stop_application(app)
         await bare.shutdown()
@@ -209,7 +215,9 @@ def main() -> None:
     print(f"{'flow':<18}{'median ms':>11}{'p99 ms':>9}{'updates/s':>11}{'× bare':>8}")
     for r in results:
         ratio = float(r["median_ms"]) / base
-        print(f"{r['flow']:<18}{float(r['median_ms']):>11.3f}{float(r['p99_ms']):>9.3f}{float(r['per_second']):>11.0f}{ratio:>8.2f}")
+        print(
+            f"{r['flow']:<18}{float(r['median_ms']):>11.3f}{float(r['p99_ms']):>9.3f}{float(r['per_second']):>11.0f}{ratio:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ nobody recorded as 'sent' is sent to again; a restart returns rows left in 'send
 (``release_claims``), so nobody is skipped. The only people who can get a second copy after a crash (SIGKILL,
 power cut) are those whose message was delivered but whose outcome was not committed yet: a subset of the rows
 in 'sending' at that moment. The engine claims only while its claimed-but-unsettled rows stay within a window
-``W`` (``BroadcastEngine.duplicate_bound``), so at most ``W`` people get a duplicate per crash. By default
-``W = max_in_flight + 2 * batch`` (64 at 25-30 messages/s): in-flight sends, one batch of outcomes waiting for
-the next flush (every ``FLUSH_INTERVAL`` seconds), and one claimed batch ready to send, which is what the
-engine needs to keep the pacer busy. In practice fewer: claimed rows not yet sent are not duplicates.
+``W`` (``engine.duplicate_bound``), so at most ``W`` people get a duplicate per crash. By default
+``W = DUPLICATE_BOUND = 128``: room for the sends in flight (at most ``max_in_flight``, 32), a batch of outcomes
+waiting for the next flush (every ``FLUSH_INTERVAL`` seconds) and a claimed batch ready to send, which is what
+the engine needs to keep the pacer busy up to ~1,000 messages/s; batches are sized to fit. In practice far
+fewer: claimed rows not yet sent are no duplicates, so at 25-30 messages/s a crash repeats a handful.
 
 Separately, a request that timed out may have been delivered by Telegram anyway (the Bot API has no
 idempotency key); it is retried, so an ambiguous network failure can also give one person a second copy.
@@ -36,7 +37,7 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_IN_FLIGHT",
     "DEFAULT_PROGRESS_INTERVAL",
+    "DUPLICATE_BOUND",
     "FLUSH_INTERVAL",
     "TICK",
     "WINDOW_MARGIN",
@@ -78,10 +80,11 @@ WINDOW_MARGIN: Final = 0.02
 # that chat completed (Telegram had counted it by then), so no jitter margin is needed.
 CHAT_GAP: Final = 1.0 / MESSAGES_PER_SECOND_PER_CHAT
 RATE_WINDOW: Final = 10.0  # seconds over which Progress.rate is measured
-MIN_BATCH: Final = 16  # rows claimed (and outcomes flushed) at a time, at least ...
-MAX_BATCH: Final = 256  # ... and at most; in between, a quarter-second's worth at the configured rate
+DUPLICATE_BOUND: Final = 128  # W: the most deliveries in 'sending' at any moment (see the module docstring)
+MIN_BATCH: Final = 16  # rows claimed (and outcomes flushed) at a time: a quarter-second's worth, at least this
 ANNOUNCEMENTS_PER_LOOK: Final = 1000  # announcements read per state on each look (there are a handful)
 CHAT_NOT_FOUND: Final = "chat not found"  # in Telegram's description of a 400 for a chat that is gone
+ERROR_MAX: Final = 200  # characters of an error description kept in last_error (Telegram's are shorter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +120,11 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-def _batch_for(rate: float) -> int:
-    """Rows to claim (and outcomes to flush) at a time: about FLUSH_INTERVAL's worth at ``rate``."""
-    return min(MAX_BATCH, max(MIN_BATCH, math.ceil(rate * FLUSH_INTERVAL)))
+def _batch_for(rate: float, window: int, max_in_flight: int) -> int:
+    """Rows to claim (and outcomes to flush) at a time: about FLUSH_INTERVAL's worth at ``rate``, and small
+    enough that the sends in flight and two batches fit in the window ``W``."""
+    fits = max(1, (window - max_in_flight) // 2)
+    return min(fits, max(MIN_BATCH, math.ceil(rate * FLUSH_INTERVAL)))
 
 
 class BroadcastEngine:
@@ -129,6 +134,9 @@ class BroadcastEngine:
     at least ``max_in_flight`` connections), so that replies to readers never queue behind a broadcast.
     ``rate`` (messages/second) must stay under Telegram's global limit for the same reason.
     """
+
+    # The default W: no engine built with the default ``duplicate_bound`` ever has more rows in 'sending'.
+    DUPLICATE_BOUND: ClassVar[int] = DUPLICATE_BOUND
 
     def __init__(
         self,
@@ -160,9 +168,9 @@ class BroadcastEngine:
         self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
         self.progress_interval = progress_interval
-        self.batch = batch if batch is not None else _batch_for(rate)
         # W: the most rows in 'sending' at any moment, hence the most duplicates a crash can cause.
-        self.duplicate_bound = duplicate_bound if duplicate_bound is not None else max_in_flight + 2 * self.batch
+        self.duplicate_bound = duplicate_bound if duplicate_bound is not None else DUPLICATE_BOUND
+        self.batch = batch if batch is not None else _batch_for(rate, self.duplicate_bound, max_in_flight)
         if self.batch < 1 or self.duplicate_bound < 1:
             raise ValueError("batch and duplicate_bound must be at least 1")
         self.retry_base = retry_base
@@ -315,24 +323,26 @@ class BroadcastEngine:
         run = _Run(self, announcement, figures)
         self._run = run
         try:
-            reason = await run.run()
+            try:
+                reason = await run.run()
+            finally:
+                self._run = None
+            final = await self._storage.delivery_figures(announcement.id)
+            logger.info(
+                "announcement %d %s: sent %d, blocked %d, failed %d, pending %d",
+                announcement.id,
+                reason,
+                final.sent,
+                final.blocked,
+                final.failed,
+                final.pending,
+            )
+            if reason == "stopped":
+                return  # not an end: the next start carries on, and reports
+            current = await self._storage.announcement(announcement.id) or announcement
+            await self._send_report(current, _progress(current, final, rate=run.recent_rate(), final=True))
         finally:
-            self._run = None
-            run.finished.set()
-        final = await self._storage.delivery_figures(announcement.id)
-        logger.info(
-            "announcement %d %s: sent %d, blocked %d, failed %d, pending %d",
-            announcement.id,
-            reason,
-            final.sent,
-            final.blocked,
-            final.failed,
-            final.pending,
-        )
-        if reason == "stopped":
-            return  # not an end: the next start carries on, and reports
-        current = await self._storage.announcement(announcement.id) or announcement
-        await self._send_report(current, _progress(current, final, rate=run.recent_rate(), final=True))
+            run.finished.set()  # pause() and cancel() return now: settled, released and reported
 
     async def _send_report(self, announcement: Announcement, progress: Progress) -> None:
         """Call the reporter; a failing one is logged and never stops delivery."""
@@ -367,8 +377,11 @@ class BroadcastEngine:
         return at
 
     def _take_slot(self, now: float) -> None:
-        # Keep to the schedule when a wake-up came late (up to one interval), instead of losing the lateness.
-        self._next_slot = max(self._next_slot, now - self._interval) + self._interval
+        if now - self._next_slot < self._interval:
+            # On schedule, or a wake-up came a little late: keep to the schedule rather than lose the lateness.
+            self._next_slot += self._interval
+        else:
+            self._next_slot = now + self._interval  # after a pause: start afresh, no burst to catch up
         self._recent.append(now)
 
     def _hold(self, seconds: float) -> None:
@@ -403,25 +416,31 @@ class BroadcastEngine:
             self._hold(_retry_after_seconds(exc))
             return None
         except Forbidden as exc:  # blocked the bot, or the account was deleted
-            logger.debug("delivery to %d: %s", user_id, exc.message)
-            return Outcome(user_id, "blocked", exc.message)
+            logger.debug("delivery to %d: %s", user_id, self._description(exc))
+            return Outcome(user_id, "blocked", self._description(exc))
         except BadRequest as exc:
-            logger.debug("delivery to %d: %s", user_id, exc.message)
+            logger.debug("delivery to %d: %s", user_id, self._description(exc))
             if CHAT_NOT_FOUND in exc.message.lower():
-                return Outcome(user_id, "gone", exc.message)
+                return Outcome(user_id, "gone", self._description(exc))
             # E.g. the admin deleted the message to copy: no retry can fix it.
-            return Outcome(user_id, "failed", exc.message)
+            return Outcome(user_id, "failed", self._description(exc))
         except NetworkError as exc:
             # TimedOut and 5xx answers. A timed-out request may still have been delivered by Telegram: the retry
             # can then give this person a second copy (the Bot API has no idempotency key).
-            return self._retry_or_fail(user_id, tries, exc.message)
+            return self._retry_or_fail(user_id, tries, self._description(exc))
         except TelegramError as exc:  # anything else Telegram said: treat as transient, within max_attempts
             logger.warning("delivery to %d: unexpected %s", user_id, type(exc).__name__)
-            return self._retry_or_fail(user_id, tries, exc.message)
+            return self._retry_or_fail(user_id, tries, self._description(exc))
         except Exception as exc:  # a bug (e.g. in markup_for): keep the row, give up after max_attempts
             logger.exception("delivery to %d failed unexpectedly", user_id)
             return self._retry_or_fail(user_id, tries, type(exc).__name__)
         return Outcome(user_id, "sent")
+
+    def _description(self, exc: TelegramError) -> str:
+        """What went wrong, for last_error: Telegram's description (never message text), never the token."""
+        text = exc.message[:ERROR_MAX]
+        token = self._bot.token
+        return text.replace(token, "<token>") if token and token in text else text
 
     def _retry_or_fail(self, user_id: int, tries: int, error: str) -> Outcome:
         if tries >= self.max_attempts:

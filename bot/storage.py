@@ -41,6 +41,8 @@ BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second proce
 # Recently active people kept in memory, so most updates need no database round trip (about 150 bytes
 # each). The bot is the only writer of its users table, so the cache cannot go stale behind its back.
 USER_CACHE_SIZE = 20_000
+# Recipients are queued this many users per transaction (see queue_recipients).
+QUEUE_CHUNK = 20_000
 
 # Each entry moves the schema from version N (its index) to N + 1. Never edit a shipped migration:
 # append a new one, and add its step to tests/test_storage.py.
@@ -485,8 +487,10 @@ class Storage:
             )
         return announcement_id
 
-    def _audience_sql(self, topics: Iterable[str], language: str | None) -> tuple[str, list[object]]:
-        """SELECT user_id, language of the active people an announcement is for."""
+    def _audience_sql(
+        self, topics: Iterable[str], language: str | None, id_range: tuple[int, int] | None = None
+    ) -> tuple[str, list[object]]:
+        """SELECT user_id, language of the active people an announcement is for (ids in ``(low, high]``)."""
         topics = sorted(topics)
         params: list[object] = [self.default_language]
         if topics:
@@ -501,6 +505,9 @@ class Storage:
         if language is not None:
             sql += " AND coalesce(u.language, ?) = ?"
             params += [self.default_language, language]
+        if id_range is not None:
+            sql += " AND u.user_id > ? AND u.user_id <= ?"
+            params += list(id_range)
         return sql, params
 
     async def count_audience(self, topics: Iterable[str], language: str | None) -> dict[str, int]:
@@ -511,22 +518,38 @@ class Storage:
         return {str(row[0]): int(row[1]) for row in rows}
 
     async def queue_recipients(self, announcement_id: int) -> int:
-        """Write one pending delivery row per recipient (once) and mark the announcement running."""
+        """Write one pending delivery row per recipient (once) and mark the announcement running.
+
+        Only a scheduled or queued announcement is queued (a cancelled one stays cancelled). Rows are written
+        in chunks of users, each its own short transaction, so readers' writes never wait long behind a
+        million-row queue; a crash half-way is harmless (INSERT OR IGNORE: queueing again completes it).
+        """
         announcement = await self.announcement(announcement_id)
-        if announcement is None:
+        if announcement is None or announcement.state not in ("scheduled", "queued"):
             return 0
-        sql, params = self._audience_sql(announcement.topics, announcement.language)
-        async with self.transaction() as db:
-            # INSERT ... SELECT streams inside SQLite: memory stays flat for a million recipients.
-            await db.execute(
-                f"INSERT OR IGNORE INTO deliveries (announcement_id, user_id, language) "
-                f"SELECT ?, user_id, lang FROM ({sql})",
-                [announcement_id, *params],
-            )
-            await db.execute(
-                "UPDATE announcements SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?",
-                (_now_iso(), announcement_id),
-            )
+        after = -1
+        while True:
+            async with self._db.execute(
+                "SELECT max(user_id) FROM (SELECT user_id FROM users WHERE user_id > ? ORDER BY user_id LIMIT ?)",
+                (after, QUEUE_CHUNK),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] is None:
+                break
+            upto = int(row[0])
+            sql, params = self._audience_sql(announcement.topics, announcement.language, (after, upto))
+            async with self.transaction() as db:
+                await db.execute(
+                    f"INSERT OR IGNORE INTO deliveries (announcement_id, user_id, language) SELECT ?, user_id, lang "
+                    f"FROM ({sql})",
+                    [announcement_id, *params],
+                )
+            after = upto
+        await self._write(
+            "UPDATE announcements SET state = 'running', started_at = coalesce(started_at, ?) "
+            "WHERE id = ? AND state IN ('scheduled', 'queued')",
+            (_now_iso(), announcement_id),
+        )
         return (await self.delivery_figures(announcement_id)).total
 
     async def claim_deliveries(self, announcement_id: int, limit: int, now: float) -> list[Delivery]:
@@ -539,7 +562,7 @@ class Storage:
                 WHERE announcement_id = ? AND user_id IN (
                     SELECT user_id FROM deliveries
                     WHERE announcement_id = ? AND state = 'pending' AND not_before <= ?
-                    ORDER BY user_id LIMIT ?)
+                    ORDER BY not_before, user_id LIMIT ?)
                 RETURNING user_id, language, attempts
                 """,
                 (announcement_id, announcement_id, now, limit),

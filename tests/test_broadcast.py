@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -281,7 +282,8 @@ async def test_persistent_errors_fail_after_max_attempts(tmp_path: Path) -> None
 
 
 async def test_the_configured_rate_is_reached_without_any_429(tmp_path: Path) -> None:
-    async with world(tmp_path, latency=0.05, global_rate_limit=30) as w:
+    async with world(tmp_path, latency=0.05) as w:
+        w.emu.global_rate_limit = 30  # from now on: the admin's messages above do not count
         readers = await w.users(range(1, 91), "ru")
         announcement_id = await w.announce(language=None)
         async with running(w.engine(rate=30.0)):
@@ -294,7 +296,8 @@ async def test_the_configured_rate_is_reached_without_any_429(tmp_path: Path) ->
 
 
 async def test_one_message_per_second_per_chat(tmp_path: Path) -> None:
-    async with world(tmp_path, per_chat_rate_limit=1) as w:
+    async with world(tmp_path) as w:
+        w.emu.per_chat_rate_limit = 1  # after the admin's two messages above
         readers = await w.users(range(1, 4), "ru")
         first = await w.announce(language=None)
         second = await w.announce(language=None)
@@ -316,15 +319,18 @@ async def test_pause_and_resume(tmp_path: Path) -> None:
         async with running(w.engine(rate=30.0)) as engine:
             await w.wait_delivered(10)
             assert await engine.pause(announcement_id)
-            assert not await engine.pause(announcement_id)
-            assert await w.state(announcement_id) == "paused"
+            # pause() returns once the sends in flight ended, their outcomes were written, unsent claims were
+            # released and the final report went out.
             delivered = w.emu.stats.total_delivered
-            await asyncio.sleep(0.3)
-            assert w.emu.stats.total_delivered == delivered < len(readers)
             rows = await w.rows(announcement_id)
-            assert "sending" not in {state for state, _, _ in rows.values()}  # unsent claims were released
+            assert "sending" not in {state for state, _, _ in rows.values()}
+            assert [state for state, _, _ in rows.values()].count("sent") == delivered
             final = w.reports[-1][1]
             assert (final.state, final.final, final.sent, final.eta_seconds) == ("paused", True, delivered, None)
+            assert not await engine.pause(announcement_id)
+            assert await w.state(announcement_id) == "paused"
+            await asyncio.sleep(0.3)
+            assert w.emu.stats.total_delivered == delivered < len(readers)
             assert await engine.resume(announcement_id)
             assert not await engine.resume(announcement_id)
             await w.wait_state(announcement_id, "done")
@@ -402,6 +408,9 @@ async def test_rows_left_sending_by_a_crash_are_sent_on_start(tmp_path: Path) ->
 
 
 async def test_scheduled_announcements_fire_on_time_also_after_a_restart(tmp_path: Path) -> None:
+    def in_a_second() -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 4), "ru")
         past = await w.announce(
@@ -409,17 +418,39 @@ async def test_scheduled_announcements_fire_on_time_also_after_a_restart(tmp_pat
         )
         async with running(w.engine()):
             await w.wait_state(past, "done", timeout=3)
-        at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-        soon = await w.announce(language=None, scheduled_at=at.isoformat())
+            at = in_a_second()
+            soon = await w.announce(language=None, scheduled_at=at.isoformat())
+            await asyncio.sleep(0.5)
+            assert await w.state(soon) == "scheduled"
+            await w.wait_state(soon, "done", timeout=3)
+            assert 0 <= time.time() - at.timestamp() < 1.5
+        at = in_a_second()
+        later = await w.announce(language=None, scheduled_at=at.isoformat())
         async with running(w.engine()):
             await asyncio.sleep(0.3)
-        assert await w.state(soon) == "scheduled"
-        await asyncio.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()))
+        assert await w.state(later) == "scheduled"
+        await asyncio.sleep(max(0.0, at.timestamp() - time.time()))  # its time passes while no engine runs
         started = time.monotonic()
         async with running(w.engine()):
-            await w.wait_state(soon, "done", timeout=3)
+            await w.wait_state(later, "done", timeout=3)
             assert time.monotonic() - started < 1.0
-        assert all(w.emu.delivered(u) == 2 for u in readers)
+        assert all(w.emu.delivered(u) == 3 for u in readers)
+
+
+async def test_rows_in_sending_never_exceed_the_duplicate_bound(tmp_path: Path) -> None:
+    async with world(tmp_path, latency=0.03) as w:
+        readers = await w.users(range(1, 121), "ru")
+        announcement_id = await w.announce(language=None)
+        engine = w.engine(rate=300.0, max_in_flight=8, duplicate_bound=20)
+        assert w.engine().duplicate_bound == BroadcastEngine.DUPLICATE_BOUND  # the default W
+        peak = 0
+        async with running(engine):
+            while await w.state(announcement_id) != "done":
+                states = [state for state, _, _ in (await w.rows(announcement_id)).values()]
+                peak = max(peak, states.count("sending"))
+                await asyncio.sleep(0.005)
+        assert 8 <= peak <= engine.duplicate_bound == 20
+        assert_once(w.emu, readers)
 
 
 # --------------------------------------------------------------------------- progress
@@ -436,7 +467,7 @@ async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
         progress = [p for _, p in reports]
         assert [p.final for p in progress] == [False] * (len(progress) - 1) + [True]
         assert len(progress) >= 3
-        assert all(b - a >= 0.25 for (a, _), (b, _) in zip(reports[:-2], reports[1:-1], strict=True))
+        assert all(b - a >= 0.25 for (a, _), (b, _) in itertools.pairwise(reports[:-1]))
         middle = progress[len(progress) // 2]
         assert middle.state == "running" and 0 < middle.sent < len(readers) and middle.rate > 10
         assert middle.eta_seconds is not None and middle.eta_seconds > 0

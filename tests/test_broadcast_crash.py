@@ -60,8 +60,8 @@ async def start_bot(emu: BotAPIEmulator, db: Path, workdir: Path) -> asyncio.sub
     )
 
 
-async def until(condition: object, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(condition: object, within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not condition():  # type: ignore[operator]
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("timed out")
@@ -89,7 +89,7 @@ async def test_sigkill_mid_broadcast_then_restart(tmp_path: Path) -> None:
         await storage.close()
 
         first = await start_bot(emu, db, tmp_path)
-        await until(lambda: emu.stats.total_delivered >= len(RECIPIENTS) // 3, timeout=30)
+        await until(lambda: emu.stats.total_delivered >= len(RECIPIENTS) // 3, within=30)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         at_kill = states(db, announcement_id)
@@ -101,7 +101,7 @@ async def test_sigkill_mid_broadcast_then_restart(tmp_path: Path) -> None:
 
         second = await start_bot(emu, db, tmp_path)
         try:
-            await until(lambda: announcement_state(db, announcement_id) == "done", timeout=60)
+            await until(lambda: announcement_state(db, announcement_id) == "done", within=60)
         finally:
             second.send_signal(signal.SIGINT)
             _, stderr = await asyncio.wait_for(second.communicate(), timeout=30)

@@ -35,6 +35,8 @@ async def test_migrates_from_every_earlier_schema(tmp_path: Path, version: int) 
         if version >= 1:  # data written by the older bot survives
             user = await storage.get_user(7)
             assert user is not None and user.language == "en"
+            if version < 3:  # a language stored before v3 was always chosen by the person
+                assert user.language_chosen
             assert await storage.subscriptions(7) == {"gbv"}
         await storage.set_meta("k", "v")
         assert await storage.get_meta("k") == "v"
@@ -142,3 +144,32 @@ async def test_bulk_insert_of_many_users(tmp_path: Path) -> None:
         await storage.add_users_bulk(range(1, 10_001), "ru")
         assert await storage.count_users() == 10_000
         assert await storage.users_by_language() == {("ru", False): 10_000}
+
+
+async def test_queueing_is_chunked_idempotent_and_respects_the_audience(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import AnnouncementDraft
+
+    monkeypatch.setattr("bot.storage.QUEUE_CHUNK", 7)  # many chunks for a small audience
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.add_users_bulk(range(1, 51), "ru")
+        await storage.add_users_bulk(range(51, 61), "en")
+        for uid in range(1, 61, 2):
+            await storage.set_subscription(uid, "gbv", True)
+        await storage.set_blocked(3)
+        draft = AnnouncementDraft(created_by=1, topics=frozenset({"gbv"}), language=None, versions={"ru": (1, 1)})
+        announcement_id = await storage.create_announcement(draft)
+        assert await storage.count_audience({"gbv"}, None) == {"ru": 24, "en": 5}
+        assert await storage.queue_recipients(announcement_id) == 29
+        assert await storage.delivery_languages(announcement_id) == {"ru": 24, "en": 5}
+        item = await storage.announcement(announcement_id)
+        assert item is not None and item.state == "running"
+        assert await storage.queue_recipients(announcement_id) == 0  # running: not queued twice
+        only_en = await storage.create_announcement(
+            AnnouncementDraft(created_by=1, topics=frozenset(), language="en", versions={"en": (1, 2)})
+        )
+        assert await storage.queue_recipients(only_en) == 10
+        cancelled = await storage.create_announcement(draft)
+        assert await storage.set_announcement_state(cancelled, "cancelled", expect=("queued",))
+        assert await storage.queue_recipients(cancelled) == 0
