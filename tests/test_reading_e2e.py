@@ -329,3 +329,16 @@ async def test_command_menus_are_set_per_language_only_when_changed(env: BotEnv)
 
     assert not await sync_profile(env.app.bot, env.services.i18n, env.services.storage)
     assert env.emu.stats.calls.get("setMyCommands", 0) == 3
+
+
+async def test_blocking_the_bot_is_recorded_and_coming_back_clears_it(env: BotEnv) -> None:
+    user = env.emu.user(7007, language_code="en")
+    await open_menu(user)
+    user.block()
+    await env.emu.wait_idle()
+    stored = await env.services.storage.get_user(7007)
+    assert stored is not None and stored.blocked
+    user.unblock()
+    await env.emu.wait_idle()
+    stored = await env.services.storage.get_user(7007)
+    assert stored is not None and not stored.blocked

@@ -13,7 +13,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 
 from bot import deeplinks
@@ -27,7 +27,14 @@ from bot.markup import to_html
 from bot.render import snippet
 from bot.search import check_query
 
-__all__ = ["on_error", "on_group_message", "on_inline_query", "on_unknown_command", "on_unsupported"]
+__all__ = [
+    "on_error",
+    "on_group_message",
+    "on_inline_query",
+    "on_my_chat_member",
+    "on_unknown_command",
+    "on_unsupported",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +124,16 @@ async def on_group_message(update: Update, context: BotContext) -> None:
         t.gettext("I work only in a private chat, to keep your reading private. Open the chat with me:"),
         open_in_private_keyboard(context.bot.username, t.gettext("Open the bot")),
     )
+
+
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    """Someone blocked the bot (or unblocked it): announcements skip them until they come back."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != change.chat.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    await context.storage.set_blocked(change.from_user.id, blocked)
 
 
 async def on_error(update: object, context: BotContext) -> None:
