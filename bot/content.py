@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -610,11 +610,6 @@ def _build_about(raw: dict[str, Any]) -> About:
 
 
 # --------------------------------------------------------------------------------------------- loading
-
-
-@dataclass
-class _RawLocale:
-    files: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_yaml(path: Path, problems: list[ContentProblem], root: Path) -> Any:
