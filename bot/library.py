@@ -64,6 +64,12 @@ class Library:
         """A theme by id."""
         return self.content.get(code).theme(theme_id)
 
+    def place(self, code: str, theme_id: str, section_id: str) -> tuple[Theme, Section] | None:
+        """The theme and section with these ids (e.g. of a search hit), if both exist."""
+        theme = self.theme(code, theme_id)
+        section = theme.section(section_id) if theme else None
+        return (theme, section) if theme is not None and section is not None else None
+
     def pages(self, code: str, theme_id: str, section_id: str) -> tuple[Page, ...]:
         """The pages of a section (empty if there is no such section)."""
         return self._pages.get((self.content.get(code).code, theme_id, section_id), ())

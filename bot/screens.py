@@ -182,10 +182,10 @@ class Screens:
         lines = [html.escape(t.gettext("Found in the brief:"))]
         targets: list[tuple[str, str, str]] = []
         for number, hit in enumerate(hits, start=1):
-            theme = content.theme(hit.theme_id)
-            section = theme.section(hit.section_id) if theme else None
-            if theme is None or section is None:
+            place = self.library.place(code, hit.theme_id, hit.section_id)
+            if place is None:
                 continue
+            theme, section = place
             where = f"{theme.short_title} › {section.short_title}"
             lines.append(
                 f"\n<b>{number}.</b> <i>{html.escape(where)}</i>\n{html.escape(snippet(hit.text, hit.position))}"

@@ -55,12 +55,11 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     results: list[InlineQueryResultArticle] = []
     username = context.bot.username
     if check_query(text) is None:
-        content = context.library.locale(reader.language)
         for hit in context.services.search.search(reader.language, text, INLINE_RESULTS):
-            theme = content.theme(hit.theme_id)
-            section = theme.section(hit.section_id) if theme else None
-            if theme is None or section is None:
+            place = context.library.place(reader.language, hit.theme_id, hit.section_id)
+            if place is None:
                 continue
+            theme, section = place
             link = deeplinks.start_url(username, DeepLink(theme.id, item_id=hit.item_id))
             item = next(i for i in section.items if i.id == hit.item_id)
             heading = f"<b>{html.escape(theme.title)}</b> › {html.escape(section.title)}"
