@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,8 @@ def build_application(
                 broadcast_bot,
                 storage,
                 rate=settings.broadcast_rate,
-                markup_for=admin.make_markup_for(app.bot_data),
-                report=admin.make_reporter(app),
+                markup_for=admin.make_markup_for(i18n),
+                report=functools.partial(admin.report_progress, app),
             )
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         if sync_bot_profile:

@@ -16,11 +16,15 @@ __all__ = [
     "GENERAL_TOPIC",
     "Keyboard",
     "about_keyboard",
+    "announcement_keyboard",
+    "checkbox",
     "confirm_forget_keyboard",
+    "is_topic",
     "language_keyboard",
     "language_name",
     "main_menu_keyboard",
     "menu_keyboard",
+    "my_subscriptions_keyboard",
     "search_results_keyboard",
     "section_keyboard",
     "subscriptions_keyboard",
@@ -65,6 +69,33 @@ def _footer(t: Translator, *, back: InlineKeyboardButton | None = None, menu: bo
         row.append(_button(t.gettext("☰ Menu"), Action.MENU))
     row.append(_button(t.gettext("✕ Hide"), Action.HIDE))
     return row
+
+
+def checkbox(on: bool) -> str:
+    """The mark of a toggle button."""
+    return "☑" if on else "☐"
+
+
+def is_topic(content: LocaleContent, topic: str) -> bool:
+    """Whether ``topic`` can be subscribed to: a theme, or general announcements."""
+    return topic == GENERAL_TOPIC or content.theme(topic) is not None
+
+
+def my_subscriptions_keyboard(t: Translator) -> Keyboard:
+    """One button that opens the subscription checklist."""
+    return Keyboard([[_button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS)]])
+
+
+def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Translator) -> Keyboard:
+    """The button under every delivered announcement: leave its topics, or manage subscriptions."""
+    if not topics:
+        return my_subscriptions_keyboard(t)
+    label = (
+        t.gettext("🔕 Unsubscribe from this theme")
+        if len(topics) == 1
+        else t.gettext("🔕 Unsubscribe from these themes")
+    )
+    return Keyboard([[_button(label, Action.UNSUBSCRIBE, announcement_id)]])
 
 
 def language_name(code: str) -> str:
@@ -158,7 +189,7 @@ def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t
     """A checklist of the five themes and general announcements, toggled in place."""
 
     def mark(topic: str) -> str:
-        return "☑" if topic in subscribed else "☐"
+        return checkbox(topic in subscribed)
 
     rows: list[Row] = [
         [_button(f"{mark(theme.id)} {theme.short_title}", Action.TOGGLE, theme.id, "S")] for theme in content.themes

@@ -584,10 +584,10 @@ class Storage:
                 """,
                 [(o.state, o.error, o.not_before, announcement_id, o.user_id) for o in rows],
             )
-            gone = [(o.user_id,) for o in rows if o.state in ("blocked", "gone")]
+            gone = [o.user_id for o in rows if o.state in ("blocked", "gone")]
             if gone:
-                await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", gone)
-        for user_id, *_ in ((o.user_id,) for o in rows if o.state in ("blocked", "gone")):
+                await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", [(u,) for u in gone])
+        for user_id in gone:
             self._users.pop(user_id, None)
 
     async def release_claims(self, announcement_id: int) -> int:

@@ -5,6 +5,7 @@ To anyone not in ADMIN_IDS these commands behave like unknown commands (the atte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -25,18 +26,17 @@ from bot.announce import (
     progress_text,
     recipients_text,
 )
-from bot.broadcast import Progress
+from bot.broadcast import MarkupFor, Progress
 from bot.callbacks import Action, Callback, pack
 from bot.handlers.common import SERVICES_KEY, BotContext, Reader, Services, get_reader, show
-from bot.i18n import Translator
-from bot.keyboards import GENERAL_TOPIC, Keyboard, language_name
+from bot.i18n import I18n, Translator
+from bot.keyboards import GENERAL_TOPIC, Keyboard, announcement_keyboard, checkbox, is_topic, language_name
 from bot.screens import Screen
 from bot.storage import Announcement, DeliveryFigures
 
 __all__ = [
     "ADMIN_COMMANDS",
     "announce_command",
-    "announcement_keyboard",
     "announcements_command",
     "on_admin_callback",
     "on_admin_message",
@@ -72,14 +72,10 @@ def _draft(context: BotContext) -> Draft | None:
 def audience_screen(context: BotContext, reader: Reader, draft: Draft) -> Screen:
     t = reader.t
     content = context.library.locale(reader.language)
-
-    def mark(on: bool) -> str:
-        return "☑" if on else "☐"
-
-    rows = [[_btn(mark(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
+    rows = [[_btn(checkbox(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
     general = t.gettext("General announcements")
-    rows.append([_btn(f"{mark(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
-    rows += [[_btn(f"{mark(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
+    rows.append([_btn(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
+    rows += [[_btn(f"{checkbox(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
     rows.append([_btn(t.gettext("Next ›"), "aud", "next"), _btn(t.gettext("Cancel"), "no", 0)])
     text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
     return Screen(html.escape(text), Keyboard(rows))
@@ -114,13 +110,9 @@ def ask_message_screen(context: BotContext, reader: Reader, draft: Draft) -> Scr
 
 def options_screen(reader: Reader, draft: Draft) -> Screen:
     t = reader.t
-
-    def mark(on: bool) -> str:
-        return "☑" if on else "☐"
-
     rows = [
-        [_btn(mark(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
-        [_btn(mark(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
+        [_btn(checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
+        [_btn(checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
         [_btn(t.gettext("Send now"), "opt", "now"), _btn(t.gettext("Schedule…"), "opt", "when")],
         [_btn(t.gettext("Cancel"), "no", 0)],
     ]
@@ -292,7 +284,7 @@ async def _advance(
         elif value == "next":
             draft.step = Step.LANGUAGE
             return language_filter_screen(context, reader)
-        elif value == GENERAL_TOPIC or content.theme(value) is not None:
+        elif is_topic(content, value):
             draft.toggle_topic(value)
         return audience_screen(context, reader, draft)
     if step == "lng" and draft.step == Step.LANGUAGE:
@@ -351,25 +343,16 @@ async def on_admin_message(update: Update, context: BotContext) -> None:
         return
     if draft.step == Step.MESSAGE and draft.asking is not None:
         draft.versions[draft.asking] = (message.chat_id, message.message_id)
-        await _send(update, context, _ask_next_version(context, reader, draft))
+        await show(update, context, _ask_next_version(context, reader, draft))
     elif draft.step == Step.SCHEDULE:
         try:
             draft.scheduled_at = parse_schedule(message.text or "", dt.datetime.now(dt.UTC))
         except ScheduleError as exc:
-            await _send(update, context, schedule_screen(reader, exc.reason))
+            await show(update, context, schedule_screen(reader, exc.reason))
         else:
             await _preview(update, context, reader, draft)
     # Handled: the search and other handlers must not also answer this message.
     raise ApplicationHandlerStop
-
-
-async def _send(update: Update, context: BotContext, screen: Screen) -> Message | None:
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await context.bot.send_message(
-        chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard, disable_web_page_preview=True
-    )
 
 
 async def _preview(update: Update, context: BotContext, reader: Reader, draft: Draft) -> None:
@@ -451,36 +434,13 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
 # --------------------------------------------------------------------------------------------- delivery side
 
 
-def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Translator) -> Keyboard:
-    """The button under every delivered announcement: leave its topics, or manage subscriptions."""
-    if topics:
-        label = (
-            t.gettext("🔕 Unsubscribe from this theme")
-            if len(topics) == 1
-            else t.gettext("🔕 Unsubscribe from these themes")
-        )
-        return Keyboard([[InlineKeyboardButton(label, callback_data=pack(Action.UNSUBSCRIBE, announcement_id))]])
-    label = t.gettext("🔔 My subscriptions")
-    return Keyboard([[InlineKeyboardButton(label, callback_data=pack(Action.SUBSCRIPTIONS))]])
-
-
-def make_markup_for(services_ref: dict[str, Any]) -> Any:
+def make_markup_for(i18n: I18n) -> MarkupFor:
     """The engine's ``markup_for``: the unsubscribe button in the recipient's language."""
 
     def markup_for(announcement: Announcement, language: str) -> Keyboard:
-        services: Services = services_ref[SERVICES_KEY]
-        return announcement_keyboard(announcement.id, announcement.topics, services.i18n.get(language))
+        return announcement_keyboard(announcement.id, announcement.topics, i18n.get(language))
 
     return markup_for
-
-
-def make_reporter(app: Any) -> Any:
-    """The engine's ``report``: edit the admin's status message with the figures."""
-
-    async def report(announcement: Announcement, progress: Progress) -> None:
-        await report_progress(app, announcement, progress)
-
-    return report
 
 
 async def report_progress(app: Any, announcement: Announcement, progress: Progress) -> None:
@@ -493,7 +453,7 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
     figures = DeliveryFigures(
         pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
     )
-    current = Announcement(**{**_fields(announcement), "state": progress.state})
+    current = dataclasses.replace(announcement, state=progress.state)
     text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
     keyboard = Keyboard(_controls(current, t)) if not progress.final else None
     try:
@@ -509,10 +469,6 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
             logger.info("could not update the status of announcement %s: %s", announcement.id, exc.message)
     except TelegramError as exc:
         logger.info("could not update the status of announcement %s: %s", announcement.id, exc)
-
-
-def _fields(announcement: Announcement) -> dict[str, Any]:
-    return {name: getattr(announcement, name) for name in announcement.__dataclass_fields__}
 
 
 def _bold(text: str) -> str:

@@ -10,10 +10,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import deeplinks
-from bot.callbacks import Action, Callback, pack, unpack
+from bot.callbacks import Action, Callback, unpack
 from bot.deeplinks import DeepLink
 from bot.handlers.common import BotContext, Reader, get_reader, show
-from bot.keyboards import GENERAL_TOPIC
+from bot.keyboards import is_topic, my_subscriptions_keyboard
 from bot.screens import Screen
 
 __all__ = [
@@ -232,8 +232,7 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, callback:
     query = update.callback_query
     assert query is not None
     topic, origin = callback.args
-    content = context.library.locale(reader.language)
-    if (topic != GENERAL_TOPIC and content.theme(topic) is None) or origin not in ("t", "S"):
+    if not is_topic(context.library.locale(reader.language), topic) or origin not in ("t", "S"):
         await _expired(update, context, reader)
         return
     now_subscribed = topic not in await context.storage.subscriptions(reader.user_id)
@@ -260,11 +259,8 @@ async def _unsubscribe_from_announcement(
         await context.storage.set_subscription(reader.user_id, topic, False)
     await query.answer(t.gettext("Unsubscribed."))
     if isinstance(query.message, Message):
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t.gettext("🔔 My subscriptions"), callback_data=pack(Action.SUBSCRIPTIONS))]]
-        )
         try:
-            await query.message.edit_reply_markup(reply_markup=keyboard)
+            await query.message.edit_reply_markup(reply_markup=my_subscriptions_keyboard(t))
         except BadRequest:
             logger.debug("could not replace the unsubscribe button")
 
