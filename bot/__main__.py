@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.languages import discover_languages
+from bot.paths import content_dir
+
 __all__ = ["main"]
 
 NO_TOKEN_MESSAGE = """\
@@ -22,12 +25,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot on Telegram (the default)")
     demo = sub.add_parser("demo", help="try the bot offline in this terminal, against a local Bot API emulator")
-    demo.add_argument("--lang", choices=("ru", "en"), default=None, help="the demo user's Telegram language")
+    demo.add_argument(
+        "--lang",
+        choices=discover_languages(content_dir()),
+        default=None,
+        help="the demo user's Telegram language (every shipped language)",
+    )
     demo.add_argument("--admin", action="store_true", help="make the demo user an admin")
     check = sub.add_parser("check-content", help="validate content/ and print a summary per locale")
     check.add_argument("--content-dir", type=Path, default=None)
     sub.add_parser("sync-locales", help="re-extract locales/messages.pot and merge it into every locale")
-    sub.add_parser("check-locales", help="fail if the .pot is stale or a locale has untranslated/fuzzy strings")
+    sub.add_parser(
+        "check-locales",
+        help="print each language's coverage; fail on a stale .pot, broken messages, or ru/en incomplete",
+    )
     return parser
 
 

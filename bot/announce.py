@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.keyboards import language_name
+from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE
 from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures
 
 __all__ = [
@@ -68,10 +69,12 @@ class Draft:
         self.everyone = True
 
     def languages_needed(self, languages: tuple[str, ...], default: str) -> list[str]:
-        """Which message versions to ask for, the default language first (it is the fallback)."""
+        """Which message versions to ask for: the default language first (it is the fallback), then Russian
+        and English, then the region's own languages (each may be skipped: its readers get the default)."""
         if self.language is not None:
             return [self.language]
-        return [default, *(code for code in languages if code != default)]
+        anchors = [code for code in (FALLBACK_LANGUAGE, REFERENCE_LANGUAGE) if code in languages and code != default]
+        return [default, *anchors, *(code for code in languages if code != default and code not in anchors)]
 
     def to_storage(self, status_chat: int | None = None, status_message: int | None = None) -> AnnouncementDraft:
         """The confirmed announcement as storage keeps it."""

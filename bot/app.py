@@ -23,9 +23,9 @@ from telegram.request import BaseRequest
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine
-from bot.config import SUPPORTED_LANGUAGES, Settings
+from bot.config import Settings
 from bot.content import Content, load_content
-from bot.handlers import admin, other, reading
+from bot.handlers import admin, other, reading, reports
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
 from bot.i18n import I18n
 from bot.library import Library
@@ -66,7 +66,7 @@ BROADCAST_CONNECTIONS = 64  # the broadcast Bot's own HTTP connection pool (at l
 def load_static(settings: Settings, content_root: Path | None = None) -> Static:
     """Load and index the content and the interface catalogues (once, at start-up)."""
     content = load_content(content_root or content_dir())
-    i18n = I18n.load(locales_dir(), SUPPORTED_LANGUAGES, settings.default_language)
+    i18n = I18n.load(locales_dir(), content.codes, settings.default_language)
     return content, i18n, Library(content), SearchIndex(content)
 
 
@@ -150,7 +150,15 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any], admin_id
     """Register handlers. Order matters within a group: the first matching handler wins."""
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=admin_ids, allow_empty=False) if admin_ids else filters.User(user_id=[])
-    # 0. Group -1 runs first: an admin's message while /announce waits for one (a language version, a
+    # 0. Group -2 runs first: a reader's message while their report of a problem waits for a comment is that
+    #    comment, and nothing else (not a search, not an admin's draft).
+    app.add_handler(
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, reports.on_report_comment
+        ),
+        group=-2,
+    )
+    #    Group -1 runs next: an admin's message while /announce waits for one (a language version, a
     #    date) is taken by the wizard, which then stops further handling; any other message falls through.
     app.add_handler(
         MessageHandler(private & admins & ~filters.COMMAND & filters.UpdateType.MESSAGE, admin.on_admin_message),

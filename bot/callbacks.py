@@ -39,6 +39,11 @@ class Action(StrEnum):
     HIDE = "h"  # delete this message
     NOOP = "n"  # a label-only button (e.g. "page 2/5")
     ADMIN = "A"  # an admin's choice inside /announce: step, value
+    ORIGINAL = "o"  # a translated page in the reader's original (en or ru): theme (or "about"), section, page
+    REFERENCE = "R"  # compare with the other original from now on: code, theme, section, page
+    REPORT = "r"  # report a problem with a page: theme (or "about"), section, page
+    REPORT_KIND = "k"  # what is wrong: kind, theme, section, page
+    REPORT_SEND = "K"  # send the waiting report without a comment
 
 
 ARITY: dict[Action, int] = {
@@ -58,6 +63,11 @@ ARITY: dict[Action, int] = {
     Action.HIDE: 0,
     Action.NOOP: 0,
     Action.ADMIN: 2,
+    Action.ORIGINAL: 3,
+    Action.REFERENCE: 4,
+    Action.REPORT: 3,
+    Action.REPORT_KIND: 4,
+    Action.REPORT_SEND: 0,
 }
 
 

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
-from bot.config import SUPPORTED_LANGUAGES
-from bot.content import REFERENCE_LOCALE, check_content
-from bot.i18n import CATALOG_DOMAIN
+from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, check_content
+from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
+from bot.languages import discover_languages, order_languages
 from bot.paths import content_dir, locales_dir
+from bot.textcheck import leftover_language, mixed_script_words
 
 __all__ = [
+    "CatalogueReport",
+    "catalogue_languages",
     "check_content_command",
     "check_locales_command",
     "extract_template",
     "locale_problems",
+    "locale_reports",
     "sync_locales",
 ]
 
@@ -74,13 +81,113 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(fh, locale=locale)
 
 
-def locale_problems(root: Path | None = None) -> list[str]:
-    """Everything wrong with the catalogues: stale template, missing, untranslated or fuzzy messages."""
+def catalogue_languages(root: Path | None = None) -> tuple[str, ...]:
+    """Languages with an interface catalogue or with content: every one is checked."""
+    root = root or locales_dir()
+    found = {p.parent.parent.name for p in root.glob(f"*/LC_MESSAGES/{CATALOG_DOMAIN}.po")}
+    return order_languages(found | set(discover_languages(content_dir())) | {REFERENCE_LOCALE, FALLBACK_LOCALE})
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_TAG = re.compile(r"</?[a-z]+[^>]*>")
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    forms = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    return tuple(form or "" for form in forms)
+
+
+def _message_problems(code: str, message: Message, reference: Message | None) -> list[str]:
+    """What is wrong with one translated message, whatever the language's coverage."""
+    ids = _key(message.id)
+    strings = _strings(message)
+    problems = []
+    want_holders = {h for i in ids for h in _PLACEHOLDER.findall(i)}
+    want_tags = sorted(_TAG.findall(ids[0]))
+    for text in strings:
+        if set(_PLACEHOLDER.findall(text)) != want_holders:
+            problems.append(f"placeholders {sorted(_PLACEHOLDER.findall(text))} instead of {sorted(want_holders)}")
+        if sorted(_TAG.findall(text)) != want_tags:
+            problems.append("HTML tags differ from the English")
+        if mixed := mixed_script_words(text):
+            problems.append(f"Latin and Cyrillic letters mixed in a word: {mixed[0]!r}")
+        if leftover := leftover_language(code, _PLACEHOLDER.sub(" ", text)):
+            problems.append(leftover)
+    if code != REFERENCE_LOCALE and strings[0] == ids[0] and _ENGLISH_WORD.search(_PLACEHOLDER.sub(" ", ids[0])):
+        problems.append("not translated (identical to the English)")
+    national = code not in (REFERENCE_LOCALE, FALLBACK_LOCALE)
+    same_as_russian = reference is not None and message.string == reference.string
+    if national and same_as_russian and len(_CYRILLIC_WORD.findall(strings[0])) >= 3:
+        problems.append("not translated (identical to the Russian)")
+    return problems
+
+
+_ENGLISH_WORD = re.compile(r"\b[a-z]{4,}\b")
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueReport:
+    """What the catalogue check found for one language."""
+
+    code: str
+    translated: int
+    total: int
+    problems: tuple[str, ...]
+
+    @property
+    def coverage(self) -> float:
+        """Share of the interface's messages translated in this language itself."""
+        return self.translated / self.total if self.total else 0.0
+
+
+def _catalogue_report(root: Path, code: str, used: set[tuple[str, ...]], russian: Catalog | None) -> CatalogueReport:
+    po_path = catalogue_path(root, code)
+    name = f"{code}/{po_path.name}"
+    complete_required = code in (REFERENCE_LOCALE, FALLBACK_LOCALE)
+    problems: list[str] = []
+    if not po_path.is_file():
+        if complete_required:
+            problems.append(f"{po_path} is missing")
+        return CatalogueReport(code, 0, len(used), tuple(problems))
+    catalog = _read(po_path, code)
+    expected_forms = get_plural(code).num_plurals
+    if catalog.num_plurals != expected_forms:
+        problems.append(
+            f"{name}: the header has {catalog.num_plurals} plural forms, CLDR's rules for {code!r} have "
+            f"{expected_forms} (run `make locales`)"
+        )
+    have = {_key(entry.id): entry for entry in catalog if entry.id}
+    translated = 0
+    for key in sorted(used):
+        message = have.get(key)
+        if message is None:
+            problems.append(f"{name}: missing {key[0]!r} (run `make locales`, then translate)")
+            continue
+        strings = _strings(message)
+        done = is_translated(message) and not message.fuzzy
+        if message.pluralizable and any(strings) and len(strings) != expected_forms:
+            problems.append(f"{name}: {key[0]!r} has {len(strings)} plural forms, {code!r} has {expected_forms}")
+        if done:
+            translated += 1
+            reference = russian.get(message.id) if russian is not None else None
+            problems.extend(f"{name}: {key[0]!r}: {p}" for p in _message_problems(code, message, reference))
+        elif complete_required:
+            problems.append(f"{name}: {'fuzzy' if message.fuzzy else 'untranslated'} {key[0]!r}")
+        elif any(strings) and not message.fuzzy:
+            problems.append(f"{name}: {key[0]!r} has some plural forms empty")
+    for key in sorted(set(have) - used):
+        problems.append(f"{name}: obsolete {key[0]!r} (run `make locales`)")
+    return CatalogueReport(code, translated, len(used), tuple(problems))
+
+
+def locale_reports(root: Path | None = None) -> tuple[list[str], list[CatalogueReport]]:
+    """Problems of the template, and a report per language (coverage and problems)."""
     root = root or locales_dir()
     problems: list[str] = []
     template_path = root / f"{CATALOG_DOMAIN}.pot"
     if not template_path.is_file():
-        return [f"{template_path} is missing: run `make locales`"]
+        return [f"{template_path} is missing: run `make locales`"], []
     template = {_key(m.id) for m in _read(template_path) if m.id}
     used = extract_template()
     problems.extend(_hidden_messages())
@@ -88,38 +195,31 @@ def locale_problems(root: Path | None = None) -> list[str]:
         problems.append(f"{template_path.name}: stale, lacks {missing[0]!r} (run `make locales`)")
     for unused in sorted(template - used):
         problems.append(f"{template_path.name}: stale, still has unused {unused[0]!r} (run `make locales`)")
-    for code in SUPPORTED_LANGUAGES:
-        po_path = root / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
-        if not po_path.is_file():
-            problems.append(f"{po_path} is missing")
-            continue
-        catalog = _read(po_path, code)
-        have = {_key(entry.id): entry for entry in catalog if entry.id}
-        name = f"{code}/{po_path.name}"
-        for key in sorted(used):
-            message = have.get(key)
-            if message is None:
-                problems.append(f"{name}: missing {key[0]!r} (run `make locales`, then translate)")
-                continue
-            strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
-            if message.fuzzy:
-                problems.append(f"{name}: fuzzy {key[0]!r}")
-            if not all(strings) or len(strings) < (catalog.num_plurals if message.pluralizable else 1):
-                problems.append(f"{name}: untranslated {key[0]!r}")
-        for key in sorted(set(have) - used):
-            problems.append(f"{name}: obsolete {key[0]!r} (run `make locales`)")
-    return problems
+    russian_path = catalogue_path(root, FALLBACK_LOCALE)
+    russian = _read(russian_path, FALLBACK_LOCALE) if russian_path.is_file() else None
+    reports = [_catalogue_report(root, code, used, russian) for code in catalogue_languages(root)]
+    return problems, reports
+
+
+def locale_problems(root: Path | None = None) -> list[str]:
+    """Everything wrong with the catalogues: stale template, broken, missing, untranslated or fuzzy messages."""
+    problems, reports = locale_reports(root)
+    return problems + [p for r in reports for p in r.problems]
 
 
 def check_locales_command() -> int:
-    """Print catalogue problems; non-zero when there are any."""
-    problems = locale_problems()
+    """Print each language's coverage and the catalogue problems; non-zero when there are any."""
+    problems, reports = locale_reports()
+    print(f"{'language':<10}{'translated':>12}{'coverage':>10}  (missing messages fall back: own → ru → en)")
+    for r in reports:
+        print(f"{r.code:<10}{f'{r.translated}/{r.total}':>12}{r.coverage:>9.0%}")
+    problems += [p for r in reports for p in r.problems]
     if problems:
         print("locale check FAILED:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    print(f"locale check passed: {', '.join(SUPPORTED_LANGUAGES)} complete, template up to date")
+    print(f"locale check passed: {FALLBACK_LOCALE}, {REFERENCE_LOCALE} complete, template up to date")
     return 0
 
 
@@ -130,10 +230,9 @@ def sync_locales(root: Path | None = None) -> None:
     for _, _, found, _, _ in extract_from_dir(str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS):
         template.add(found)
     root.mkdir(parents=True, exist_ok=True)
-    with (root / f"{CATALOG_DOMAIN}.pot").open("wb") as fh:
-        write_po(fh, template, omit_header=False, sort_output=True, no_location=True)
-    for code in SUPPORTED_LANGUAGES:
-        po_path = root / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
+    _write_if_changed(root / f"{CATALOG_DOMAIN}.pot", template, omit_header=False)
+    for code in catalogue_languages(root):
+        po_path = catalogue_path(root, code)
         catalog = _read(po_path, code) if po_path.is_file() else Catalog(locale=code, fuzzy=False)
         # No fuzzy matching: a changed string must be translated anew, and the check says so until it is.
         catalog.update(template, no_fuzzy_matching=True)
@@ -144,5 +243,17 @@ def sync_locales(root: Path | None = None) -> None:
                 if entry.id and not done:
                     entry.string = tuple(entry.id) if entry.pluralizable else entry.id
         po_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("wb") as fh:
-            write_po(fh, catalog, ignore_obsolete=True, sort_output=True, no_location=True)
+        _write_if_changed(po_path, catalog, ignore_obsolete=True)
+
+
+# Lines Babel rewrites on every run: a file whose messages did not change keeps its old ones (no churn in diffs).
+_DATE_LINE = re.compile(rb'^"(?:POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
+
+
+def _write_if_changed(path: Path, catalog: Catalog, **options: bool) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, sort_output=True, no_location=True, **options)
+    new = buffer.getvalue()
+    if path.is_file() and _DATE_LINE.sub(b"", path.read_bytes()) == _DATE_LINE.sub(b"", new):
+        return
+    path.write_bytes(new)

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SUPPORTED_LANGUAGES", "ConfigError", "Settings", "load_settings", "read_env_file"]
+from bot.languages import FALLBACK_LANGUAGE, discover_languages
+from bot.paths import content_dir
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("ru", "en")
+__all__ = ["ConfigError", "Settings", "load_settings", "read_env_file"]
+
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PORT = 8080
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
@@ -39,6 +41,7 @@ class Settings:
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
     broadcast_rate: float = DEFAULT_BROADCAST_RATE
+    reports_chat_id: int | None = None  # readers' reports go here (e.g. the admins' group), else to each admin
 
     @property
     def api_file_url(self) -> str | None:
@@ -100,11 +103,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
     _check_writable(database_path)
 
-    default_language = (get("DEFAULT_LANGUAGE") or "ru").lower()
-    if default_language not in SUPPORTED_LANGUAGES:
-        raise ConfigError(
-            f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}; {default_language!r} is not supported"
-        )
+    default_language = (get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE).lower()
+    shipped = discover_languages(content_dir())
+    if default_language not in shipped:
+        raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(shipped)}; {default_language!r} is not shipped")
 
     api_base_url = get("BOT_API_BASE_URL")
     if api_base_url is not None and not re.match(r"^https?://[^\s/]+", api_base_url):
@@ -136,6 +138,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if not 0 < broadcast_rate <= 1000:
         raise ConfigError(f"BROADCAST_RATE must be messages per second, above 0 and at most 1000; {rate_text!r} is not")
 
+    reports_text = get("REPORTS_CHAT_ID")
+    if reports_text is not None and not re.fullmatch(r"-?[0-9]{1,16}", reports_text):
+        raise ConfigError(
+            "REPORTS_CHAT_ID must be a numeric Telegram chat id (a group's id starts with -100); "
+            f"{reports_text!r} is not one"
+        )
+
     return Settings(
         token=token,
         admin_ids=frozenset(admin_ids),
@@ -147,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         port=int(port_text),
         log_level=log_level,
         broadcast_rate=broadcast_rate,
+        reports_chat_id=None if reports_text is None else int(reports_text),
     )
 
 

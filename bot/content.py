@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale, UnknownLocaleError
 
+from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, order_languages
 from bot.limits import BUTTON_TEXT_MAX, ITEM_TEXT_MAX, TEXT_MAX
 from bot.markup import MarkupError, to_html
+from bot.textcheck import leftover_language, mixed_script_words
 
 __all__ = [
     "FALLBACK_LOCALE",
@@ -38,8 +41,8 @@ __all__ = [
     "load_content",
 ]
 
-REFERENCE_LOCALE = "en"
-FALLBACK_LOCALE = "ru"
+REFERENCE_LOCALE = REFERENCE_LANGUAGE
+FALLBACK_LOCALE = FALLBACK_LANGUAGE
 THEME_IDS: tuple[str, ...] = ("climate", "economy", "srhr", "gbv", "movements")
 ABOUT_FILE = "about"
 SECTION_IDS: tuple[str, ...] = (
@@ -54,8 +57,6 @@ SECTION_IDS: tuple[str, ...] = (
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")
 _LOCALE_CODE = re.compile(r"^[a-z]{2,3}$")
-# A run of three lower-case Latin words is English prose, not a name or a code.
-_ENGLISH_RUN = re.compile(r"\b[a-z]+\b(?:[ ,]+\b[a-z]+\b){2,}")
 _LOWER_LATIN = re.compile(r"[a-z]")
 
 
@@ -77,6 +78,7 @@ class Item:
     id: str
     text: str
     notes: tuple[Note, ...] = ()
+    translator_note: str | None = None  # a translation's word on a slip in the English original
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,8 @@ class About:
     licence_name: str
     licence_url: str
     attribution: str
+    language_name: str  # the language's name in itself, for the language picker
+    translation_notice: str | None = None  # every translation: unofficial, the English is the reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,11 @@ class LocaleContent:
     def theme(self, theme_id: str) -> Theme | None:
         """Return the theme with this id, if any."""
         return next((t for t in self.themes if t.id == theme_id), None)
+
+    @property
+    def name(self) -> str:
+        """The language's name in itself."""
+        return self.about.language_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +199,8 @@ class Content:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """Locale codes, reference first."""
-        return tuple(sorted(self.locales, key=lambda c: (c != REFERENCE_LOCALE, c != FALLBACK_LOCALE, c)))
+        """Locale codes in the language picker's order: the region's languages, Russian, English."""
+        return order_languages(self.locales)
 
     def summaries(self) -> list[LocaleSummary]:
         """Per-locale figures for the content check."""
@@ -246,7 +255,12 @@ class ContentError(Exception):
 
 Kind = Any
 _NOTE: dict[str, tuple[Kind, bool]] = {"text": ("item", False), "url": ("url", False)}
-_ITEM: dict[str, tuple[Kind, bool]] = {"id": ("id", True), "text": ("item", True), "notes": ([_NOTE], False)}
+_ITEM: dict[str, tuple[Kind, bool]] = {
+    "id": ("id", True),
+    "text": ("item", True),
+    "notes": ([_NOTE], False),
+    "translator_note": ("text", False),
+}
 _GROUP: dict[str, tuple[Kind, bool]] = {"id": ("id", True), "title": ("text", True), "items": ([_ITEM], True)}
 _SECTION: dict[str, tuple[Kind, bool]] = {
     "id": ("id", True),
@@ -267,6 +281,7 @@ _THEME: dict[str, tuple[Kind, bool]] = {
 }
 _ABOUT: dict[str, tuple[Kind, bool]] = {
     "id": ("id", True),
+    "language_name": ("button", True),
     "title": ("text", True),
     "short_title": ("button", True),
     "initiative": ("item", True),
@@ -295,7 +310,10 @@ _ABOUT: dict[str, tuple[Kind, bool]] = {
         },
         True,
     ),
+    "translation_notice": ("item", False),
 }
+# Keys only translations carry: English is the original, and a translation may say more than it.
+TRANSLATOR_KEYS = frozenset({"translator_note", "translation_notice"})
 
 
 def _join(path: str, key: str | int) -> str:
@@ -456,7 +474,7 @@ def _compare(
             return
         if list(ref) != list(other):
             missing = [k for k in ref if k not in other]
-            extra = [k for k in other if k not in ref]
+            extra = [k for k in other if k not in ref and k not in TRANSLATOR_KEYS]
             if missing or extra:
                 add(f"keys differ from the English file (missing: {missing or '-'}, extra: {extra or '-'})")
                 return
@@ -472,38 +490,75 @@ def _compare(
     elif key in ("id", "url") or isinstance(ref, bool):
         if ref != other:
             add(f"must be the same as in English ({ref!r}), found {other!r}")
-    elif isinstance(ref, str) and isinstance(other, str):
-        if other == ref and _LOWER_LATIN.search(ref):
-            add("not translated (identical to the English text)")
-        elif english := _ENGLISH_RUN.search(other.replace("**", "")):
-            add(f"English left in the translation: {english[0]!r}")
+    elif isinstance(ref, str) and isinstance(other, str) and other == ref and _LOWER_LATIN.search(ref):
+        add("not translated (identical to the English text)")
+
+
+def _language_problems(
+    code: str, node: Any, path: str, file: str, problems: list[ContentProblem], key: str = ""
+) -> None:
+    """Check every string ``code`` claims as its own: one script per word, no English or Russian left."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if code == REFERENCE_LOCALE and k in TRANSLATOR_KEYS:
+                problems.append(ContentProblem(file, _join(path, str(k)), "only translations carry this key"))
+            _language_problems(code, v, _join(path, str(k)), file, problems, str(k))
+    elif isinstance(node, list):
+        for index, element in enumerate(node):
+            _language_problems(code, element, _join(path, index), file, problems, key)
+    elif isinstance(node, str) and key not in ("id", "url"):
+        if mixed := mixed_script_words(node):
+            problems.append(ContentProblem(file, path, f"Latin and Cyrillic letters mixed in a word: {mixed[0]!r}"))
+        if leftover := leftover_language(code, node):
+            problems.append(ContentProblem(file, path, leftover))
+
+
+def _claimed(partial: Any, fallback: Any) -> Any:
+    """The strings of ``partial`` that differ from the fallback: what this locale claims to have translated."""
+    if isinstance(partial, dict) and isinstance(fallback, dict):
+        return {k: _claimed(v, fallback.get(k)) for k, v in partial.items()}
+    if isinstance(partial, list) and isinstance(fallback, list):
+        by_id = {e.get("id"): e for e in fallback if isinstance(e, dict)}
+        if by_id and all(isinstance(e, dict) for e in partial):
+            return [_claimed(e, by_id.get(e.get("id"))) for e in partial]
+        if len(partial) == len(fallback):
+            return [_claimed(p, f) for p, f in zip(partial, fallback, strict=True)]
+        return partial
+    return None if partial == fallback else partial
 
 
 # --------------------------------------------------------------------------------------------- fallback
 
 
-def _overlay(base: Any, partial: Any, path: str, file: str, problems: list[ContentProblem]) -> tuple[Any, int, int]:
-    """Lay a partial translation over the fallback; return (merged, translated strings, all strings)."""
+def _overlay(
+    base: Any, partial: Any, path: str, file: str, problems: list[ContentProblem], key: str = ""
+) -> tuple[Any, int, int]:
+    """Lay a partial translation over the fallback; return (merged, translated strings, strings to translate).
+
+    Only prose counts towards coverage: ids, URLs and names (no lower-case word) stay as they are.
+    """
     if isinstance(base, dict):
         if not isinstance(partial, dict):
             problems.append(ContentProblem(file, path, "expected a mapping"))
-            return base, 0, _count_strings(base)
+            return base, 0, _count_strings(base, key)
         for k in partial:
-            if k not in base:
+            if k not in base and k not in TRANSLATOR_KEYS:
                 problems.append(ContentProblem(file, _join(path, str(k)), "unknown key"))
         merged: dict[str, Any] = {}
         done = total = 0
         for k, v in base.items():
             if k in partial:
-                merged[k], d, t = _overlay(v, partial[k], _join(path, k), file, problems)
+                merged[k], d, t = _overlay(v, partial[k], _join(path, k), file, problems, k)
             else:
-                merged[k], d, t = v, 0, _count_strings(v)
+                merged[k], d, t = v, 0, _count_strings(v, k)
             done, total = done + d, total + t
+        for k in TRANSLATOR_KEYS & partial.keys() - base.keys():
+            merged[k] = partial[k]  # a note of this translation's own, where the fallback has none
         return merged, done, total
     if isinstance(base, list):
         if not isinstance(partial, list):
             problems.append(ContentProblem(file, path, "expected a list"))
-            return base, 0, _count_strings(base)
+            return base, 0, _count_strings(base, key)
         by_id = all(isinstance(e, dict) and "id" in e for e in base)
         if by_id:
             given = {e.get("id"): e for e in partial if isinstance(e, dict)}
@@ -514,32 +569,42 @@ def _overlay(base: Any, partial: Any, path: str, file: str, problems: list[Conte
             pairs = list(zip(base, partial, strict=True))
         else:
             problems.append(ContentProblem(file, path, f"expected {len(base)} entries, found {len(partial)}"))
-            return base, 0, _count_strings(base)
+            return base, 0, _count_strings(base, key)
         out: list[Any] = []
         done = total = 0
         for index, (b, p) in enumerate(pairs):
             if p is None:
                 out.append(b)
-                total += _count_strings(b)
+                total += _count_strings(b, key)
                 continue
-            m, d, t = _overlay(b, p, _join(path, index), file, problems)
+            m, d, t = _overlay(b, p, _join(path, index), file, problems, key)
             out.append(m)
             done, total = done + d, total + t
         return out, done, total
     if isinstance(base, str):
+        counted = int(_is_prose(base, key))
         if isinstance(partial, str) and partial.strip():
             # A string still identical to the fallback is not translated yet.
-            return partial, int(partial != base), 1
-        return base, 0, 1
+            return partial, counted * int(partial != base), counted
+        return base, 0, counted
     return partial if type(partial) is type(base) else base, 0, 0
 
 
-def _count_strings(node: Any) -> int:
+_PROSE_WORD = re.compile(r"\b[^\W\d_A-ZА-ЯЁ][^\W\d_]{3,}\b")  # a lower-case word of four letters or more
+_WEB_ADDRESS = re.compile(r"\S+\.[a-z]{2,}\S*")
+
+
+def _is_prose(text: str, key: str) -> bool:
+    """Whether ``text`` is something to translate (not an id, a URL, or a name such as "CC BY-NC 4.0")."""
+    return key not in ("id", "url") and bool(_PROSE_WORD.search(_WEB_ADDRESS.sub(" ", text)))
+
+
+def _count_strings(node: Any, key: str = "") -> int:
     if isinstance(node, dict):
-        return sum(_count_strings(v) for v in node.values())
+        return sum(_count_strings(v, k) for k, v in node.items())
     if isinstance(node, list):
-        return sum(_count_strings(v) for v in node)
-    return 1 if isinstance(node, str) else 0
+        return sum(_count_strings(v, key) for v in node)
+    return int(_is_prose(node, key)) if isinstance(node, str) else 0
 
 
 # --------------------------------------------------------------------------------------------- building
@@ -558,6 +623,7 @@ def _build_theme(raw: dict[str, Any]) -> Theme:
                         id=i["id"],
                         text=i["text"],
                         notes=tuple(Note(text=n.get("text"), url=n.get("url")) for n in i.get("notes", [])),
+                        translator_note=i.get("translator_note"),
                     )
                     for i in g["items"]
                 ),
@@ -606,6 +672,8 @@ def _build_about(raw: dict[str, Any]) -> About:
         licence_name=lic["name"],
         licence_url=lic["url"],
         attribution=lic["attribution"],
+        language_name=raw["language_name"],
+        translation_notice=raw.get("translation_notice"),
     )
 
 
@@ -633,6 +701,19 @@ def _validate_file(raw: Any, name: str, file: str) -> list[ContentProblem]:
     if name == ABOUT_FILE:
         return _validate_about(raw, file)
     return _validate_theme(raw, file, name)
+
+
+def native_name(code: str) -> str:
+    """CLDR's name of language ``code`` in itself, capitalised."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        name = code
+    return name[:1].upper() + name[1:]
+
+
+def _fallback_name(raw: dict[str, dict[str, Any]]) -> Any:
+    return raw[FALLBACK_LOCALE][ABOUT_FILE]["language_name"]
 
 
 def load_content(root: Path) -> Content:
@@ -675,6 +756,12 @@ def load_content(root: Path) -> Content:
             f"{FALLBACK_LOCALE}/{name}.yaml",
             problems,
         )
+        for code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
+            _language_problems(code, raw[code][name], "", f"{code}/{name}.yaml", problems)
+    if "translation_notice" not in raw[FALLBACK_LOCALE][ABOUT_FILE]:
+        problems.append(
+            ContentProblem(f"{FALLBACK_LOCALE}/{ABOUT_FILE}.yaml", "translation_notice", "a translation needs it")
+        )
 
     # Partial locales: overlay on the fallback, then validate the result like a complete file.
     merged: dict[str, dict[str, Any]] = {
@@ -691,6 +778,7 @@ def load_content(root: Path) -> Content:
             base = copy.deepcopy(raw[FALLBACK_LOCALE][name])
             file = f"{code}/{name}.yaml"
             if name in files:
+                _language_problems(code, _claimed(files[name], raw[FALLBACK_LOCALE][name]), "", file, problems)
                 merged_file, d, t = _overlay(base, files[name], "", file, problems)
             else:
                 merged_file, d, t = base, 0, _count_strings(base)
@@ -700,6 +788,10 @@ def load_content(root: Path) -> Content:
         coverage[code] = done / total if total else 0.0
     if problems:
         raise ContentError(problems)
+    for code, files in merged.items():
+        about = files[ABOUT_FILE]
+        if code not in (REFERENCE_LOCALE, FALLBACK_LOCALE) and about["language_name"] == _fallback_name(raw):
+            about["language_name"] = native_name(code)  # not translated yet: CLDR's name beats "Русский"
 
     locales = {
         code: LocaleContent(

@@ -9,15 +9,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["CATALOG_DOMAIN", "RUSSIAN_READERS", "I18n", "Translator", "pick_language"]
+from bot.languages import fallback_chain
+
+__all__ = [
+    "CATALOG_DOMAIN",
+    "RUSSIAN_READERS",
+    "I18n",
+    "Translator",
+    "catalogue_path",
+    "is_translated",
+    "pick_language",
+]
 
 CATALOG_DOMAIN = "messages"
 
-# Readers whose Telegram is set to one of these languages get Russian: the region's own languages (the
-# brief is not translated into them yet) and other post-Soviet languages, whose speakers mostly read Russian.
+# Readers whose Telegram is set to one of these languages get Russian when the bot does not ship their own
+# language: post-Soviet languages, whose speakers mostly read Russian (the region's own languages are shipped).
 RUSSIAN_READERS: frozenset[str] = frozenset(
     {
         "ru",
@@ -58,10 +69,25 @@ class Translator:
         return self.translations.ngettext(singular, plural, n)
 
 
+def is_translated(message: Message) -> bool:
+    """Whether every form of ``message`` has a translation."""
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    return bool(strings) and all(strings)
+
+
+def catalogue_path(locales_dir: Path, code: str) -> Path:
+    """Where the interface catalogue of ``code`` lives."""
+    return locales_dir / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
+
+
 def _load_po(path: Path) -> gettext.GNUTranslations:
     """Compile a ``.po`` file in memory: no separate compile step, and no stale ``.mo`` files."""
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=path.parent.parent.name)
+    for message in list(catalog)[1:]:
+        # Babel compiles a plural entry with some forms empty; gettext would then print "" for them.
+        if not is_translated(message):
+            catalog.delete(message.id, message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
@@ -79,11 +105,23 @@ class I18n:
 
     @classmethod
     def load(cls, locales_dir: Path, languages: Iterable[str], default: str) -> I18n:
-        """Load ``locales/<lang>/LC_MESSAGES/messages.po`` for each language."""
+        """Load each language's catalogue, falling back message by message along its chain (kk → ru → en).
+
+        A language without a catalogue of its own speaks its fallback's; an untranslated message (empty or
+        fuzzy in the ``.po``) is left out of the compiled catalogue, so gettext asks the next one in the chain.
+        """
         translators = {}
         for code in languages:
-            po = locales_dir / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
-            translators[code] = Translator(code, _load_po(po))
+            chain: gettext.NullTranslations | None = None
+            for member in reversed(fallback_chain(code)):
+                po = catalogue_path(locales_dir, member)
+                if not po.is_file():
+                    continue
+                link = _load_po(po)
+                if chain is not None:
+                    link.add_fallback(chain)
+                chain = link
+            translators[code] = Translator(code, chain or gettext.NullTranslations())
         return cls(translators, default)
 
     @property

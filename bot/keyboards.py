@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from babel import Locale
@@ -11,8 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import Action, pack
 from bot.content import LocaleContent, Section, Theme
 from bot.i18n import Translator
+from bot.reports import ABOUT_PAGE, ReportKind
 
 __all__ = [
+    "ABOUT_SECTION",
     "GENERAL_TOPIC",
     "Keyboard",
     "about_keyboard",
@@ -22,9 +24,13 @@ __all__ = [
     "is_topic",
     "language_keyboard",
     "language_name",
+    "language_rows",
     "main_menu_keyboard",
     "menu_keyboard",
     "my_subscriptions_keyboard",
+    "original_keyboard",
+    "report_comment_keyboard",
+    "report_kinds_keyboard",
     "search_results_keyboard",
     "section_keyboard",
     "subscriptions_keyboard",
@@ -123,12 +129,18 @@ def menu_keyboard(t: Translator) -> Keyboard:
     return Keyboard([_footer(t)])
 
 
-def language_keyboard(languages: Iterable[str], current: str, t: Translator) -> Keyboard:
-    """One button per shipped language, the current one ticked."""
-    row = [
-        _button(("✓ " if code == current else "") + language_name(code), Action.LANGUAGE, code) for code in languages
-    ]
-    return Keyboard([row, _footer(t)])
+LANGUAGES_PER_ROW = 3  # seven names side by side would be cut short on a phone
+
+
+def language_rows(names: Mapping[str, str], current: str) -> list[Row]:
+    """One button per shipped language (its name in itself), the current one ticked."""
+    buttons = [_button(("✓ " if code == current else "") + name, Action.LANGUAGE, code) for code, name in names.items()]
+    return [buttons[i : i + LANGUAGES_PER_ROW] for i in range(0, len(buttons), LANGUAGES_PER_ROW)]
+
+
+def language_keyboard(names: Mapping[str, str], current: str, t: Translator) -> Keyboard:
+    """The language picker: every shipped language, then Menu and Hide."""
+    return Keyboard([*language_rows(names, current), _footer(t)])
 
 
 def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> Keyboard:
@@ -156,26 +168,95 @@ def _pager(action: Action, args: Sequence[str], page: int, total: int, t: Transl
     return row
 
 
+ABOUT_SECTION = "-"  # the section argument of an About page's Original and Report buttons
+
+
+def _page_tools(where: tuple[str, str], page: int, t: Translator, *, original: bool) -> Row:
+    """📖 Original (on a translated page) and ⚠ Report a problem: the reader can always check and say."""
+    row: Row = []
+    if original:
+        row.append(_button(t.gettext("📖 Original"), Action.ORIGINAL, *where, page))
+    row.append(_button(t.gettext("⚠ Report a problem"), Action.REPORT, *where, page))
+    return row
+
+
 def section_keyboard(
-    theme: Theme, section: Section, page: int, total: int, t: Translator, *, share: str | None
+    theme: Theme, section: Section, page: int, total: int, t: Translator, *, share: str | None, original: bool
 ) -> Keyboard:
-    """‹ page › , then Share, then Back (to the theme), Menu, Hide."""
+    """‹ page › , then Share, then Original and Report, then Back (to the theme), Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(Action.SECTION, (theme.id, section.id), page, total, t))
     if share:
         rows.append([InlineKeyboardButton(t.gettext("↗ Share"), url=share)])
+    rows.append(_page_tools((theme.id, section.id), page, t, original=original))
     rows.append(_footer(t, back=_button(t.gettext("‹ Back"), Action.THEME, theme.id)))
     return Keyboard(rows)
 
 
-def about_keyboard(page: int, total: int, t: Translator) -> Keyboard:
-    """‹ page › for the About view, Menu, Hide."""
+def about_keyboard(page: int, total: int, t: Translator, *, original: bool) -> Keyboard:
+    """‹ page › for the About view, Original and Report, Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(Action.ABOUT, (), page, total, t))
+    rows.append(_page_tools((ABOUT_PAGE, ABOUT_SECTION), page, t, original=original))
     rows.append(_footer(t))
     return Keyboard(rows)
+
+
+def original_keyboard(
+    where: tuple[str, str], page: int, total: int, t: Translator, *, own: str, other: tuple[str, str] | None
+) -> Keyboard:
+    """Under a page shown in the original: ‹ page ›, back to the reader's language, the other original."""
+    theme_id, section_id = where
+    rows: list[Row] = []
+    if total > 1:
+        rows.append(_pager(Action.ORIGINAL, where, page, total, t))
+    back = (
+        _button(f"◂ {own}", Action.ABOUT, page)
+        if theme_id == ABOUT_PAGE
+        else _button(f"◂ {own}", Action.SECTION, theme_id, section_id, page)
+    )
+    switch: Row = [back]
+    if other is not None:
+        code, name = other
+        switch.append(_button(f"📖 {name}", Action.REFERENCE, code, theme_id, section_id, page))
+    rows.append(switch)
+    to_theme = None if theme_id == ABOUT_PAGE else _button(t.gettext("‹ Back"), Action.THEME, theme_id)
+    rows.append(_footer(t, back=to_theme))
+    return Keyboard(rows)
+
+
+def report_kinds_keyboard(where: tuple[str, str], page: int, t: Translator) -> Keyboard:
+    """What is wrong with the page: four answers, and back to the page."""
+    labels = {
+        ReportKind.TRANSLATION: t.gettext("Translation is wrong"),
+        ReportKind.UNCLEAR: t.gettext("Hard to understand"),
+        ReportKind.TYPO: t.gettext("Typo"),
+        ReportKind.OTHER: t.gettext("Something else"),
+    }
+    buttons = [_button(label, Action.REPORT_KIND, kind.value, *where, page) for kind, label in labels.items()]
+    return Keyboard([buttons[:2], buttons[2:], [_back_to_page(where, page, t)]])
+
+
+def report_comment_keyboard(where: tuple[str, str], page: int, t: Translator) -> Keyboard:
+    """Send the report now without a comment, or give up and go back to the page."""
+    return Keyboard(
+        [
+            [_button(t.gettext("Send without a comment"), Action.REPORT_SEND)],
+            [_back_to_page(where, page, t, label=t.gettext("Cancel"))],
+        ]
+    )
+
+
+def _back_to_page(
+    where: tuple[str, str], page: int, t: Translator, *, label: str | None = None
+) -> InlineKeyboardButton:
+    theme_id, section_id = where
+    text = label or t.gettext("‹ Back")
+    if theme_id == ABOUT_PAGE:
+        return _button(text, Action.ABOUT, page)
+    return _button(text, Action.SECTION, theme_id, section_id, page)
 
 
 def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translator) -> Keyboard:

@@ -46,6 +46,7 @@ class Library:
         self.content = content
         self._pages: dict[tuple[str, str, str], tuple[Page, ...]] = {}
         self._locations: dict[tuple[str, str, str], Location] = {}
+        self._entries: dict[tuple[str, str, str], PageEntry] = {}
         self._about: dict[str, list[str]] = {}
         for code, loc in content.locales.items():
             for theme in loc.themes:
@@ -55,6 +56,7 @@ class Library:
                     for page in pages:
                         for entry in page.entries:
                             self._locations[code, theme.id, entry.item_id] = Location(theme.id, section.id, page.number)
+                            self._entries[code, theme.id, entry.item_id] = entry
 
     def locale(self, code: str) -> LocaleContent:
         """The content in ``code`` (or the default locale)."""
@@ -77,6 +79,10 @@ class Library:
     def locate(self, code: str, theme_id: str, item_id: str) -> Location | None:
         """Where the item ``item_id`` of ``theme_id`` is shown."""
         return self._locations.get((self.content.get(code).code, theme_id, item_id))
+
+    def entry(self, code: str, theme_id: str, item_id: str) -> PageEntry | None:
+        """An item as rendered on its page in ``code`` (numbered, with its group's heading where one starts)."""
+        return self._entries.get((self.content.get(code).code, theme_id, item_id))
 
     def about_pages(self, code: str, t: Translator) -> list[str]:
         """The About view, paginated (labels come from the interface language)."""

@@ -35,12 +35,18 @@ def item_html(item: Item, number: int) -> str:
         if note.url:
             parts.append(f'<a href="{html.escape(note.url)}">{_e(note.url)}</a>')
         lines.append(f"<i>{mark} {' '.join(parts)}</i>")
+    if item.translator_note:
+        lines.append(f"<i>✎ {to_html(item.translator_note)}</i>")
     return "\n".join(lines)
 
 
-def section_page_html(theme: Theme, section: Section, page: Page, t: Translator) -> str:
-    """A page of a section: where it is, then its items (with sub-headings where a group starts)."""
-    parts = [f"<b>{_e(theme.short_title)}</b> › <b>{_e(section.title)}</b>"]
+def section_page_html(theme: Theme, section: Section, page: Page, t: Translator, *, note: str | None = None) -> str:
+    """A page of a section: where it is, then its items (with sub-headings where a group starts).
+
+    ``note`` (an italic line above the heading) says when the page is shown in another language.
+    """
+    parts = [f"<i>{_e(note)}</i>"] if note else []
+    parts.append(f"<b>{_e(theme.short_title)}</b> › <b>{_e(section.title)}</b>")
     if page.number == 0 and section.intro:
         parts.append(f"<i>{_e(section.intro)}</i>")
     for entry in page.entries:
@@ -83,6 +89,11 @@ def main_menu_html(content: LocaleContent, t: Translator) -> str:
             ),
             "",
             f"<i>{_e(content.about.licence_notice)}</i>",
+            *(
+                [_e(t.gettext("An unofficial translation: under every page, 📖 Original shows the reference text."))]
+                if content.about.translation_notice
+                else []
+            ),
         ]
     )
 
@@ -99,8 +110,10 @@ def about_blocks(about: About, t: Translator) -> list[str]:
     # Labels are translated outside f-strings: the catalogue extractor does not look inside them.
     disclaimer, licence, cite = t.gettext("Disclaimer"), t.gettext("Licence"), t.gettext("How to cite")
 
+    notice = [f"<i>{to_html(about.translation_notice)}</i>"] if about.translation_notice else []
     return [
         f"<b>{_e(about.title)}</b>",
+        *notice,
         f"<b>{_e(about.background_title)}</b>\n{to_html(about.background_text)}\n{bullets(about.topics)}",
         f"{to_html(about.participants)}\n{bullets(about.by_country)}",
         to_html(about.purpose),

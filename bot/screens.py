@@ -18,20 +18,28 @@ from bot import deeplinks
 from bot.deeplinks import DeepLink
 from bot.i18n import I18n, Translator
 from bot.keyboards import (
+    ABOUT_SECTION,
     Keyboard,
     about_keyboard,
     confirm_forget_keyboard,
     language_keyboard,
+    language_rows,
     main_menu_keyboard,
     menu_keyboard,
+    original_keyboard,
+    report_comment_keyboard,
+    report_kinds_keyboard,
     search_results_keyboard,
     section_keyboard,
     subscriptions_keyboard,
     theme_keyboard,
 )
+from bot.languages import REFERENCE_LANGUAGE, reference_choices
 from bot.library import Library
 from bot.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
+from bot.pages import Page
 from bot.render import main_menu_html, section_page_html, snippet, theme_html
+from bot.reports import ABOUT_PAGE
 from bot.search import QueryProblem, SearchIndex, check_query, normalize
 
 __all__ = ["Screen", "Screens"]
@@ -61,6 +69,8 @@ class Screens:
         self.i18n = i18n
         self._search = search
         self.username = bot_username
+        # Each language by its own name, in the picker's order (the region's languages, Russian, English).
+        self.names = {code: library.locale(code).name for code in library.content.codes if code in i18n.languages}
         self.main_menu = _memo(self._main_menu)
         self.theme = _memo(self._theme)
         self.section = _memo(self._section)
@@ -70,6 +80,9 @@ class Screens:
         self.help = _memo(self._help)
         self.forget = _memo(self._forget)
         self.search = _memo(self._search_results, SEARCH_CACHE_SIZE)
+        # Keyed by ids checked first (original(), report_kinds()): only real pages are ever cached.
+        self._original = _memo(self._original_screen)
+        self._report_kinds = _memo(self._report_kinds_screen)
 
     def t(self, code: str) -> Translator:
         """The translator for ``code``."""
@@ -89,8 +102,7 @@ class Screens:
         text = main_menu_html(content, t)
         keyboard: Keyboard = main_menu_keyboard(content, t)
         if offer_languages:
-            picker = language_keyboard(self.i18n.languages, code, t).inline_keyboard[0]
-            keyboard = Keyboard([list(picker), *keyboard.inline_keyboard])
+            keyboard = Keyboard([*language_rows(self.names, code), *keyboard.inline_keyboard])
             text += "\n\n" + html.escape(t.gettext("Choose your language:"))
         return Screen(text, keyboard)
 
@@ -122,9 +134,93 @@ class Screens:
         share = self._share(DeepLink(theme.id, section_id=section.id), f"{theme.short_title}: {section.title}")
         return Screen(
             section_page_html(theme, section, pages[page], t),
-            section_keyboard(theme, section, page, len(pages), t, share=share),
+            section_keyboard(theme, section, page, len(pages), t, share=share, original=bool(reference_choices(code))),
             protect=theme.protect_content,
         )
+
+    def original(self, code: str, reference: str, theme_id: str, section_id: str, page: int) -> Screen | None:
+        """Page ``page`` of a translated section (or of About) with the same items in ``reference``."""
+        if reference not in reference_choices(code) or self.library.locale(code).code != code:
+            return None
+        if theme_id == ABOUT_PAGE:
+            if section_id != ABOUT_SECTION or not 0 <= page < len(self.library.about_pages(code, self.t(code))):
+                return None
+        elif not 0 <= page < len(self.library.pages(code, theme_id, section_id)):
+            return None
+        return self._original(code, reference, theme_id, section_id, page)
+
+    def _original_screen(self, code: str, reference: str, theme_id: str, section_id: str, page: int) -> Screen:
+        t = self.t(code)
+        choices = reference_choices(code)
+        other = next(((c, self.names[c]) for c in choices if c != reference and c in self.names), None)
+        where = (theme_id, section_id)
+        if theme_id == ABOUT_PAGE:
+            pages = self.library.about_pages(reference, self.t(reference))
+            total = len(self.library.about_pages(code, t))
+            note = self._original_note(t, reference)
+            text = f"<i>{html.escape(note)}</i>\n\n{pages[min(page, len(pages) - 1)]}"
+            keyboard = original_keyboard(where, page, total, t, own=self.names[code], other=other)
+            return Screen(text, keyboard)
+        theme, section = self.library.place(reference, theme_id, section_id) or (None, None)
+        own_pages = self.library.pages(code, theme_id, section_id)
+        assert theme is not None and section is not None  # every locale has the English structure
+        entries = tuple(
+            entry
+            for own in own_pages[page].entries
+            if (entry := self.library.entry(reference, theme_id, own.item_id)) is not None
+        )
+        text = section_page_html(
+            theme, section, Page(number=page, entries=entries), t, note=self._original_note(t, reference)
+        )
+        keyboard = original_keyboard(where, page, len(own_pages), t, own=self.names[code], other=other)
+        return Screen(text, keyboard, protect=theme.protect_content)
+
+    @staticmethod
+    def _original_note(t: Translator, reference: str) -> str:
+        if reference == REFERENCE_LANGUAGE:
+            return t.gettext("📖 The brief's original text, in English:")
+        return t.gettext("📖 The same page in Russian:")
+
+    # ----------------------------------------------------------------------------------------- reports
+
+    def report_kinds(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
+        """Ask what is wrong with a page (None if there is no such page)."""
+        if not self._page_exists(code, theme_id, section_id, page):
+            return None
+        return self._report_kinds(code, theme_id, section_id, page)
+
+    def _report_kinds_screen(self, code: str, theme_id: str, section_id: str, page: int) -> Screen:
+        t = self.t(code)
+        text = t.gettext("What is wrong with this page? Your report goes to the bot's team; the bot keeps nothing.")
+        return Screen(html.escape(text), report_kinds_keyboard((theme_id, section_id), page, t))
+
+    def report_comment(self, code: str, theme_id: str, section_id: str, page: int) -> Screen:
+        """Invite a short comment (the page exists: the reader just chose what is wrong with it)."""
+        t = self.t(code)
+        text = t.gettext(
+            "Thank you. If you like, send a short comment now as a message: what is wrong, and how it should "
+            "read. Or send the report without a comment."
+        )
+        return Screen(html.escape(text), report_comment_keyboard((theme_id, section_id), page, t))
+
+    def page_items(self, code: str, theme_id: str, section_id: str, page: int) -> tuple[str, ...] | None:
+        """Ids of the items on a page (empty for an About page); None if there is no such page."""
+        if not self._page_exists(code, theme_id, section_id, page):
+            return None
+        if theme_id == ABOUT_PAGE:
+            return ()
+        return tuple(e.item_id for e in self.library.pages(code, theme_id, section_id)[page].entries)
+
+    def page_screen(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
+        """The page itself (a section page, or an About page)."""
+        if theme_id == ABOUT_PAGE:
+            return self.about(code, page) if section_id == ABOUT_SECTION else None
+        return self.section(code, theme_id, section_id, page)
+
+    def _page_exists(self, code: str, theme_id: str, section_id: str, page: int) -> bool:
+        if theme_id == ABOUT_PAGE:
+            return section_id == ABOUT_SECTION and 0 <= page < len(self.library.about_pages(code, self.t(code)))
+        return 0 <= page < len(self.library.pages(code, theme_id, section_id))
 
     def item(self, code: str, theme_id: str, item_id: str) -> Screen | None:
         """The page holding one item."""
@@ -139,12 +235,12 @@ class Screens:
         pages = self.library.about_pages(code, t)
         if not 0 <= page < len(pages):
             return None
-        return Screen(pages[page], about_keyboard(page, len(pages), t))
+        return Screen(pages[page], about_keyboard(page, len(pages), t, original=bool(reference_choices(code))))
 
     def _language(self, code: str) -> Screen:
         """The language picker."""
         t = self.t(code)
-        return Screen(html.escape(t.gettext("Choose your language:")), language_keyboard(self.i18n.languages, code, t))
+        return Screen(html.escape(t.gettext("Choose your language:")), language_keyboard(self.names, code, t))
 
     # ----------------------------------------------------------------------------------------- search
 

@@ -114,6 +114,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_by_state ON deliveries (announcement_id, state, not_before);
     CREATE INDEX deliveries_by_user ON deliveries (user_id);
     """,
+    # 3 -> 4: which original (en or ru) a reader of a translation compares pages with; NULL: English.
+    """
+    ALTER TABLE users ADD COLUMN reference TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -132,6 +136,7 @@ class UserRecord:
     last_seen: str
     blocked: bool
     language_chosen: bool = False  # False: the language was guessed from Telegram's language_code
+    reference: str | None = None  # the original this reader compares translated pages with
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +387,11 @@ class Storage:
             """,
             (user_id, language, today, today),
         )
+        self._users.pop(user_id, None)
+
+    async def set_reference(self, user_id: int, reference: str) -> None:
+        """Store which original ``user_id`` compares translated pages with."""
+        await self._write("UPDATE users SET reference = ? WHERE user_id = ?", (reference, user_id))
         self._users.pop(user_id, None)
 
     async def set_blocked(self, user_id: int, blocked: bool = True) -> None:
@@ -703,7 +713,7 @@ class Storage:
         )
 
 
-USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen"
+USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen, reference"
 ANNOUNCEMENT_COLUMNS = (
     "id, created_by, created_at, topics, language, silent, protect, scheduled_at, state, "
     "status_chat, status_message, started_at, finished_at"
@@ -741,4 +751,5 @@ def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
         last_seen=str(row[3]),
         blocked=bool(row[4]),
         language_chosen=bool(row[5]),
+        reference=None if row[6] is None else str(row[6]),
     )

@@ -23,12 +23,13 @@ def run_demo(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedPro
 
 
 def test_demo_answers_start_with_the_real_menu_and_follows_buttons(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, "/start\n3\n1\n›\n", "--lang", "en")
+    # On first contact the seven language buttons come first, then the themes: [8] is the first theme.
+    result = run_demo(tmp_path, "/start\n8\n1\n›\n", "--lang", "en")
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     assert ">>> you: /start" in out
-    assert "[3] Climate justice" in out
-    assert "*Feminist activism for climate justice*" in out  # bold shown, button 3 pressed
+    assert "[8] Climate justice" in out
+    assert "*Feminist activism for climate justice*" in out  # bold shown, button 8 pressed
     assert "Existing structural barriers" in out  # button 1 opened the first section
     assert "bot (edited)" in out  # navigation edits the message in place
     assert "\x1b[" not in out  # a clean transcript when not on a terminal

@@ -8,10 +8,10 @@ import pytest
 
 from bot import deeplinks
 from bot.callbacks import ARITY, Action, Callback, CallbackDataError, pack, unpack
-from bot.config import SUPPORTED_LANGUAGES
 from bot.content import Content, load_content
 from bot.deeplinks import DeepLink
 from bot.i18n import I18n, pick_language
+from bot.languages import discover_languages
 from bot.library import Library
 from bot.limits import CALLBACK_DATA_MAX_BYTES, PAGE_TARGET_CHARS, TEXT_MAX
 from bot.pages import paginate
@@ -20,6 +20,7 @@ from bot.render import section_page_html
 from bot.search import QueryProblem, SearchIndex, check_query
 
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = discover_languages(ROOT / "content")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def content() -> Content:
 
 @pytest.fixture(scope="module")
 def i18n() -> I18n:
-    return I18n.load(locales_dir(), SUPPORTED_LANGUAGES, "ru")
+    return I18n.load(locales_dir(), SHIPPED, "ru")
 
 
 # ------------------------------------------------------------------------------------------ callbacks
@@ -112,7 +113,7 @@ def test_every_section_page_fits_telegram_and_every_item_has_a_page(content: Con
 
 def test_about_is_paginated_within_limits(content: Content, i18n: I18n) -> None:
     library = Library(content)
-    for code in ("en", "ru"):
+    for code in SHIPPED:
         pages = library.about_pages(code, i18n.get(code))
         assert len(pages) >= 2
         joined = "\n".join(pages)
@@ -178,11 +179,12 @@ def test_bad_queries_are_named(query: str, problem: QueryProblem) -> None:
         ("en", "en"),
         ("en-GB", "en"),
         ("ru", "ru"),
-        ("kk", "ru"),
-        ("ky", "ru"),
-        ("tg", "ru"),
-        ("uz", "ru"),
-        ("tk", "ru"),
+        ("kk", "kk"),
+        ("ky", "ky"),
+        ("tg", "tg"),
+        ("uz", "uz"),
+        ("tk", "tk"),
+        ("uz-Latn", "uz"),
         ("uk", "ru"),
         ("be", "ru"),
         ("de", "ru"),
@@ -191,12 +193,17 @@ def test_bad_queries_are_named(query: str, problem: QueryProblem) -> None:
     ],
 )
 def test_language_from_telegram_language_code(code: str | None, expected: str) -> None:
-    assert pick_language(code, SUPPORTED_LANGUAGES, "ru") == expected
+    assert pick_language(code, SHIPPED, "ru") == expected
 
 
-def test_default_language_applies_to_other_languages() -> None:
-    assert pick_language("de", SUPPORTED_LANGUAGES, "en") == "en"
-    assert pick_language("kk", SUPPORTED_LANGUAGES, "en") == "ru"
+def test_every_region_language_is_shipped() -> None:
+    assert set(SHIPPED) >= {"kk", "ky", "tg", "tk", "uz", "ru", "en"}
+    assert SHIPPED[-2:] == ("ru", "en")  # the picker's order: the region's own languages first
+
+
+def test_a_language_not_shipped_falls_back_to_russian_or_the_default() -> None:
+    assert pick_language("kk", ("ru", "en"), "en") == "ru"
+    assert pick_language("de", SHIPPED, "en") == "en"
 
 
 def test_russian_plurals_have_three_forms(i18n: I18n) -> None:

@@ -74,8 +74,9 @@ async def test_language_comes_from_telegram_then_the_choice_wins(env: BotEnv) ->
     await kazakh.send("/start")
     await kazakh.wait_reply()
     assert kazakh.last is not None
-    assert "Выберите язык" in (kazakh.last.text or "")
-    assert "✓ Русский" in kazakh.last.button_texts
+    assert "Тілді таңдаңыз" in (kazakh.last.text or "")  # Kazakh, the reader's own language
+    assert "✓ Қазақша" in kazakh.last.button_texts
+    assert {"Кыргызча", "Тоҷикӣ", "Türkmençe", "Oʻzbekcha", "Русский", "English"} <= set(kazakh.last.button_texts)
     await press(kazakh, "English")
     assert "Climate justice" in kazakh.last.button_texts
     stored = await env.services.storage.get_user(2001)
@@ -89,6 +90,11 @@ async def test_language_comes_from_telegram_then_the_choice_wins(env: BotEnv) ->
     await german.send("/start")
     await german.wait_reply()
     assert "Климатическая справедливость" in german.last.button_texts  # type: ignore[union-attr]
+
+    ukrainian = env.emu.user(2004, language_code="uk")  # post-Soviet, not shipped: Russian
+    await ukrainian.send("/start")
+    await ukrainian.wait_reply()
+    assert "✓ Русский" in ukrainian.last.button_texts  # type: ignore[union-attr]
 
 
 async def test_language_command_and_not_modified(env: BotEnv) -> None:
@@ -324,7 +330,7 @@ async def test_callback_data_of_every_menu_fits_telegram(env: BotEnv) -> None:
 
 async def test_command_menus_are_set_per_language_only_when_changed(env: BotEnv) -> None:
     calls = env.emu.stats.calls.get("setMyCommands", 0)
-    assert calls == 3  # default, ru, en
+    assert calls == 1 + len(env.services.i18n.languages)  # the default, then each shipped language
     from bot.profile import sync_profile
 
     assert not await sync_profile(env.app.bot, env.services.i18n, env.services.storage)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Message, Update
@@ -15,7 +15,9 @@ from bot.broadcast import BroadcastEngine
 from bot.config import Settings
 from bot.content import Content
 from bot.i18n import I18n, Translator
+from bot.languages import reference_choices
 from bot.library import Library
+from bot.reports import ReportDesk
 from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
@@ -39,6 +41,7 @@ class Services:
     i18n: I18n
     screens: Screens
     engine: BroadcastEngine | None = None
+    reports: ReportDesk = field(default_factory=ReportDesk)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -82,6 +85,7 @@ class Reader:
     language: str
     chosen: bool  # False until they pick a language themselves
     t: Translator
+    reference: str | None = None  # the original they compare translated pages with (None: reading English)
 
 
 async def get_reader(update: Update, context: BotContext) -> Reader | None:
@@ -94,7 +98,15 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
     record = await services.storage.touch_user(user.id, guess)
     language = record.language if record.language in services.i18n.languages else guess
     chosen = record.language_chosen
-    return Reader(user.id, language, chosen, services.i18n.get(language))
+    return Reader(user.id, language, chosen, services.i18n.get(language), pick_reference(language, record.reference))
+
+
+def pick_reference(language: str, stored: str | None) -> str | None:
+    """The original a reader of ``language`` compares pages with: their choice, else the first offered."""
+    choices = reference_choices(language)
+    if not choices:
+        return None
+    return stored if stored in choices else choices[0]
 
 
 _EDIT_IMPOSSIBLE = (

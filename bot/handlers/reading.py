@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 
@@ -13,7 +14,9 @@ from bot import deeplinks
 from bot.callbacks import Action, Callback, unpack
 from bot.deeplinks import DeepLink
 from bot.handlers.common import BotContext, Reader, get_reader, show
+from bot.handlers.reports import on_report_callback
 from bot.keyboards import is_topic, my_subscriptions_keyboard
+from bot.languages import reference_choices
 from bot.screens import Screen
 
 __all__ = [
@@ -172,6 +175,12 @@ async def on_callback(update: Update, context: BotContext) -> None:
     if callback.action is Action.UNSUBSCRIBE:
         await _unsubscribe_from_announcement(update, context, reader, callback)
         return
+    if callback.action in (Action.REPORT, Action.REPORT_KIND, Action.REPORT_SEND):
+        if not await on_report_callback(update, context, reader, callback):
+            await _expired(update, context, reader)
+        return
+    if callback.action is Action.REFERENCE:
+        reader = await _set_reference(context, reader, callback.args[0])
     if callback.action is Action.ADMIN:
         from bot.handlers.admin import on_admin_callback  # admin code loads only when an admin acts
 
@@ -208,7 +217,21 @@ async def _screen_for(context: BotContext, reader: Reader, callback: Callback) -
             return await subscriptions_screen(context, reader)
         case Action.FORGET:
             return screens.forget(code)
+        case Action.ORIGINAL | Action.REFERENCE:
+            theme_id, section_id, _ = callback.args[-3:]
+            page = callback.int_arg(len(callback.args) - 1)
+            if page is None or reader.reference is None:
+                return None
+            return screens.original(code, reader.reference, theme_id, section_id, page)
     return None
+
+
+async def _set_reference(context: BotContext, reader: Reader, code: str) -> Reader:
+    """Remember which original the reader compares pages with (an unknown code changes nothing)."""
+    if code not in reference_choices(reader.language) or code == reader.reference:
+        return reader
+    await context.storage.set_reference(reader.user_id, code)
+    return dataclasses.replace(reader, reference=code)
 
 
 async def _expired(update: Update, context: BotContext, reader: Reader | None) -> None:

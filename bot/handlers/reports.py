@@ -1,0 +1,143 @@
+"""A reader reports a problem with a page: what is wrong, an optional comment, then a message to the admins.
+
+The bot stores nothing of a report and logs none of its text: it lives only in the admins' Telegram chat.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.callbacks import Action, Callback
+from bot.handlers.common import BotContext, Reader, get_reader, show
+from bot.i18n import Translator
+from bot.reports import ABOUT_PAGE, COMMENT_MAX_CHARS, Report, ReportKind
+
+__all__ = ["on_report_callback", "on_report_comment", "report_html"]
+
+logger = logging.getLogger(__name__)
+
+
+async def on_report_callback(update: Update, context: BotContext, reader: Reader, callback: Callback) -> bool:
+    """The Report buttons; return False for a payload that names no real page (the menu has expired)."""
+    query = update.callback_query
+    assert query is not None
+    screens, desk, t = context.screens, context.services.reports, reader.t
+    if callback.action is Action.REPORT_SEND:
+        report = desk.take(reader.user_id)
+        if report is None:
+            return False
+        await query.answer()
+        await _deliver(update, context, reader, report, comment=None)
+        return True
+    if callback.action is Action.REPORT:
+        theme_id, section_id, _ = callback.args
+        page = callback.int_arg(2)
+        screen = None if page is None else screens.report_kinds(reader.language, theme_id, section_id, page)
+        if screen is None:
+            return False
+        if not desk.allowed(reader.user_id):
+            await query.answer(_too_many(t), show_alert=True)
+            return True
+        await query.answer()
+        await show(update, context, screen)
+        return True
+    kind_text, theme_id, section_id, _ = callback.args
+    page = callback.int_arg(3)
+    items = None if page is None else screens.page_items(reader.language, theme_id, section_id, page)
+    if page is None or items is None or kind_text not in ReportKind.__members__.values():
+        return False
+    if not desk.allowed(reader.user_id):
+        await query.answer(_too_many(t), show_alert=True)
+        return True
+    report = Report(ReportKind(kind_text), reader.language, theme_id, section_id, page, items)
+    desk.wait_for_comment(reader.user_id, report)
+    await query.answer()
+    await show(update, context, screens.report_comment(reader.language, theme_id, section_id, page))
+    return True
+
+
+async def on_report_comment(update: Update, context: BotContext) -> None:
+    """A reader's message while their report waits for a comment: it is the comment (and nothing else)."""
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None or message.text is None:
+        return
+    if not context.services.reports.waiting(user.id):
+        return  # not reporting: the message goes on to the other handlers (a search, an admin's draft…)
+    reader = await get_reader(update, context)
+    report = context.services.reports.take(user.id)
+    if reader is None or report is None:
+        return
+    await _deliver(update, context, reader, report, comment=message.text[:COMMENT_MAX_CHARS])
+    raise ApplicationHandlerStop
+
+
+async def _deliver(update: Update, context: BotContext, reader: Reader, report: Report, comment: str | None) -> None:
+    """Send the report to the reports chat (or each admin), then thank the reader on the page they read."""
+    services = context.services
+    settings = services.settings
+    targets = [settings.reports_chat_id] if settings.reports_chat_id is not None else sorted(settings.admin_ids)
+    text = report_html(report, comment, services.i18n.get(settings.default_language), context)
+    delivered = 0
+    for chat_id in targets:
+        try:
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
+            delivered += 1
+        except TelegramError as exc:
+            # The error names the chat, never the report's text.
+            logger.warning("could not deliver a reader's report to chat %s: %s", chat_id, exc.__class__.__name__)
+    t = reader.t
+    if delivered:
+        services.reports.record_sent(reader.user_id)
+        note = t.gettext("Thank you! Your report was sent to the bot's team.")
+    elif targets:
+        note = t.gettext("Sorry, the report could not be delivered just now. Please try again later.")
+    else:
+        note = t.gettext("Sorry, the report could not be delivered: nobody receives reports on this bot yet.")
+    page = services.screens.page_screen(reader.language, report.theme_id, report.section_id, report.page)
+    screen = services.screens.with_note(page, note) if page is not None else None
+    if screen is not None:
+        await show(update, context, screen)
+
+
+def _too_many(t: Translator) -> str:
+    return t.gettext("You have sent several reports in the last hour. Please try again later.")
+
+
+def report_html(report: Report, comment: str | None, t: Translator, context: BotContext) -> str:
+    """The admins' message: what is wrong, where (language, theme, section, page, item ids), the comment."""
+    kinds = {
+        ReportKind.TRANSLATION: t.gettext("Translation is wrong"),
+        ReportKind.UNCLEAR: t.gettext("Hard to understand"),
+        ReportKind.TYPO: t.gettext("Typo"),
+        ReportKind.OTHER: t.gettext("Something else"),
+    }
+    library, names = context.library, context.screens.names
+    if report.theme_id == ABOUT_PAGE:
+        where = t.gettext("About the brief, page {page}").format(page=report.page + 1)
+    else:
+        place = library.place(t.code, report.theme_id, report.section_id)
+        titles = f"{place[0].short_title} › {place[1].short_title}" if place else report.theme_id
+        where = t.gettext("{titles}, page {page}").format(titles=titles, page=report.page + 1)
+    title = t.gettext("A reader reports a problem: {kind}").format(kind=kinds[report.kind])
+    lines = [
+        f"<b>⚠ {html.escape(title)}</b>",
+        html.escape(
+            t.gettext("Language: {language}").format(
+                language=f"{names.get(report.language, report.language)} ({report.language})"
+            )
+        ),
+        html.escape(where),
+        f"<code>{html.escape(report.theme_id)} / {html.escape(report.section_id)}"
+        + (f" / {html.escape(', '.join(report.item_ids))}" if report.item_ids else "")
+        + "</code>",
+    ]
+    if comment:
+        lines += ["", html.escape(t.gettext("Comment:")), f"<i>{html.escape(comment)}</i>"]
+    return "\n".join(lines)
