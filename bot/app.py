@@ -34,8 +34,16 @@ from bot.profile import sync_profile
 from bot.screens import Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
+from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
-__all__ = ["READER_COMMANDS", "build_application", "load_static", "start_application", "stop_application"]
+__all__ = [
+    "READER_COMMANDS",
+    "BotApplication",
+    "build_application",
+    "load_static",
+    "start_application",
+    "stop_application",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +69,20 @@ Static = tuple[Content, I18n, Library, SearchIndex]
 
 BROADCAST_BOT_KEY = "broadcast_bot"
 BROADCAST_CONNECTIONS = 64  # the broadcast Bot's own HTTP connection pool (at least its in-flight sends)
+
+
+class BotApplication(Application[Any, BotContext, Any, Any, Any, Any]):
+    """PTB's ``Application`` without one unbounded set.
+
+    PTB notes the id of every chat and user it sees for its persistence, and only a persistence ever empties
+    those sets; this bot has none, so they would grow by one entry per person who ever wrote.
+    """
+
+    __slots__ = ()
+
+    def _mark_for_persistence_update(self, *, update: object | None = None, job: Any = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 def load_static(settings: Settings, content_root: Path | None = None) -> Static:
@@ -130,12 +152,15 @@ def build_application(
 
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        # Updates from different people are handled concurrently; the storage serialises its writes.
-        .concurrent_updates(True)
+        # Updates from different people are handled concurrently, one person's in order; the storage
+        # serialises its writes. The queue is bounded: a flood waits at Telegram, not in our memory.
+        .concurrent_updates(PerUserUpdateProcessor())
+        .update_queue(UpdateQueue())
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +16,9 @@ __all__ = ["ConfigError", "Settings", "load_settings", "read_env_file"]
 
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PORT = 8080
+# Loopback: on a host, only the reverse proxy in front can reach the webhook server. The Docker image sets
+# 0.0.0.0, since there the published port is the way in.
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
 # Telegram bot tokens: "<bot id>:<35 characters of A-Za-z0-9_->".
 _TOKEN = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{30,50}$")
@@ -39,6 +43,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     port: int = DEFAULT_PORT
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     log_level: str = "INFO"
     broadcast_rate: float = DEFAULT_BROADCAST_RATE
     reports_chat_id: int | None = None  # readers' reports go here (e.g. the admins' group), else to each admin
@@ -126,6 +131,14 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise ConfigError(f"PORT must be a number from 1 to 65535; {port_text!r} is not")
 
+    webhook_listen = get("WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN
+    try:
+        ipaddress.ip_address(webhook_listen)
+    except ValueError:
+        raise ConfigError(
+            f"WEBHOOK_LISTEN must be an IP address such as 127.0.0.1 or 0.0.0.0; {webhook_listen!r} is not"
+        ) from None
+
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}; {log_level!r} is not")
@@ -154,6 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         port=int(port_text),
+        webhook_listen=webhook_listen,
         log_level=log_level,
         broadcast_rate=broadcast_rate,
         reports_chat_id=None if reports_text is None else int(reports_text),

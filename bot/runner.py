@@ -1,19 +1,32 @@
-"""Run the bot on Telegram: long polling, or a webhook when ``WEBHOOK_URL`` is set."""
+"""Run the bot on Telegram: long polling, or a webhook when ``WEBHOOK_URL`` is set; stop within Docker's grace."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
-from bot.app import ALLOWED_UPDATES, build_application
+from aiohttp import web
+
+from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.config import Settings
 from bot.content import ContentError
 from bot.logs import setup_logging
 from bot.storage import SchemaTooNewError
+from bot.updates import PerUserUpdateProcessor
+from bot.webhook import webhook_app
 
-__all__ = ["run_bot"]
+__all__ = ["UPDATE_DRAIN_SECONDS", "run_bot", "serve"]
 
 logger = logging.getLogger(__name__)
+
+# Docker sends SIGKILL 10 s after SIGTERM. The updates already fetched get this long to finish; the rest of
+# the backlog (at most UPDATE_BACKLOG_MAX) is dropped, leaving time to close the database cleanly.
+UPDATE_DRAIN_SECONDS = 4.0
+POLLING_TIMEOUT_SECONDS = 10  # getUpdates long-polling timeout, as in PTB's run_polling
 
 
 def run_bot(settings: Settings) -> int:
@@ -25,21 +38,67 @@ def run_bot(settings: Settings) -> int:
         logger.error("the content does not validate; run `python -m bot check-content`:\n%s", exc)
         return 3
     try:
-        if settings.webhook_url:
-            path = urlsplit(settings.webhook_url).path.lstrip("/")
-            logger.info("starting webhook on port %d", settings.port)
-            app.run_webhook(
-                listen="0.0.0.0",
-                port=settings.port,
-                url_path=path,
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            logger.info("starting long polling")
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        asyncio.run(serve(app, settings))
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
         return 4
     return 0
+
+
+async def serve(app: Any, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Start ``app``, receive updates until SIGTERM/SIGINT (or ``stop``), then shut down in bounded time."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    site: web.AppRunner | None = None
+    await start_application(app)
+    try:
+        if settings.webhook_url:
+            site = await _start_webhook(app, settings)
+        else:
+            logger.info("starting long polling")
+            await app.updater.start_polling(timeout=POLLING_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES)
+        await stop.wait()
+        began = time.monotonic()
+        logger.info("stopping: no new updates; finishing the ones already received")
+        # Stop receiving first: polling stops fetching (and confirms only what was queued), the webhook
+        # server stops accepting.
+        if site is not None:
+            await site.cleanup()
+        if app.updater.running:
+            await app.updater.stop()
+        await _drain(app, UPDATE_DRAIN_SECONDS)
+        await stop_application(app)
+        dropped = app.update_processor.dropped if isinstance(app.update_processor, PerUserUpdateProcessor) else 0
+        logger.info("stopped in %.1f s (%d updates dropped since start)", time.monotonic() - began, dropped)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        if app.running:
+            await stop_application(app)
+
+
+async def _drain(app: Any, seconds: float) -> None:
+    """Let the backlog be handled for up to ``seconds``; then drop what is left."""
+    try:
+        await asyncio.wait_for(app.update_queue.join(), timeout=seconds)
+    except TimeoutError:
+        processor = app.update_processor
+        if isinstance(processor, PerUserUpdateProcessor):
+            logger.warning("stopping: updates still waiting after %.0f s are dropped", seconds)
+            processor.abandon()
+
+
+async def _start_webhook(app: Any, settings: Settings) -> web.AppRunner:
+    """Serve the webhook on ``WEBHOOK_LISTEN:PORT`` and register it with Telegram."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    path = urlsplit(settings.webhook_url).path
+    runner = web.AppRunner(webhook_app(app.bot, app.update_queue, path, settings.webhook_secret))
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_listen, settings.port).start()
+    logger.info("webhook listening on %s:%d", settings.webhook_listen, settings.port)
+    await app.bot.set_webhook(
+        settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+    )
+    return runner

@@ -45,6 +45,9 @@ from bot.search import QueryProblem, SearchIndex, check_query, normalize
 __all__ = ["Screen", "Screens"]
 
 SEARCH_CACHE_SIZE = 1024  # recent queries per process; each entry is one rendered result screen
+# Screens keyed by ids are cached only for ids that exist (checked first), so these caches hold at most every
+# real screen; the bound is a second line of defence should a caller ever pass an unchecked key.
+SCREEN_CACHE_SIZE = 4096
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -57,7 +60,7 @@ class Screen:
     protect: bool = False
 
 
-def _memo(function: F, size: int | None = None) -> F:
+def _memo(function: F, size: int = SCREEN_CACHE_SIZE) -> F:
     return lru_cache(maxsize=size)(function)  # type: ignore[return-value]
 
 
@@ -72,9 +75,11 @@ class Screens:
         # Each language by its own name, in the picker's order (the region's languages, Russian, English).
         self.names = {code: library.locale(code).name for code in library.content.codes if code in i18n.languages}
         self.main_menu = _memo(self._main_menu)
-        self.theme = _memo(self._theme)
-        self.section = _memo(self._section)
-        self.about = _memo(self._about)
+        # Ids from deep links and callback data are checked before these caches see them (theme, section,
+        # about): a forged id gets None from a dictionary look-up and leaves nothing behind.
+        self._theme_cache = _memo(self._theme)
+        self._section_cache = _memo(self._section)
+        self._about_cache = _memo(self._about)
         self.language = _memo(self._language)
         self.search_help = _memo(self._search_help)
         self.help = _memo(self._help)
@@ -110,6 +115,12 @@ class Screens:
         """``screen`` with an italic note above it."""
         return Screen(f"<i>{html.escape(note)}</i>\n\n{screen.text}", screen.keyboard, screen.protect)
 
+    def theme(self, code: str, theme_id: str, subscribed: bool) -> Screen | None:
+        """A theme's page, or None for an unknown theme."""
+        if self.library.theme(code, theme_id) is None:
+            return None
+        return self._theme_cache(code, theme_id, subscribed)
+
     def _theme(self, code: str, theme_id: str, subscribed: bool) -> Screen | None:
         """A theme's page with one button per section."""
         theme = self.library.theme(code, theme_id)
@@ -122,6 +133,12 @@ class Screens:
             theme_keyboard(theme, t, subscribed=subscribed, share=share),
             protect=theme.protect_content,
         )
+
+    def section(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
+        """One page of a section, or None when there is no such section or page."""
+        if not 0 <= page < len(self.library.pages(code, theme_id, section_id)):
+            return None
+        return self._section_cache(code, theme_id, section_id, page)
 
     def _section(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
         """One page of a section."""
@@ -228,6 +245,12 @@ class Screens:
         if where is None:
             return None
         return self.section(code, where.theme_id, where.section_id, where.page)
+
+    def about(self, code: str, page: int) -> Screen | None:
+        """A page of About, or None past the last one."""
+        if not 0 <= page < len(self.library.about_pages(code, self.t(code))):
+            return None
+        return self._about_cache(code, page)
 
     def _about(self, code: str, page: int) -> Screen | None:
         """The attribution, background and licence, paginated."""

@@ -452,6 +452,22 @@ class Storage:
         else:
             await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
 
+    async def toggle_subscription(self, user_id: int, topic: str) -> bool:
+        """Switch ``user_id``'s subscription to ``topic`` and return whether they are now subscribed.
+
+        One transaction decides and writes, so two quick taps always give "on" then "off", never "on" twice.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+            if cursor.rowcount > 0:
+                return False
+            today = _today()
+            await db.execute(
+                "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)", (user_id, today, today)
+            )
+            await db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
+        return True
+
     async def subscribers_per_topic(self) -> dict[str, int]:
         """Count active (not blocked) subscribers per topic."""
         async with self._db.execute(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast import BroadcastEngine
 from bot.config import Settings
@@ -27,6 +30,9 @@ __all__ = ["BotContext", "Reader", "Services", "get_reader", "show"]
 logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+# A reply refused with "retry after N s" (Telegram's per-chat limit, about one message a second) is sent again
+# once if N is at most this; a longer wait means the reader has moved on and the screen is superseded.
+REPLY_RETRY_WAIT_MAX = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +123,33 @@ _EDIT_IMPOSSIBLE = (
 )
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds (PTB 22 is moving the attribute to a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return float(wait) if isinstance(wait, int) else wait.total_seconds()
+
+
 async def show(update: Update, context: BotContext, screen: Screen) -> Message | None:
-    """Show ``screen``: edit the pressed message in place when possible, otherwise send a new one."""
+    """Show ``screen``; under Telegram's per-chat limit, retry once after a short wait, or drop the screen."""
+    try:
+        return await _show(update, context, screen)
+    except RetryAfter as exc:
+        wait = retry_after_seconds(exc)
+        if wait > REPLY_RETRY_WAIT_MAX:
+            logger.info("reply dropped: Telegram asks to wait %.0f s before writing to this chat", wait)
+            return None
+        await asyncio.sleep(wait)
+    try:
+        return await _show(update, context, screen)
+    except RetryAfter as exc:
+        logger.info("reply dropped: Telegram still asks to wait %.0f s", retry_after_seconds(exc))
+        return None
+
+
+async def _show(update: Update, context: BotContext, screen: Screen) -> Message | None:
+    """Edit the pressed message in place when possible, otherwise send a new one."""
     query = update.callback_query
     chat = update.effective_chat
     if chat is None:

@@ -14,12 +14,12 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import deeplinks
 from bot.deeplinks import DeepLink
 from bot.handlers.admin import ADMIN_COMMANDS
-from bot.handlers.common import SERVICES_KEY, BotContext, get_reader
+from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.keyboards import menu_keyboard
 from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX
@@ -137,7 +137,18 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the exception (never the message text) and tell the user something went wrong."""
-    logger.error("error while handling an update", exc_info=context.error)
+    error = context.error
+    if isinstance(error, RetryAfter):
+        # Telegram's per-chat limit: an apology would be refused too. One line, no traceback: under a flood of
+        # taps this happens for many updates in a row.
+        logger.warning(
+            "reply not sent: Telegram asks to wait %.0f s before writing to this chat", retry_after_seconds(error)
+        )
+        return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        logger.warning("reply not sent: %s: %s", type(error).__name__, error.message)
+        return
+    logger.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update):
         return
     user = update.effective_user
@@ -154,5 +165,5 @@ async def on_error(update: object, context: BotContext) -> None:
             await update.callback_query.answer(t.gettext("Something went wrong. Please try again."))
         else:
             await context.bot.send_message(chat.id, t.gettext("Something went wrong. Please try again."))
-    except TelegramError:
-        logger.warning("could not tell the user about the error", exc_info=True)
+    except TelegramError as exc:
+        logger.warning("could not tell the user about the error: %s: %s", type(exc).__name__, exc.message)

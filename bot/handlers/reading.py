@@ -258,8 +258,7 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, callback:
     if not is_topic(context.library.locale(reader.language), topic) or origin not in ("t", "S"):
         await _expired(update, context, reader)
         return
-    now_subscribed = topic not in await context.storage.subscriptions(reader.user_id)
-    await context.storage.set_subscription(reader.user_id, topic, now_subscribed)
+    now_subscribed = await context.storage.toggle_subscription(reader.user_id, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if origin == "t" else None

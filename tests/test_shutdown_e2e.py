@@ -1,0 +1,63 @@
+"""SIGTERM under a flood: the real bot process exits within Docker's grace (issue 8, point 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.emulator import BotAPIEmulator
+
+EXIT_DEADLINE = 8.0  # seconds from SIGTERM to exit; Docker kills at 10
+FLOOD = 20_000
+
+
+async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -> None:
+    async with BotAPIEmulator(keep_history=False) as emu:
+        env = {
+            **os.environ,
+            "BOT_TOKEN": emu.token,
+            "BOT_API_BASE_URL": emu.base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "LOG_LEVEL": "INFO",
+            "ADMIN_IDS": "",
+        }
+        env.pop("WEBHOOK_URL", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            users = [emu.user(50_000 + n, language_code="en") for n in range(200)]
+            first = users[0]
+            await first.send("/start")
+            await first.wait_reply(timeout=60)  # the bot is up and polling
+            for i in range(FLOOD):
+                await users[i % len(users)].send("/menu")
+            # Wait until the bot has fetched a few batches of the flood: it is busy when the signal comes.
+            polls = emu.stats.calls["getUpdates"]
+            deadline = time.monotonic() + 30
+            while emu.stats.calls["getUpdates"] < polls + 30:
+                assert time.monotonic() < deadline, "the bot did not fetch the flood"
+                await asyncio.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            await asyncio.wait_for(process.wait(), timeout=EXIT_DEADLINE + 20)
+            took = time.monotonic() - signalled
+        finally:
+            if process.returncode is None:
+                process.kill()
+            assert process.stdout is not None
+            log = (await process.stdout.read()).decode()
+    assert process.returncode == 0, log[-3000:]
+    assert took <= EXIT_DEADLINE, f"exit took {took:.1f}s\n{log[-3000:]}"
+    assert "Traceback" not in log, log[-3000:]
