@@ -206,4 +206,4 @@ async def test_stats_for_admins(env: BotEnv) -> None:
     text = admin.last.text or ""  # type: ignore[union-attr]
     assert "3 активных читателя" in text  # two readers and the admin
     assert "Гендерное насилие: 2" in text
-    assert "0 заблокировали бота" in text
+    assert "Заблокировали бота: 0" in text
