@@ -9,6 +9,8 @@ import pytest
 from bot.callbacks import Action, pack
 from bot.content import Content
 from bot.emulator import EmulatedMessage, EmulatedUser
+from bot.languages import discover_languages
+from bot.paths import content_dir
 from tests.conftest import BotEnv
 
 
@@ -35,7 +37,7 @@ async def press(user: EmulatedUser, label: str) -> EmulatedMessage:
     return user.last
 
 
-@pytest.mark.parametrize(("language", "code"), [("ru", "ru"), ("en", "en")])
+@pytest.mark.parametrize(("language", "code"), [(code, code) for code in discover_languages(content_dir())])
 async def test_walk_every_theme_section_and_page_reaching_every_item(env: BotEnv, language: str, code: str) -> None:
     user = env.emu.user(1000 + len(code), language_code=language)
     loc = content_of(env).get(code)
