@@ -20,7 +20,7 @@ from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
-__all__ = ["BotContext", "Reader", "Services", "get_reader", "show"]
+__all__ = ["BotContext", "Reader", "Services", "get_reader", "peek_reader", "show"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,23 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
     language = record.language if record.language in services.i18n.languages else guess
     chosen = record.language_chosen
     return Reader(user.id, language, chosen, services.i18n.get(language))
+
+
+async def peek_reader(update: Update, context: BotContext) -> Reader | None:
+    """Resolve the user's language like ``get_reader``, but store nothing about them.
+
+    For inline mode: someone who only typed ``@bot words`` in another chat never started the bot, Telegram
+    would refuse our messages to them, and they did not agree to be remembered.
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    services = context.services
+    guess = services.i18n.pick(user.language_code)
+    record = await services.storage.get_user(user.id)
+    stored = record.language if record is not None else None
+    language = stored if stored in services.i18n.languages else guess
+    return Reader(user.id, language, record is not None and record.language_chosen, services.i18n.get(language))
 
 
 _EDIT_IMPOSSIBLE = (
