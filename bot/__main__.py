@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.exitcodes import ExitCode, exit_codes_help
 from bot.languages import discover_languages
 from bot.paths import content_dir
 
@@ -21,7 +22,12 @@ To try the bot without Telegram or internet, run:  make demo"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="brief-bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="brief-bot",
+        description=__doc__,
+        epilog=exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot on Telegram (the default)")
     demo = sub.add_parser("demo", help="try the bot offline in this terminal, against a local Bot API emulator")
@@ -65,14 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG
     if command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(settings, language=args.lang, admin=args.admin))
     if settings.token is None:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
-        return 1
+        return ExitCode.NO_TOKEN
     from bot.runner import run_bot
 
     return run_bot(settings)

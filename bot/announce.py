@@ -25,7 +25,7 @@ __all__ = [
     "recipients_text",
 ]
 
-_SCHEDULE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(\S+))?\s*$")
+_SCHEDULE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{1,2}:[0-9]{2})(?:\s+(\S+))?\s*$")
 
 
 class Step:
@@ -92,7 +92,7 @@ class Draft:
 
 
 class ScheduleError(ValueError):
-    """The date and time cannot be used; ``reason`` is one of: format, zone, past."""
+    """The date and time cannot be used; ``reason`` is one of: format, zone, past, range."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -113,7 +113,10 @@ def parse_schedule(text: str, now: dt.datetime) -> dt.datetime:
         local = dt.datetime.fromisoformat(f"{day}T{int(clock.split(':')[0]):02d}:{clock.split(':')[1]}")
     except ValueError:
         raise ScheduleError("format") from None
-    moment = local.replace(tzinfo=zone).astimezone(dt.UTC)
+    try:
+        moment = local.replace(tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:  # e.g. 9999-12-31 23:59 in a zone behind UTC: past the last representable moment
+        raise ScheduleError("range") from None
     if moment <= now:
         raise ScheduleError("past")
     return moment

@@ -106,7 +106,13 @@ def pack(action: Action, *args: str | int) -> str:
 
 def unpack(data: str | None) -> Callback | None:
     """Decode a payload; ``None`` for data from another version of the bot or forged data."""
-    if not data or len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+    if not data:
+        return None
+    try:
+        size = len(data.encode())
+    except UnicodeEncodeError:  # a lone surrogate: forged, never packed by this bot
+        return None
+    if size > CALLBACK_DATA_MAX_BYTES:
         return None
     parts = data.split(SEPARATOR)
     if len(parts) < 2 or parts[0] != VERSION:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.languages import FALLBACK_LANGUAGE, discover_languages
+from bot.limits import USER_ID_MAX
 from bot.paths import content_dir
 
 __all__ = ["ConfigError", "Settings", "load_settings", "read_env_file"]
@@ -101,8 +102,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         part = part.strip()
         if not part:
             continue
-        if not re.fullmatch(r"\d{1,20}", part):
-            raise ConfigError(f"ADMIN_IDS must be comma-separated numeric Telegram user ids; {part!r} is not one")
+        # [0-9], not \d: \d also takes Arabic-Indic and other digits, which int() then silently converts.
+        if not re.fullmatch(r"[0-9]{1,20}", part) or not 1 <= int(part) <= USER_ID_MAX:
+            raise ConfigError(
+                f"ADMIN_IDS must be comma-separated Telegram user ids (1 to {USER_ID_MAX}); {part!r} is not one"
+            )
         admin_ids.add(int(part))
 
     database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)

@@ -148,7 +148,7 @@ async def _act(chat: _Chat, line: str) -> None:
     else:
         await user.send(line)
     try:
-        await user.wait_reply(timeout=REPLY_TIMEOUT)
+        await user.wait_quiet(timeout=REPLY_TIMEOUT)
     except TimeoutError:
         chat.renderer.note("(no answer from the bot)")
     chat.print_changes()

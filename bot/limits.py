@@ -22,6 +22,7 @@ __all__ = [
     "SEARCH_QUERY_MAX",
     "SEARCH_RESULTS_MAX",
     "TEXT_MAX",
+    "USER_ID_MAX",
 ]
 
 TEXT_MAX: int = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters of a message's text, after entity parsing
@@ -30,6 +31,9 @@ CALLBACK_DATA_MAX_BYTES: int = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
 GLOBAL_MESSAGES_PER_SECOND: int = FloodLimit.MESSAGES_PER_SECOND  # ~30 messages/s in bulk, all chats
 MESSAGES_PER_SECOND_PER_CHAT: int = FloodLimit.MESSAGES_PER_SECOND_PER_CHAT  # 1 message/s to one chat
 INLINE_RESULTS_MAX: int = InlineQueryLimit.RESULTS  # 50 results per inline answer
+
+# Telegram user ids "have at most 52 significant bits" (Bot API, User.id): positive and below 2**52.
+USER_ID_MAX = 2**52 - 1
 
 # /start payloads: Telegram allows 64 characters of A-Za-z0-9_- in t.me/<bot>?start=<payload>.
 DEEP_LINK_PAYLOAD_MAX = 64

@@ -49,3 +49,5 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # python-telegram-bot logs every update and every call's parameters at DEBUG: what people wrote and
     # what they were sent. Its loggers stay at INFO or above, whatever LOG_LEVEL says.
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
+    # aiosqlite logs every statement with its parameters at DEBUG: a user id next to a theme (GBV, SRHR).
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +16,7 @@ from aiohttp import web
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.config import Settings
 from bot.content import ContentError
+from bot.exitcodes import ExitCode
 from bot.logs import setup_logging
 from bot.storage import SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
@@ -36,13 +39,22 @@ def run_bot(settings: Settings) -> int:
         app = build_application(settings)
     except ContentError as exc:
         logger.error("the content does not validate; run `python -m bot check-content`:\n%s", exc)
-        return 3
+        return ExitCode.CONTENT
     try:
         asyncio.run(serve(app, settings))
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
-        return 4
-    return 0
+        return ExitCode.SCHEMA_TOO_NEW
+    except sqlite3.DatabaseError as exc:
+        # One line, no traceback: the operator needs the file and the reason, not our call stack.
+        logger.error("cannot use the database %s: %s", settings.database_path, exc)
+        return ExitCode.DATABASE
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        logger.error("cannot listen for the webhook: port %d is already in use", settings.port)
+        return ExitCode.PORT_IN_USE
+    return ExitCode.OK
 
 
 async def serve(app: Any, settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -40,7 +40,7 @@ from bot.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
 from bot.pages import Page
 from bot.render import main_menu_html, section_page_html, snippet, theme_html
 from bot.reports import ABOUT_PAGE
-from bot.search import QueryProblem, SearchIndex, check_query, normalize
+from bot.search import QueryProblem, SearchIndex, check_query, normalize, without_lone_surrogates
 
 __all__ = ["Screen", "Screens"]
 
@@ -278,11 +278,19 @@ class Screens:
 
     def search_for(self, code: str, query: str) -> Screen:
         """Search results for ``query``, or a clear word on why there are none."""
+        query = without_lone_surrogates(query)
         problem = check_query(query)
+        t = self.t(code)
         if problem is None:
             # Queries differing only in case, "ё" or spacing share one cached answer.
-            return self.search(code, " ".join(normalize(query).split()))
-        t = self.t(code)
+            found = self.search(code, " ".join(normalize(query).split()))
+            if found is not None:
+                return found
+            # Not cached: it echoes the query as the reader typed it.
+            text = t.gettext("Nothing found for “{query}”. Try other words, or open a theme:").format(
+                query=" ".join(query.split())
+            )
+            return Screen(html.escape(text), main_menu_keyboard(self.library.locale(code), t))
         if problem is QueryProblem.EMPTY:
             return self.search_help(code)
         if problem is QueryProblem.TOO_LONG:
@@ -291,13 +299,12 @@ class Screens:
             html.escape(t.gettext("I can only search for words. Send a few words from the brief.")), menu_keyboard(t)
         )
 
-    def _search_results(self, code: str, query: str) -> Screen:
+    def _search_results(self, code: str, query: str) -> Screen | None:
+        """The results for a normalised ``query``; None when nothing matches."""
         t = self.t(code)
-        content = self.library.locale(code)
         hits = self._search.search(code, query, SEARCH_RESULTS_MAX)
         if not hits:
-            text = t.gettext("Nothing found for “{query}”. Try other words, or open a theme:").format(query=query)
-            return Screen(html.escape(text), main_menu_keyboard(content, t))
+            return None
         lines = [html.escape(t.gettext("Found in the brief:"))]
         targets: list[tuple[str, str, str]] = []
         for number, hit in enumerate(hits, start=1):
@@ -347,7 +354,10 @@ class Screens:
             t.gettext("Done. Your data is erased:"),
             t.gettext("• your language setting"),
             t.ngettext("• {count} subscription", "• {count} subscriptions", subscriptions).format(count=subscriptions),
-            t.gettext("If you send /start again, the bot will know only your Telegram id."),
+            t.gettext(
+                "The bot no longer knows you. If you use it again, even a button of an old message, it starts "
+                "afresh and stores your Telegram id and language again."
+            ),
         ]
         return Screen(html.escape("\n".join(lines)))
 

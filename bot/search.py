@@ -17,7 +17,7 @@ from bot.content import Content, LocaleContent
 from bot.limits import SEARCH_QUERY_MAX
 from bot.markup import plain
 
-__all__ = ["Hit", "QueryProblem", "SearchIndex", "check_query", "normalize"]
+__all__ = ["Hit", "QueryProblem", "SearchIndex", "check_query", "normalize", "without_lone_surrogates"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMERS = {"ru": "russian", "en": "english"}
@@ -39,7 +39,7 @@ class Hit:
     theme_id: str
     section_id: str
     item_id: str
-    text: str  # plain text of the item
+    text: str  # plain text of the item and its footnotes
     position: int  # where the first match starts, for the snippet
     score: float
 
@@ -53,6 +53,16 @@ class _Doc:
     words: tuple[str, ...]  # normalised words, in order
     word_stems: tuple[str, ...]  # the stem of each word
     starts: tuple[int, ...]  # character offset of each word
+
+
+# A lone UTF-16 surrogate (a broken client, or forged input) cannot be encoded as UTF-8: it would make any
+# reply that echoes it fail. Valid pairs arrive from JSON already combined into one code point.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """``text`` without unpaired UTF-16 surrogates."""
+    return _LONE_SURROGATE.sub("", text)
 
 
 def normalize(text: str) -> str:
@@ -87,7 +97,8 @@ class _LocaleIndex:
                             theme_id=theme.id,
                             section_id=section.id,
                             item_id=item.id,
-                            text=plain(item.text),
+                            # the footnotes too: a hit inside one is snipped around its word
+                            text=text,
                             words=words,
                             word_stems=tuple(self.stem(words)),
                             starts=tuple(m.start() for m in matches),

@@ -11,9 +11,10 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -266,7 +267,7 @@ class Storage:
     async def open(cls, path: Path | str, default_language: str = "ru") -> Storage:
         """Open (creating if needed) and migrate the database at ``path``."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         # isolation_level=None: we open transactions ourselves, so a migration is all-or-nothing.
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
@@ -376,6 +377,10 @@ class Storage:
         ) as cur:
             row = await cur.fetchone()
         return _user(row) if row else None
+
+    async def is_known(self, user_id: int) -> bool:
+        """Whether anything is stored about ``user_id`` (no query for someone seen recently)."""
+        return user_id in self._users or await self.get_user(user_id) is not None
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Store the language ``user_id`` chose."""
@@ -721,6 +726,10 @@ class Storage:
             row = await cur.fetchone()
         return str(row[0]) if row else None
 
+    async def delete_meta(self, key: str) -> bool:
+        """Forget a stored fact; return whether there was one."""
+        return await self._write("DELETE FROM bot_meta WHERE key = ?", (key,)) > 0
+
     async def set_meta(self, key: str, value: str) -> None:
         """Store a fact about the bot itself."""
         await self._write(
@@ -753,6 +762,17 @@ def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tupl
         finished_at=row[12],
         versions=versions,
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's directory (0700) and an empty file (0600) if missing: it ties ids to themes.
+
+    Existing ones are left as the operator set them. SQLite gives its -wal and -shm files the database
+    file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _now_iso() -> str:

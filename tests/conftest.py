@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,50 @@ from bot.handlers.common import SERVICES_KEY, Services
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900001
+
+
+class _ErrorRecords(logging.Handler):
+    """Collects every record at ERROR or above, from any logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def logged_errors(request: pytest.FixtureRequest) -> Iterator[list[logging.LogRecord]]:
+    """Fail a test in which the bot (or the emulator) logged an ERROR nobody expected.
+
+    An end-to-end test could otherwise pass while the bot answered "Something went wrong" or a handler
+    crashed after its reply. A test that provokes errors on purpose names their loggers with
+    ``@pytest.mark.logs_errors("logger.name", ...)``, or checks the records and clears them.
+    """
+    handler = _ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        root.removeHandler(handler)
+    marker = request.node.get_closest_marker("logs_errors")
+    expected = tuple(marker.args) if marker else ()
+    unexpected = [r for r in handler.records if not any(r.name == n or r.name.startswith(n + ".") for n in expected)]
+    if unexpected:
+        lines = "\n".join(f"{r.name}: {r.getMessage()} {r.exc_info[1] if r.exc_info else ''}" for r in unexpected)
+        pytest.fail(f"ERROR logged during the test:\n{lines}", pytrace=False)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "the condition") -> None:
+    """Wait until the async ``check`` holds, with a deadline (for state outside the chats, e.g. the database)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not hold within {within:g}s")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

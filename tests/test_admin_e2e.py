@@ -23,6 +23,11 @@ async def say(user: EmulatedUser, text: str) -> None:
     await user.wait_reply()
 
 
+async def wait_button(user: EmulatedUser, label: str) -> None:
+    """Wait until the newest message carries ``label`` (the preview's summary comes after the copies)."""
+    await user.wait_for(lambda: user.last is not None and label in user.last.button_texts, what=f"button {label}")
+
+
 def button(user: EmulatedUser, prefix: str) -> str:
     assert user.last is not None
     return next(b for b in user.last.button_texts if b.startswith(prefix) or prefix in b)
@@ -116,7 +121,7 @@ async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_
             await click(admin, "Пропустить" if ru else "Skip")
     await click(admin, button(admin, "☐ Без звука" if ru else "☐ Silent"))
     await click(admin, "Отправить сейчас" if ru else "Send now")
-    await asyncio.sleep(0.2)
+    await wait_button(admin, "✓ Подтвердить" if ru else "✓ Confirm")
     summary = admin.last
     assert summary is not None
     text = summary.text or ""
@@ -139,9 +144,13 @@ async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_
     assert env.emu.delivered(201) >= 1
     figures = await env.services.storage.delivery_figures(announcement.id)
     assert (figures.sent, figures.total) == (2, 2)
-    await asyncio.sleep(0.3)
-    status = admin.find("#" if not ru else "№")
-    assert status is not None
+    # the confirmation message becomes the status, edited until the final figures
+    t = env.services.i18n.get(admin_language)
+    finished = t.gettext("Announcement #{id}: {state}").format(id=announcement.id, state=t.gettext("finished"))
+    sent = t.gettext("Sent: {sent} of {total}").format(sent=2, total=2)
+    await admin.wait_for(lambda: admin.find(finished) is not None, what="the final status")
+    status = admin.find(finished)
+    assert status is not None and sent in (status.text or "")
 
     # the unsubscribe button under the delivered announcement
     await click(en_reader, "🔕 Unsubscribe from this theme")
@@ -162,7 +171,7 @@ async def test_skipped_language_gets_the_default_version(env: BotEnv) -> None:
     for _ in env.services.i18n.languages[1:]:  # every language but the default one is skipped
         await click(admin, "Skip")
     await click(admin, "Send now")
-    await asyncio.sleep(0.2)
+    await wait_button(admin, "✓ Confirm")
     assert "English readers get the Русский version." in (admin.last.text or "")  # type: ignore[union-attr]
     await click(admin, "✓ Confirm")
     announcement = (await env.services.storage.announcements(limit=1))[0]
@@ -186,7 +195,7 @@ async def test_schedule_parsing_errors_and_a_scheduled_announcement(env: BotEnv)
     await say(admin, "2020-01-01 09:00")
     assert "already passed" in (admin.last.text or "")  # type: ignore[union-attr]
     await say(admin, "2030-01-01 09:00 Asia/Almaty")
-    await asyncio.sleep(0.2)
+    await wait_button(admin, "✓ Confirm")
     assert "2030-01-01 04:00 UTC" in (admin.last.text or "")  # type: ignore[union-attr]
     await click(admin, "✓ Confirm")
     item = (await env.services.storage.announcements(limit=1))[0]

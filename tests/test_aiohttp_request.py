@@ -38,6 +38,7 @@ async def test_calls_uploads_and_copies(emu: BotAPIEmulator) -> None:
         assert user.last.text == "hello" and user.last.disable_notification
 
 
+@pytest.mark.logs_errors("telegram.request")  # PTB logs a 502's HTML body as invalid JSON
 @pytest.mark.parametrize(
     ("kind", "error"),
     [("429", RetryAfter), ("403", Forbidden), ("400_chat_not_found", BadRequest), ("502", NetworkError)],

@@ -247,6 +247,7 @@ async def test_a_deleted_source_message_fails_at_once(tmp_path: Path) -> None:
         assert len(w.emu.calls("copyMessage")) == len(readers)
 
 
+@pytest.mark.logs_errors("telegram.request")  # PTB logs a 502's HTML body as invalid JSON
 async def test_server_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 11), "ru")
@@ -484,6 +485,7 @@ async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
         assert final.sent == len(readers) and final.eta_seconds == 0
 
 
+@pytest.mark.logs_errors("bot.broadcast")  # the failing reporter, on purpose
 async def test_a_failing_reporter_does_not_stop_delivery(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     calls = 0
 

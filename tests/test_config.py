@@ -63,6 +63,10 @@ def test_repr_never_shows_the_token_or_secret(tmp_path: Path) -> None:
         ({"BOT_TOKEN": "123:short"}, "BOT_TOKEN"),
         ({"ADMIN_IDS": "12,abc"}, "ADMIN_IDS"),
         ({"ADMIN_IDS": "-5"}, "ADMIN_IDS"),
+        ({"ADMIN_IDS": "\u0661\u0662\u0663"}, "ADMIN_IDS"),  # Arabic-Indic digits: int() would accept them
+        ({"ADMIN_IDS": "0"}, "ADMIN_IDS"),
+        ({"ADMIN_IDS": "99999999999999999999"}, "ADMIN_IDS"),  # 20 digits: beyond Telegram's 52-bit ids
+        ({"ADMIN_IDS": str(2**52)}, "ADMIN_IDS"),
         ({"DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE"),
         ({"BOT_API_BASE_URL": "ftp://x"}, "BOT_API_BASE_URL"),
         ({"WEBHOOK_URL": "http://insecure.org/h", "WEBHOOK_SECRET": "x"}, "WEBHOOK_URL"),

@@ -219,7 +219,7 @@ async def test_application_echo_end_to_end(
     assert [m.text for m in user.history] == ["hi", "hi", "/start deep_link", "start:deep_link"]
 
 
-async def test_ask_collects_every_reply_until_quiet(
+async def test_wait_reply_counts_the_expected_message_changes(
     polling_app: Application[Any, Any, Any, Any, Any, Any], user: EmulatedUser
 ) -> None:
     async def chatty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -231,10 +231,14 @@ async def test_ask_collects_every_reply_until_quiet(
         await first.edit_text("one (edited)")
 
     polling_app.add_handler(MessageHandler(filters.TEXT, chatty))
-    replies = await user.ask("go")
+    await user.send("go")
+    replies = await user.wait_reply(count=3)  # two sends and an edit
     assert [m.text for m in replies] == ["one (edited)", "two"]
     assert user.chat_actions == ["typing"]
-    assert await user.ask("again") and len(user.messages) == 4
+    await user.send("again")
+    await user.wait_reply()  # returns at the first change ...
+    await user.wait_reply(count=2)  # ... and the two after it are still counted, however fast they came
+    assert [m.text for m in user.messages] == ["one (edited)", "two", "one (edited)", "two"]
 
 
 async def test_wait_reply_timeout_explains(emu: BotAPIEmulator, user: EmulatedUser) -> None:
@@ -262,7 +266,9 @@ async def test_wait_reply_ignores_activity_not_caused_by_the_action(bot: Bot, us
     with pytest.raises(TimeoutError):
         await user.wait_reply(timeout=0.2)
     await bot.answer_callback_query(second, text="fresh")
-    assert await user.wait_reply() == []
+    assert (await user.wait_answer()).text == "fresh"
+    with pytest.raises(TimeoutError):  # an answer alone is not a message change
+        await user.wait_reply(timeout=0.2)
     assert [a.text for a in user.callback_answers] == [None, "fresh"]
 
 
@@ -615,6 +621,7 @@ async def test_blocked_user(bot: Bot, user: EmulatedUser) -> None:
     assert (await bot.send_message(USER_ID, "welcome back")).text == "welcome back"
 
 
+@pytest.mark.logs_errors("telegram.request")  # PTB logs a 502's HTML body as invalid JSON
 @pytest.mark.parametrize(
     ("kind", "error", "fragment"),
     [

@@ -42,7 +42,7 @@ async def test_the_real_bot_process_answers_and_never_logs_the_token(tmp_path: P
             assert user.last is not None
             assert "Climate justice" in user.last.button_texts
             await user.press("Gender-based violence")
-            await user.wait_reply(timeout=10)
+            await user.wait_reply(timeout=10, count=2)  # protected: the menu deleted, a protected copy sent
             assert "Elimination of gender-based violence" in (user.last.text or "")
             await user.send("secret shelter address")
             await user.wait_reply(timeout=10)

@@ -200,7 +200,7 @@ class EmulatorCore:
         for chat_id in {c for c in chat_ids if c is not None}:
             view = self._views.get(chat_id)
             if view is not None:
-                view._on_activity(self._seq, now)
+                view._on_activity(self._seq, now, message_event=message is not None)
         self._notify()
 
     # ----------------------------------------------------------------- updates

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 from ._core import EmulatorCore, PendingQuery
@@ -38,6 +39,11 @@ class ChatView:
         self._first_activity_at: float | None = None
         self._awaited_update: int | None = None
         self._inflight = 0
+        self._events = 0  # messages the bot sent, edited or deleted in this chat
+        self._baseline = 0  # ... of which wait_reply has accounted for these
+        self._event_seq = 0
+        self._pressed: str | None = None  # the query id of the latest button press
+        self._inline_query: str | None = None  # the id of the latest inline query
         self.recent_errors: deque[tuple[str, str]] = deque(maxlen=10)
         self.callback_answers: list[CallbackAnswer] = []
         self.inline_answers: list[InlineAnswer] = []
@@ -92,6 +98,7 @@ class ChatView:
         self._action_at = time.monotonic()
         self._first_activity_at = None
         self._awaited_update = None
+        self._baseline = self._events
 
     def _await_update(self, update_id: int | None) -> None:
         """Ignore bot activity for wait_reply until the bot has fetched this update."""
@@ -106,13 +113,17 @@ class ChatView:
             self._mark = max(self._mark, seq)
             self._action_at = now
             self._first_activity_at = None
+            self._baseline = self._events
 
-    def _on_activity(self, seq: int, now: float) -> None:
-        """Record a bot call that changed this chat."""
+    def _on_activity(self, seq: int, now: float, *, message_event: bool = False) -> None:
+        """Record a bot call that changed this chat (``message_event``: a message sent, edited or deleted)."""
         self._activity_seq = seq
         self._activity_at = now
         if self._first_activity_at is None:
             self._first_activity_at = now
+        if message_event:
+            self._events += 1
+            self._event_seq = seq
 
     def _quiet_for(self, quiet: float) -> float:
         """Return the quiet period, stretched when the bot was slow to react (e.g. on a loaded machine)."""
@@ -124,9 +135,9 @@ class ChatView:
         """Return visible bot messages created or changed after ``mark``."""
         return [m for m in self.messages if m._touched > mark]
 
-    def _timeout_message(self, timeout: float) -> str:
+    def _timeout_message(self, timeout: float, expected: str = "a reply") -> str:
         """Explain why no reply arrived."""
-        parts = [f"no reply from the bot in chat {self.id} within {timeout:g}s after the last action"]
+        parts = [f"no {expected} from the bot in chat {self.id} within {timeout:g}s after the last action"]
         if self._awaited_update is not None:
             parts.append(f"the bot has not fetched update {self._awaited_update} yet (is the bot polling?)")
         pending = len(self._emu._updates)
@@ -141,9 +152,69 @@ class ChatView:
         self,
         timeout: float = _DEFAULT_TIMEOUT,  # noqa: ASYNC109 (timeout is part of the driver API)
         *,
+        count: int = 1,
+    ) -> list[EmulatedMessage]:
+        """Wait until the bot sent, edited or deleted ``count`` messages here since the last action.
+
+        Counting the expected calls from a baseline (rather than waiting for a quiet period) keeps a test
+        right however slow the machine is: a callback answer alone is no reply (see ``wait_answer``), and a
+        reply of several calls (delete + send, previews + summary) is awaited with ``count``. Return the
+        visible messages created or changed since the last action.
+        """
+        deadline = time.monotonic() + timeout
+        while self._awaited_update is not None or self._events - self._baseline < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = self._events - self._baseline if self._awaited_update is None else 0
+                raise TimeoutError(self._timeout_message(timeout, f"{count} message change(s) (saw {seen})"))
+            await self._emu._wait_activity(remaining)
+        changed = self._changed_since(self._mark)
+        self._baseline += count
+        self._mark = max(self._mark, self._event_seq)
+        self._action_at = time.monotonic()
+        self._first_activity_at = None
+        return changed
+
+    async def wait_for(
+        self,
+        condition: Callable[[], object],
+        timeout: float = _DEFAULT_TIMEOUT,  # noqa: ASYNC109 (timeout is part of the driver API)
+        what: str = "the expected state",
+    ) -> None:
+        """Wait until ``condition()`` is true; it is re-checked after every Bot API call that changed a chat."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(self._timeout_message(timeout, what))
+            await self._emu._wait_activity(remaining)
+
+    async def wait_answer(
+        self,
+        timeout: float = _DEFAULT_TIMEOUT,  # noqa: ASYNC109 (timeout is part of the driver API)
+    ) -> CallbackAnswer:
+        """Wait for the bot's answerCallbackQuery to the latest button press here; return it."""
+        query_id = self._pressed
+
+        def answered() -> CallbackAnswer | None:
+            return next((a for a in self.callback_answers if a.query_id == query_id), None)
+
+        await self.wait_for(lambda: answered() is not None, timeout, "answer to the button press")
+        answer = answered()
+        assert answer is not None
+        return answer
+
+    async def wait_quiet(
+        self,
+        timeout: float = _DEFAULT_TIMEOUT,  # noqa: ASYNC109 (timeout is part of the driver API)
+        *,
         quiet: float = _DEFAULT_QUIET,
     ) -> list[EmulatedMessage]:
-        """Wait until the bot changed this chat after the last action and went quiet; return changes."""
+        """Wait until the bot changed this chat after the last action and went quiet; return changes.
+
+        For the interactive demo, where nobody knows how many calls a reply takes. Tests use ``wait_reply``
+        or ``wait_for``: a quiet period is a guess that a busy machine breaks.
+        """
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
@@ -162,6 +233,7 @@ class ChatView:
             await self._emu._wait_activity(wait)
         mark = self._mark
         self._mark = max(self._mark, self._activity_seq)
+        self._baseline = self._events
         self._action_at = time.monotonic()
         self._first_activity_at = None
         return self._changed_since(mark)
@@ -258,6 +330,7 @@ class ChatView:
             payload["message"] = emu._message_json(msg, self._chat)
         update_id = emu._enqueue("callback_query", payload)
         for view in views:
+            view._pressed = query_id
             view._await_update(update_id)
         return query_id
 
@@ -458,7 +531,23 @@ class EmulatedUser(ChatView):
             },
         )
         self._await_update(update_id)
+        self._inline_query = query_id
         return query_id
+
+    async def wait_inline(
+        self,
+        timeout: float = _DEFAULT_TIMEOUT,  # noqa: ASYNC109 (timeout is part of the driver API)
+    ) -> InlineAnswer:
+        """Wait for the bot's answerInlineQuery to the latest inline query; return it."""
+        query_id = self._inline_query
+
+        def answered() -> InlineAnswer | None:
+            return next((a for a in self.inline_answers if a.query_id == query_id), None)
+
+        await self.wait_for(lambda: answered() is not None, timeout, "answer to the inline query")
+        answer = answered()
+        assert answer is not None
+        return answer
 
 
 class EmulatedGroup(ChatView):

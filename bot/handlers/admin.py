@@ -66,6 +66,19 @@ def _draft(context: BotContext) -> Draft | None:
     return draft if isinstance(draft, Draft) else None
 
 
+# Drafts live in memory only. This marker (the admin's id, never any text) survives a restart, so the admin
+# learns that their draft was lost instead of having their next message answered as a search.
+def _draft_marker(admin_id: int) -> str:
+    return f"announce_draft:{admin_id}"
+
+
+async def _drop_draft(context: BotContext, admin_id: int) -> bool:
+    """Forget the admin's draft; return whether one was in progress."""
+    had = context.user_data is not None and context.user_data.pop(DRAFT_KEY, None) is not None
+    await context.storage.delete_meta(_draft_marker(admin_id))
+    return had
+
+
 # --------------------------------------------------------------------------------------------- screens
 
 
@@ -131,6 +144,8 @@ def schedule_screen(reader: Reader, problem: str | None = None) -> Screen:
         text = t.gettext("I do not know that time zone.") + "\n\n" + text
     elif problem == "past":
         text = t.gettext("That moment has already passed.") + "\n\n" + text
+    elif problem == "range":
+        text = t.gettext("That date is too far in the future.") + "\n\n" + text
     return Screen(html.escape(text), Keyboard([[_btn(t.gettext("Cancel"), "no", 0)]]))
 
 
@@ -145,6 +160,7 @@ async def announce_command(update: Update, context: BotContext) -> None:
     draft = Draft(admin_id=reader.user_id)
     if context.user_data is not None:
         context.user_data[DRAFT_KEY] = draft
+    await context.storage.set_meta(_draft_marker(reader.user_id), "1")
     await show(update, context, audience_screen(context, reader, draft))
 
 
@@ -153,9 +169,11 @@ async def cancel_command(update: Update, context: BotContext) -> None:
     reader = await get_reader(update, context)
     if reader is None:
         return
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    await show(update, context, Screen(html.escape(reader.t.gettext("The announcement was cancelled."))))
+    if await _drop_draft(context, reader.user_id):
+        text = reader.t.gettext("The announcement was cancelled.")
+    else:
+        text = reader.t.gettext("There is no announcement in progress to cancel.")
+    await show(update, context, Screen(html.escape(text)))
 
 
 async def announcements_command(update: Update, context: BotContext) -> None:
@@ -176,12 +194,17 @@ async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
     lines = [_bold(t.gettext("Recent announcements"))]
     rows: list[list[InlineKeyboardButton]] = []
     for item in items:
-        figures = await storage.delivery_figures(item.id)
-        when = item.scheduled_at if item.state == "scheduled" else item.created_at
         head = t.gettext("#{id} · {when} · {audience}").format(
-            id=item.id, when=_short_time(when), audience=audience_label(item.topics, item.language, content, t)
+            id=item.id,
+            when=_short_time(item.created_at),
+            audience=audience_label(item.topics, item.language, content, t),
         )
-        lines.append(f"\n<b>{html.escape(head)}</b>\n{progress_text(item, figures, 0.0, None, True, t)}")
+        if item.state == "scheduled":
+            # Nobody is queued before its time: figures would read "Sent: 0 of 0 … Waiting: 0".
+            body = html.escape(t.gettext("Scheduled for {time}.").format(time=_short_time(item.scheduled_at)))
+        else:
+            body = progress_text(item, await storage.delivery_figures(item.id), 0.0, None, True, t)
+        lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
         rows += _controls(item, t)
     rows.append([_btn(t.gettext("↻ Refresh"), "list", 0)])
     return Screen("\n".join(lines), Keyboard(rows))
@@ -275,8 +298,7 @@ async def _advance(
     t = reader.t
     content = context.library.locale(reader.language)
     if step == "no":
-        if context.user_data is not None:
-            context.user_data.pop(DRAFT_KEY, None)
+        await _drop_draft(context, reader.user_id)
         return Screen(html.escape(t.gettext("The announcement was cancelled.")))
     if step == "aud" and draft.step == Step.AUDIENCE:
         if value == "all":
@@ -336,8 +358,29 @@ async def on_admin_message(update: Update, context: BotContext) -> None:
     if user is None or message is None or not is_admin(context, user.id):
         return
     draft = _draft(context)
-    if draft is None or draft.step not in (Step.MESSAGE, Step.SCHEDULE):
+    if draft is None:
+        if await context.storage.delete_meta(_draft_marker(user.id)):
+            # The bot restarted while this admin was preparing an announcement: this message was meant for it.
+            reader = await get_reader(update, context)
+            if reader is not None:
+                text = reader.t.gettext(
+                    "The bot restarted and the announcement you were preparing was lost. Start again with /announce."
+                )
+                await show(update, context, Screen(html.escape(text)))
+            raise ApplicationHandlerStop
         return  # not for the wizard: let the ordinary handlers answer
+    if draft.step not in (Step.MESSAGE, Step.SCHEDULE):
+        return  # not for the wizard: let the ordinary handlers answer
+    try:
+        await _take_message(update, context, draft, message)
+    except Exception as exc:  # reported through the error handler, like any other update
+        await context.application.process_error(update, exc)
+    # Handled (even if it failed): the search and other handlers must not also answer this message.
+    raise ApplicationHandlerStop
+
+
+async def _take_message(update: Update, context: BotContext, draft: Draft, message: Message) -> None:
+    """A language version, or the schedule, for the wizard."""
     reader = await get_reader(update, context)
     if reader is None:
         return
@@ -351,8 +394,6 @@ async def on_admin_message(update: Update, context: BotContext) -> None:
             await show(update, context, schedule_screen(reader, exc.reason))
         else:
             await _preview(update, context, reader, draft)
-    # Handled: the search and other handlers must not also answer this message.
-    raise ApplicationHandlerStop
 
 
 async def _preview(update: Update, context: BotContext, reader: Reader, draft: Draft) -> None:
@@ -416,8 +457,7 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     status_chat = message.chat.id if isinstance(message, Message) else None
     status_message = message.message_id if isinstance(message, Message) else None
     announcement_id = await context.storage.create_announcement(draft.to_storage(status_chat, status_message))
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    await _drop_draft(context, reader.user_id)
     engine = context.services.engine
     if engine is not None:
         engine.wake()
@@ -476,6 +516,7 @@ def _bold(text: str) -> str:
 
 
 def _short_time(iso: str | None) -> str:
+    """``YYYY-MM-DD HH:MM UTC`` (stored times are UTC; the zone is said, as a reader may assume their own)."""
     if not iso:
         return "—"
-    return iso.replace("T", " ")[:16]
+    return iso.replace("T", " ")[:16] + " UTC"

@@ -25,7 +25,7 @@ from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
-__all__ = ["BotContext", "Reader", "Services", "get_reader", "show"]
+__all__ = ["BotContext", "Reader", "Services", "get_reader", "peek_reader", "show"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,23 @@ def pick_reference(language: str, stored: str | None) -> str | None:
     if not choices:
         return None
     return stored if stored in choices else choices[0]
+
+
+async def peek_reader(update: Update, context: BotContext) -> Reader | None:
+    """Resolve the user's language like ``get_reader``, but store nothing about them.
+
+    For inline mode: someone who only typed ``@bot words`` in another chat never started the bot, Telegram
+    would refuse our messages to them, and they did not agree to be remembered.
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    services = context.services
+    guess = services.i18n.pick(user.language_code)
+    record = await services.storage.get_user(user.id)
+    stored = record.language if record is not None else None
+    language = stored if stored in services.i18n.languages else guess
+    return Reader(user.id, language, record is not None and record.language_chosen, services.i18n.get(language))
 
 
 _EDIT_IMPOSSIBLE = (

@@ -19,13 +19,13 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from bot import deeplinks
 from bot.deeplinks import DeepLink
 from bot.handlers.admin import ADMIN_COMMANDS
-from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, retry_after_seconds
+from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, peek_reader, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.keyboards import menu_keyboard
 from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX
 from bot.markup import to_html
 from bot.render import snippet
-from bot.search import check_query
+from bot.search import check_query, without_lone_surrogates
 
 __all__ = [
     "on_error",
@@ -48,10 +48,10 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     query = update.inline_query
     if query is None:
         return
-    reader = await get_reader(update, context)
+    reader = await peek_reader(update, context)
     if reader is None:
         return
-    text = query.query.strip()
+    text = without_lone_surrogates(query.query).strip()
     results: list[InlineQueryResultArticle] = []
     username = context.bot.username
     if check_query(text) is None:
@@ -66,7 +66,12 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             body = f"{heading}\n\n{to_html(item.text)}"
             label = reader.t.gettext("Read more in the bot")
             more = f'\n\n<a href="{html.escape(link)}">{html.escape(label)}</a>'
-            if len(body) + len(more) > TEXT_MAX:
+            if theme.protect_content:
+                # The bot sends this theme with forwarding disabled; an inline result would put it, forwardable,
+                # into any chat. Share only where to read it.
+                note = reader.t.gettext("This topic is read only inside the bot, to keep readers safe.")
+                body = f"{heading}\n\n{html.escape(note)}"
+            elif len(body) + len(more) > TEXT_MAX:
                 body = f"{heading}\n\n{html.escape(snippet(item.text, 0, width=TEXT_MAX // 2))}"
             results.append(
                 InlineQueryResultArticle(

@@ -138,6 +138,11 @@ async def on_callback(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
+    if not await context.storage.is_known(query.from_user.id):
+        # A button of a menu shown before /forget: acting on it would silently store the person again
+        # (a subscription, a guessed language). Start afresh instead, as for a newcomer, and say why.
+        await _fresh_start(update, context)
+        return
     reader = await get_reader(update, context)
     if reader is None:
         await query.answer()
@@ -147,13 +152,16 @@ async def on_callback(update: Update, context: BotContext) -> None:
         await _expired(update, context, reader)
         return
     if callback.action is Action.HIDE:
-        await query.answer()
         if isinstance(query.message, Message):
             try:
                 await query.message.delete()
             except BadRequest:
-                # Messages older than 48 hours cannot be deleted by a bot: blank it instead.
-                await show(update, context, Screen("·"))
+                # A bot cannot delete its messages after 48 hours. Say so, rather than leave a new message
+                # behind (editing fails on such old messages too, and show() would then send one).
+                text = reader.t.gettext("This message is too old for me to hide. You can delete it yourself.")
+                await query.answer(text, show_alert=True)
+                return
+        await query.answer()
         return
     if callback.action is Action.NOOP:
         await query.answer()
@@ -243,6 +251,17 @@ async def _expired(update: Update, context: BotContext, reader: Reader | None) -
     await show(update, context, main_menu(context, reader))
 
 
+async def _fresh_start(update: Update, context: BotContext) -> None:
+    """The newcomer's start (the language picker), for someone the bot no longer knows."""
+    query = update.callback_query
+    reader = await get_reader(update, context)
+    if query is None or reader is None:
+        return
+    await query.answer()
+    note = reader.t.gettext("Your data was erased, so the bot starts afresh.")
+    await show(update, context, context.screens.with_note(main_menu(context, reader), note))
+
+
 async def _set_language(context: BotContext, reader: Reader, code: str) -> Reader | None:
     i18n = context.services.i18n
     if code not in i18n.languages:
@@ -276,6 +295,10 @@ async def _unsubscribe_from_announcement(
     announcement = await context.storage.announcement(announcement_id) if announcement_id else None
     if announcement is None or not announcement.topics:
         await query.answer(t.gettext("Nothing to unsubscribe from here."))
+        return
+    followed = await context.storage.subscriptions(reader.user_id)
+    if not followed & announcement.topics:
+        await query.answer(t.gettext("You are already unsubscribed."))
         return
     for topic in announcement.topics:
         await context.storage.set_subscription(reader.user_id, topic, False)

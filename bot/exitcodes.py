@@ -1,0 +1,35 @@
+"""The process exit codes of ``brief-bot``, one per way start-up can fail (listed in ``brief-bot --help``)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["ExitCode", "exit_codes_help"]
+
+
+class ExitCode(IntEnum):
+    """Why the bot stopped; a supervisor or a deploy script can tell the cases apart."""
+
+    OK = 0
+    NO_TOKEN = 1
+    CONFIG = 2
+    CONTENT = 3
+    SCHEMA_TOO_NEW = 4
+    DATABASE = 5
+    PORT_IN_USE = 6
+
+
+_MEANING = {
+    ExitCode.OK: "stopped normally",
+    ExitCode.NO_TOKEN: "BOT_TOKEN is not set",
+    ExitCode.CONFIG: "a setting is invalid",
+    ExitCode.CONTENT: "the content does not validate",
+    ExitCode.SCHEMA_TOO_NEW: "the database was written by a newer version of the bot",
+    ExitCode.DATABASE: "the database cannot be opened (corrupted, not a database, or not accessible)",
+    ExitCode.PORT_IN_USE: "the webhook port is already in use",
+}
+
+
+def exit_codes_help() -> str:
+    """The exit codes, one per line, for ``--help``."""
+    return "exit codes:\n" + "".join(f"  {code.value}  {_MEANING[code]}\n" for code in ExitCode)
