@@ -107,7 +107,6 @@ async def test_reports_are_limited_per_hour(env: BotEnv) -> None:
         await press(reader, "Send without a comment")
         assert "Thank you!" in (reader.last.text or "")  # type: ignore[union-attr]
     await reader.press("⚠ Report a problem")
-    await reader.wait_reply()
-    answer = reader.last_callback_answer
-    assert answer is not None and answer.show_alert
+    answer = await reader.wait_answer()
+    assert answer.show_alert
     assert answer.text == t.gettext("You have sent several reports in the last hour. Please try again later.")
