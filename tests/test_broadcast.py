@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +65,8 @@ class World:
 
         options.setdefault("report", report)
         options.setdefault("retry_base", 0.05)
+        options.setdefault("probe_base", 0.02)
+        options.setdefault("probe_cap", 0.1)
         options.setdefault("tick", 0.05)
         return BroadcastEngine(self.bot, self.storage, rate=rate, markup_for=unsubscribe_markup, **options)
 
@@ -250,18 +252,19 @@ async def test_a_deleted_source_message_fails_at_once(tmp_path: Path) -> None:
 async def test_server_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 11), "ru")
+        # Chats apart, so that others get through in between: each is that chat's own trouble, a try counted.
         w.emu.add_fault(kind="500", chat_id=2, count=2)
-        w.emu.add_fault(kind="502", chat_id=3)
-        w.emu.add_fault(kind="timeout", chat_id=4, hold=30.0)  # answered after the client gave up
+        w.emu.add_fault(kind="502", chat_id=5)
+        w.emu.add_fault(kind="timeout", chat_id=8, hold=30.0)  # answered after the client gave up
         announcement_id = await w.announce(language=None)
         async with running(w.engine(max_attempts=5)):
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)
         rows = await w.rows(announcement_id)
-        assert rows[2] == ("sent", 3, None) and rows[3] == ("sent", 2, None) and rows[4] == ("sent", 2, None)
+        assert (rows[2], rows[5], rows[8]) == (("sent", 3, None), ("sent", 2, None), ("sent", 2, None))
         copies = w.emu.calls("copyMessage")
         assert [c.status for c in copies if c.chat_id == 2] == [500, 500, 200]
-        assert [c.status for c in copies if c.chat_id == 3] == [502, 200]
+        assert [c.status for c in copies if c.chat_id == 5] == [502, 200]
 
 
 async def test_persistent_errors_fail_after_max_attempts(tmp_path: Path) -> None:
@@ -276,6 +279,106 @@ async def test_persistent_errors_fail_after_max_attempts(tmp_path: Path) -> None
         assert len([c for c in w.emu.calls("copyMessage") if c.chat_id == 2]) == 3
         assert_once(w.emu, [r for r in readers if r != 2])
         assert (await w.storage.delivery_figures(announcement_id)).failed == 1
+
+
+class FakeClock:
+    """The engine's wall clock, moved by the test: an outage of minutes runs in a second or two."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "the condition was not reached in time"
+        await asyncio.sleep(0.005)
+
+
+def failed_calls(emu: BotAPIEmulator) -> int:
+    return sum(1 for c in emu.calls() if c.method in ("copyMessage", "getMe") and c.status >= 500)
+
+
+async def outage_step(w: World, clock: FakeClock, seconds: float, announcement_id: int | None = None) -> None:
+    """Wait for the engine's next failed request (a probe), then let ``seconds`` pass on its clock."""
+    seen = failed_calls(w.emu)
+
+    async def probed() -> bool:
+        done = announcement_id is not None and await w.state(announcement_id) == "done"
+        return done or failed_calls(w.emu) > seen
+
+    await wait_for(probed)
+    clock.advance(seconds)
+
+
+class FastClock:
+    """The engine's wall clock running ``speed`` times faster than real time."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.start = time.time()
+        self.origin = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.start + (time.monotonic() - self.origin) * self.speed
+
+
+async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) -> None:
+    clock = FastClock(speed=300.0)  # ten minutes pass in two seconds; the horizon (an hour) in twelve
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 301), "ru")
+        announcement_id = await w.announce(language=None)
+        # Fast, so that many sends meet the outage (the old engine counted each failure as one of five tries).
+        async with running(w.engine(rate=1000.0, clock=clock)) as engine:
+            await w.wait_delivered(100)
+            # From now on every request fails with a 5xx, getMe included: the Bot API is down.
+            w.emu.random_faults(1.0, ["500", "502"], methods=["copyMessage", "getMe"])
+            end = clock() + 600.0
+
+            async def ten_minutes_passed() -> bool:
+                return clock() >= end
+
+            await wait_for(ten_minutes_passed)
+            assert engine.in_outage and await w.state(announcement_id) == "running"
+            w.emu.clear_faults()
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)  # nobody lost, nobody twice
+        assert await w.storage.delivery_figures(announcement_id) == DeliveryFigures(0, len(readers), 0, 0)
+        rows = await w.rows(announcement_id)
+        assert {state for state, _, _ in rows.values()} == {"sent"}
+        assert max(attempts for _, attempts, _ in rows.values()) == 1  # outage failures are not tries
+        # One request at a time probed the outage, at most every probe_cap (0.1 s): no flood of failing sends.
+        assert failed_calls(w.emu) <= 2.0 / 0.1 * 3 + engine.max_in_flight
+
+
+async def test_an_outage_beyond_the_horizon_fails_the_rest_and_an_admin_retries_them(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 61), "ru")
+        announcement_id = await w.announce(language=None)
+        async with running(w.engine(rate=100.0, clock=clock, outage_horizon=3600.0)) as engine:
+            await w.wait_delivered(20)
+            w.emu.random_faults(1.0, ["502"], methods=["copyMessage", "getMe"])
+            start = clock()
+            while await w.state(announcement_id) != "done":
+                await outage_step(w, clock, 300.0, announcement_id)
+            assert clock() - start >= 3600
+            figures = await w.storage.delivery_figures(announcement_id)
+            delivered = w.emu.stats.total_delivered
+            assert (figures.sent, figures.failed, figures.pending) == (delivered, len(readers) - delivered, 0)
+            errors = [error for state, _, error in (await w.rows(announcement_id)).values() if state == "failed"]
+            assert all((error or "").startswith("gave up after an outage of 60 min: ") for error in errors)
+            w.emu.clear_faults()
+            assert await engine.retry_failed(announcement_id) == figures.failed
+            assert await engine.retry_failed(announcement_id) == 0
+            await w.wait_state(announcement_id, "done")
+        assert_once(w.emu, readers)
 
 
 # --------------------------------------------------------------------------- pacing
