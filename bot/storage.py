@@ -597,6 +597,42 @@ class Storage:
             (announcement_id,),
         )
 
+    async def fail_pending(self, announcement_id: int, error: str) -> int:
+        """Mark every pending delivery failed with ``error`` (an outage outlasted the horizon); return how many."""
+        return await self._write(
+            "UPDATE deliveries SET state = 'failed', last_error = ? WHERE announcement_id = ? AND state = 'pending'",
+            (error, announcement_id),
+        )
+
+    async def retry_failed(self, announcement_id: int) -> int:
+        """Return an announcement's failed deliveries to pending, afresh, and a done announcement to running;
+        return how many. A paused or cancelled announcement keeps its state (resume sends them)."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, not_before = 0, last_error = NULL "
+                "WHERE announcement_id = ? AND state = 'failed' AND EXISTS (SELECT 1 FROM announcements "
+                "WHERE id = ? AND state IN ('running', 'paused', 'done'))",
+                (announcement_id, announcement_id),
+            )
+            count = cursor.rowcount
+            if count:
+                await db.execute(
+                    "UPDATE announcements SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'done'",
+                    (announcement_id,),
+                )
+        return count
+
+    async def finish_announcement(self, announcement_id: int) -> bool:
+        """Mark a running announcement done, only if none of its deliveries is pending or sending."""
+        return (
+            await self._write(
+                "UPDATE announcements SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running' AND "
+                "NOT EXISTS (SELECT 1 FROM deliveries WHERE announcement_id = ? AND state IN ('pending', 'sending'))",
+                (_now_iso(), announcement_id, announcement_id),
+            )
+            > 0
+        )
+
     async def delivery_figures(self, announcement_id: int) -> DeliveryFigures:
         """Count an announcement's deliveries by state."""
         async with self._db.execute(
