@@ -13,7 +13,7 @@ from typing import Final
 
 from bot.limits import MESSAGES_PER_SECOND_PER_CHAT
 
-__all__ = ["CHAT_GAP", "WINDOW_MARGIN", "Pacer"]
+__all__ = ["CATCH_UP", "CHAT_GAP", "WINDOW_MARGIN", "Pacer"]
 
 # Telegram (and the emulator) count messages in a sliding window: at most ``rate`` in any one second. Sends
 # are paced at exactly ``rate``, and any ``rate`` consecutive sends are kept this much longer than the window
@@ -24,6 +24,10 @@ WINDOW_MARGIN: Final = 0.02
 # Never more than MESSAGES_PER_SECOND_PER_CHAT to one chat: the gap is counted from when the previous send to
 # that chat completed (Telegram had counted it by then), so no jitter margin is needed.
 CHAT_GAP: Final = 1.0 / MESSAGES_PER_SECOND_PER_CHAT
+# A send that starts up to this late (a busy machine wakes the event loop late) keeps the schedule: the next
+# ones catch up, so the rate is still reached; the sliding window above still bounds any catch-up burst. Later
+# than this is a pause (nothing to send, a 429): the schedule starts afresh, with no burst to make up for it.
+CATCH_UP: Final = 0.25
 
 
 class Pacer:
@@ -58,7 +62,7 @@ class Pacer:
     def take_slot(self) -> None:
         """A send starts now."""
         now = self._clock()
-        if now - self._next_slot < self.interval:
+        if now - self._next_slot < max(self.interval, CATCH_UP):
             # On schedule, or a wake-up came a little late: keep to the schedule rather than lose the lateness.
             self._next_slot += self.interval
         else:
