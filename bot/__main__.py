@@ -18,7 +18,12 @@ To try the bot without Telegram or internet, run:  make demo"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="brief-bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="brief-bot",
+        description=__doc__,
+        epilog="exit codes: 0 stopped, 1 no BOT_TOKEN, 2 bad setting, 3 content does not validate, 4 database "
+        "from a newer version, 75 another bot is running on this database",
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot on Telegram (the default)")
     demo = sub.add_parser("demo", help="try the bot offline in this terminal, against a local Bot API emulator")

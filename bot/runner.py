@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
+from typing import Final
 from urllib.parse import urlsplit
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
 from bot.content import ContentError
 from bot.logs import setup_logging
-from bot.storage import SchemaTooNewError
+from bot.storage import DatabaseLockedError, SchemaTooNewError
 
-__all__ = ["run_bot"]
+__all__ = ["EXIT_ANOTHER_BOT_RUNNING", "run_bot"]
 
 logger = logging.getLogger(__name__)
+
+# Another bot process holds DATABASE_PATH (e.g. an overlapping deploy): sysexits' "temporary failure, try
+# again later", since starting again once the other one stopped is exactly right.
+EXIT_ANOTHER_BOT_RUNNING: Final = os.EX_TEMPFAIL  # 75
 
 
 def run_bot(settings: Settings) -> int:
@@ -42,4 +48,7 @@ def run_bot(settings: Settings) -> int:
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
         return 4
+    except DatabaseLockedError as exc:
+        logger.error("%s", exc)
+        return EXIT_ANOTHER_BOT_RUNNING
     return 0
