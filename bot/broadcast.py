@@ -43,6 +43,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.limits import FREE_BROADCAST_RATE
 from bot.pacer import CHAT_GAP, WINDOW_MARGIN, Pacer
 from bot.storage import Announcement, Delivery, DeliveryFigures, Outcome, Storage
 
@@ -192,6 +193,8 @@ class BroadcastEngine:
 
         # The global pacer and the per-chat gap, on monotonic time (bot/pacer.py).
         self.pacer = Pacer(rate)
+        # Above the free limit Telegram accepts the messages only as paid broadcasts (charged in Stars).
+        self.paid = rate > FREE_BROADCAST_RATE
         # Outages (see _Run._transient): how long the engine keeps trying before it gives up on the recipients
         # (measured on ``clock``), and the pause between two probes, doubling from ``probe_base``.
         self.outage_horizon = outage_horizon
@@ -445,6 +448,7 @@ class BroadcastEngine:
                 disable_notification=run.announcement.silent,
                 protect_content=run.announcement.protect,
                 reply_markup=run.markup(delivery.language),
+                allow_paid_broadcast=True if self.paid else None,
             )
         except RetryAfter as exc:
             # Not the reader's fault and not a try: the row stays claimed and is sent again after the pause.

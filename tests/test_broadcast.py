@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,7 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.broadcast import BroadcastEngine, Progress
 from bot.config import DEFAULT_BROADCAST_RATE
 from bot.emulator import BotAPIEmulator
-from bot.limits import GLOBAL_MESSAGES_PER_SECOND
+from bot.limits import FREE_BROADCAST_RATE, GLOBAL_MESSAGES_PER_SECOND
 from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, Outcome, Storage
 
 # PTB warns about the future type of RetryAfter.retry_after each time it builds one.
@@ -401,6 +401,32 @@ async def test_the_configured_rate_is_reached_without_any_429(tmp_path: Path) ->
         times = sorted(t for chat in w.copy_times().values() for t in chat)
         achieved = (len(times) - 1) / (times[-1] - times[0])
         assert 0.9 * rate <= achieved <= limit
+
+
+class RecordingBot(Bot):
+    """A real Bot that remembers the allow_paid_broadcast of each copyMessage."""
+
+    paid: ClassVar[list[bool | None]] = []  # a Bot's own attributes are frozen
+
+    async def copy_message(self, *args: Any, **kwargs: Any) -> Any:
+        self.paid.append(kwargs.get("allow_paid_broadcast"))
+        return await super().copy_message(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("rate", "paid"), [(FREE_BROADCAST_RATE, None), (FREE_BROADCAST_RATE + 1, True)])
+async def test_paid_broadcast_is_asked_for_only_above_the_free_rate(
+    tmp_path: Path, rate: float, paid: bool | None
+) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 4), "ru")
+        announcement_id = await w.announce(language=None)
+        async with RecordingBot(w.emu.token, base_url=w.emu.base_url) as bot:
+            RecordingBot.paid = []
+            engine = BroadcastEngine(bot, w.storage, rate=rate, markup_for=unsubscribe_markup, tick=0.05)
+            async with running(engine):
+                await w.wait_state(announcement_id, "done")
+        assert RecordingBot.paid == [paid] * len(readers)
+        assert_once(w.emu, readers)
 
 
 async def test_one_message_per_second_per_chat(tmp_path: Path) -> None:
