@@ -43,16 +43,21 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.limits import MESSAGES_PER_SECOND_PER_CHAT
+from bot.limits import FREE_BROADCAST_RATE
+from bot.pacer import CHAT_GAP, WINDOW_MARGIN, Pacer
 from bot.storage import Announcement, Delivery, DeliveryFigures, Outcome, Storage
 
 __all__ = [
     "CHAT_GAP",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_IN_FLIGHT",
+    "DEFAULT_OUTAGE_HORIZON",
     "DEFAULT_PROGRESS_INTERVAL",
     "DUPLICATE_BOUND",
     "FLUSH_INTERVAL",
+    "OUTAGE_CHATS",
+    "PROBE_BASE",
+    "PROBE_CAP",
     "TICK",
     "WINDOW_MARGIN",
     "BroadcastEngine",
@@ -70,21 +75,19 @@ FLUSH_INTERVAL: Final = 0.25  # seconds between writes of outcomes (or sooner, a
 TICK: Final = 0.5  # seconds between looks for due announcements: a scheduled one fires within ~1 s
 RETRY_BASE: Final = 1.0  # seconds before the first retry after a network error; doubles each try
 RETRY_CAP: Final = 300.0  # the longest back-off between two tries
-# Telegram (and the emulator) count messages in a sliding window: at most ``rate`` in any one second. Sends
-# are paced at exactly ``rate``, and any ``rate`` consecutive sends are kept this much longer than the window
-# apart, because a request reaches Telegram a few milliseconds later or sooner than it left (network and
-# event-loop jitter) and two that drift closer would make the window hold one message too many: a 429. It
-# costs 2% of the rate.
-WINDOW_MARGIN: Final = 0.02
-# Never more than MESSAGES_PER_SECOND_PER_CHAT to one chat: the gap is counted from when the previous send to
-# that chat completed (Telegram had counted it by then), so no jitter margin is needed.
-CHAT_GAP: Final = 1.0 / MESSAGES_PER_SECOND_PER_CHAT
 RATE_WINDOW: Final = 10.0  # seconds over which Progress.rate is measured
 DUPLICATE_BOUND: Final = 128  # W: the most deliveries in 'sending' at any moment (see the module docstring)
 MIN_BATCH: Final = 16  # rows claimed (and outcomes flushed) at a time: a quarter-second's worth, at least this
 ANNOUNCEMENTS_PER_LOOK: Final = 1000  # announcements read per state on each look (there are a handful)
 CHAT_NOT_FOUND: Final = "chat not found"  # in Telegram's description of a 400 for a chat that is gone
 ERROR_MAX: Final = 200  # characters of an error description kept in last_error (Telegram's are shorter)
+# A network error, a timeout or a 5xx is an outage when it hits this many different chats in a row with no
+# success in between; fewer are trouble with those chats, retried up to max_attempts times.
+OUTAGE_CHATS: Final = 3
+# How long an outage is waited out before its recipients are marked failed (an admin can retry them later).
+DEFAULT_OUTAGE_HORIZON: Final = 3600.0
+PROBE_BASE: Final = 1.0  # seconds of pause after a transient error, before one send probes the API
+PROBE_CAP: Final = 15.0  # the longest pause between two probes: sending resumes this soon after an outage
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,13 @@ class Progress:
     rate: float  # messages per second over the last few seconds
     eta_seconds: float | None  # None when unknown (e.g. paused)
     final: bool  # the last report of this run
+
+
+@dataclass(frozen=True, slots=True)
+class _Transient:
+    """A send failed in a way that says nothing about the reader: a network error, a timeout, a 5xx."""
+
+    error: str
 
 
 MarkupFor = Callable[[Announcement, str], InlineKeyboardMarkup | None]
@@ -155,6 +165,9 @@ class BroadcastEngine:
         retry_cap: float = RETRY_CAP,
         tick: float = TICK,
         clock: Callable[[], float] = time.time,
+        outage_horizon: float = DEFAULT_OUTAGE_HORIZON,
+        probe_base: float = PROBE_BASE,
+        probe_cap: float = PROBE_CAP,
     ) -> None:
         if not rate > 0:
             raise ValueError("rate must be positive")
@@ -178,17 +191,18 @@ class BroadcastEngine:
         self.tick = tick
         self._clock = clock  # wall clock, epoch seconds: back-off times and schedules are stored as such
 
-        # The global pacer (monotonic time): sends start at ``rate`` per second, and any ``capacity``
-        # consecutive sends span at least ``span`` + WINDOW_MARGIN seconds (see WINDOW_MARGIN).
-        self._interval = 1.0 / rate
-        capacity = max(1, int(rate))
-        self._span = capacity / rate
-        self._recent: deque[float] = deque(maxlen=capacity)
-        self._next_slot = 0.0
-        self._hold_until = 0.0  # all sending waits until then after a 429
-        # Per-chat gap: when each recently served chat may get the next message (pruned as times pass).
-        self._chat_free: dict[int, float] = {}
-        self._chat_expiry: deque[tuple[float, int]] = deque()
+        # The global pacer and the per-chat gap, on monotonic time (bot/pacer.py).
+        self.pacer = Pacer(rate)
+        # Above the free limit Telegram accepts the messages only as paid broadcasts (charged in Stars).
+        self.paid = rate > FREE_BROADCAST_RATE
+        # Outages (see _Run._transient): how long the engine keeps trying before it gives up on the recipients
+        # (measured on ``clock``), and the pause between two probes, doubling from ``probe_base``.
+        self.outage_horizon = outage_horizon
+        self.probe_base = probe_base
+        self.probe_cap = probe_cap
+        self._probe_delay = probe_base
+        self._degraded_since: float | None = None  # monotonic: when a transient error was first seen
+        self._outage_since: float | None = None  # ``clock``: when the outage was confirmed
 
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -267,6 +281,15 @@ class BroadcastEngine:
             logger.info("announcement %d: cancelled", announcement_id)
             await self._halt(announcement_id, "cancelled")
         return changed
+
+    async def retry_failed(self, announcement_id: int) -> int:
+        """Send the failed deliveries of an announcement again (e.g. after a long outage); return how many."""
+        async with self._state_lock:
+            count = await self._storage.retry_failed(announcement_id)
+        if count:
+            logger.info("announcement %d: %d failed deliveries queued again", announcement_id, count)
+            self.wake()
+        return count
 
     # ----------------------------------------------------------------------------------------- the loop
 
@@ -355,48 +378,63 @@ class BroadcastEngine:
 
     # ----------------------------------------------------------------------------------------- pacing
 
-    def _chat_ready_at(self, chat_id: int, now: float) -> float:
-        """When ``chat_id`` may get its next message (``now`` or earlier: at once)."""
-        expiry = self._chat_expiry
-        while expiry and expiry[0][0] <= now:
-            at, old = expiry.popleft()
-            if self._chat_free.get(old) == at:
-                del self._chat_free[old]
-        return self._chat_free.get(chat_id, 0.0)
-
-    def _chat_done(self, chat_id: int) -> None:
-        at = time.monotonic() + CHAT_GAP
-        self._chat_free[chat_id] = at
-        self._chat_expiry.append((at, chat_id))
-
-    def _slot_at(self, now: float) -> float:
-        """When the next send may start under the global pacer, a 429's pause and the sliding window."""
-        at = max(self._next_slot, self._hold_until)
-        if len(self._recent) == self._recent.maxlen:
-            at = max(at, self._recent[0] + self._span + WINDOW_MARGIN)
-        return at
-
-    def _take_slot(self, now: float) -> None:
-        if now - self._next_slot < self._interval:
-            # On schedule, or a wake-up came a little late: keep to the schedule rather than lose the lateness.
-            self._next_slot += self._interval
-        else:
-            self._next_slot = now + self._interval  # after a pause: start afresh, no burst to catch up
-        self._recent.append(now)
-
     def _hold(self, seconds: float) -> None:
-        until = time.monotonic() + seconds
-        if until > self._hold_until:
-            self._hold_until = until
+        if self.pacer.hold(seconds):
             logger.warning("flood control: all sending paused for %.1fs", seconds)
+
+    @property
+    def degraded(self) -> bool:
+        """A transient error was seen and no send has succeeded since: one send at a time, as a probe."""
+        return self._degraded_since is not None
+
+    @property
+    def in_outage(self) -> bool:
+        """Sends to several chats failed in a row: an outage, probed until a send gets through."""
+        return self._outage_since is not None
+
+    def _suspect(self) -> None:
+        """A send failed with a transient error: pause everything for the probe delay."""
+        if self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+        self.pacer.hold(self._probe_delay)
+
+    def _probe_failed(self) -> None:
+        """A probe (a send started while degraded) failed too: wait longer before the next one."""
+        self._probe_delay = min(self.probe_cap, self._probe_delay * 2)
+        self.pacer.hold(self._probe_delay)
+
+    def _confirm_outage(self, error: str) -> None:
+        if self._outage_since is None:
+            self._outage_since = self._clock()
+            logger.warning(
+                "the Bot API fails for every chat (%s): an outage; all sending paused, probing every %.0fs at most",
+                error,
+                self.probe_cap,
+            )
+
+    def _outage_too_long(self) -> bool:
+        return self._outage_since is not None and self._clock() - self._outage_since >= self.outage_horizon
+
+    def _healthy(self) -> None:
+        """A send started while degraded got an answer: the outage (if any) is over, sending resumes."""
+        if self._outage_since is not None:
+            logger.warning("the Bot API answers again after %.0fs: sending resumes", self._clock() - self._outage_since)
+        self._end_outage()
+
+    def _end_outage(self) -> None:
+        self._degraded_since = None
+        self._outage_since = None
+        self._probe_delay = self.probe_base
+        self.pacer.release()
 
     # ----------------------------------------------------------------------------------------- one send
 
     def _backoff(self, tries: int) -> float:
         return float(min(self.retry_cap, self.retry_base * 2 ** (tries - 1)))
 
-    async def _attempt(self, run: _Run, delivery: Delivery) -> Outcome | None:
-        """Send one copy; return its outcome, or None to send it again after a 429's pause."""
+    async def _attempt(self, run: _Run, delivery: Delivery) -> Outcome | _Transient | None:
+        """Send one copy; return its outcome, a transient error (see _Run._transient), or None to send it
+        again after a 429's pause."""
         user_id = delivery.user_id
         tries = delivery.attempts + 1
         try:
@@ -410,6 +448,7 @@ class BroadcastEngine:
                 disable_notification=run.announcement.silent,
                 protect_content=run.announcement.protect,
                 reply_markup=run.markup(delivery.language),
+                allow_paid_broadcast=True if self.paid else None,
             )
         except RetryAfter as exc:
             # Not the reader's fault and not a try: the row stays claimed and is sent again after the pause.
@@ -425,9 +464,10 @@ class BroadcastEngine:
             # E.g. the admin deleted the message to copy: no retry can fix it.
             return Outcome(user_id, "failed", self._description(exc))
         except NetworkError as exc:
-            # TimedOut and 5xx answers. A timed-out request may still have been delivered by Telegram: the retry
-            # can then give this person a second copy (the Bot API has no idempotency key).
-            return self._retry_or_fail(user_id, tries, self._description(exc))
+            # Connection errors, TimedOut and 5xx answers: an outage, or (rarely) trouble with this one chat;
+            # the run tells them apart. A timed-out request may still have been delivered by Telegram: the
+            # retry can then give this person a second copy (the Bot API has no idempotency key).
+            return _Transient(self._description(exc))
         except TelegramError as exc:  # anything else Telegram said: treat as transient, within max_attempts
             logger.warning("delivery to %d: unexpected %s", user_id, type(exc).__name__)
             return self._retry_or_fail(user_id, tries, self._description(exc))
@@ -483,6 +523,10 @@ class _Run:
         self.deferred: list[tuple[float, int, Delivery]] = []  # claimed, waiting for their chat's gap (a heap)
         self._order = itertools.count()
         self.outcomes: list[Outcome] = []
+        # Claimed deliveries whose send failed with a transient error while no other send got through yet:
+        # an outage (then they go back to the buffer, no try counted) or trouble with these chats (a try each).
+        self.suspects: list[tuple[Delivery, str]] = []
+        self.give_up_error: str | None = None  # set when an outage outlasted the horizon
         self.unsettled = 0  # rows claimed (or being claimed) by this run and not yet settled: <= W
         self.exhausted = False  # the last claim found no due pending row
         self.claim: asyncio.Task[list[Delivery]] | None = None
@@ -552,8 +596,14 @@ class _Run:
     async def _dispatch(self) -> str:
         engine = self.engine
         while self.halt_reason is None:
+            if self.give_up_error is not None:
+                await self._give_up(self.give_up_error)
             self._harvest_claim()
             self._start_claim()
+            if engine.degraded and self.sends:
+                # While a transient error is unexplained, one send at a time probes the API: wait for it.
+                await self._wait(engine.tick)
+                continue
             now = time.monotonic()
             delivery = self._pop_ready(now)
             if delivery is not None:
@@ -562,8 +612,12 @@ class _Run:
                     self.in_flight.release()
                     self.buffer.appendleft(delivery)
                     break
-                engine._take_slot(time.monotonic())
-                task = asyncio.create_task(self._send(delivery))
+                if engine.degraded and self.sends:  # a send failed while this one waited for its slot
+                    self.in_flight.release()
+                    self.buffer.appendleft(delivery)
+                    continue
+                engine.pacer.take_slot()
+                task = asyncio.create_task(self._send(delivery, time.monotonic()))
                 self.sends.add(task)
                 task.add_done_callback(self.sends.discard)
                 continue
@@ -575,6 +629,10 @@ class _Run:
                     timeout = min(timeout, self.claim_error_until - now)
                 await self._wait(timeout)
                 continue
+            if self.suspects:
+                # Only deliveries that failed are left: ask the API itself whether it answers.
+                await self._probe_api()
+                continue
             # Nothing claimed, nothing in flight, and no due pending row: settle everything, then either the
             # announcement is done or some rows are in back-off.
             if not await self.flush():
@@ -582,9 +640,14 @@ class _Run:
                 continue
             next_try = await self.storage.next_retry_at(self.id)
             if next_try is None:
-                if await self.storage.set_announcement_state(self.id, "done", expect=("running",)):
+                if await self.storage.finish_announcement(self.id):
                     return "done"
                 current = await self.storage.announcement(self.id)
+                if current is not None and current.state == "running":
+                    # A row is still pending or sending (e.g. the admin retried the failed ones): look again.
+                    self.exhausted = False
+                    await self._wait(engine.tick)
+                    continue
                 self.halt(current.state if current is not None else "cancelled")
                 break
             self.exhausted = False
@@ -595,7 +658,7 @@ class _Run:
         """Wait for the pacer; return False if the run was halted meanwhile."""
         while self.halt_reason is None:
             now = time.monotonic()
-            at = self.engine._slot_at(now)
+            at = self.engine.pacer.slot_at()
             if at <= now:
                 return True
             await self._wait(at - now)
@@ -607,7 +670,7 @@ class _Run:
             return heapq.heappop(self.deferred)[2]
         while self.buffer:
             delivery = self.buffer.popleft()
-            ready = self.engine._chat_ready_at(delivery.user_id, now)
+            ready = self.engine.pacer.chat_ready_at(delivery.user_id)
             if ready <= now:
                 return delivery
             heapq.heappush(self.deferred, (ready, next(self._order), delivery))
@@ -654,20 +717,110 @@ class _Run:
 
     # ----------------------------------------------------------------------------------------- sends
 
-    async def _send(self, delivery: Delivery) -> None:
+    async def _send(self, delivery: Delivery, started: float) -> None:
         engine = self.engine
         try:
             outcome = await engine._attempt(self, delivery)
         finally:
             self.in_flight.release()
-            engine._chat_done(delivery.user_id)
+            engine.pacer.chat_done(delivery.user_id)
         if outcome is None:
             self.buffer.appendleft(delivery)  # 429: still claimed, goes first after the pause
+        elif isinstance(outcome, _Transient):
+            self._transient(delivery, outcome.error, started)
         else:
+            if self._is_probe(started):
+                self._recovered()  # the API answered a send that started after the trouble began
             self.outcomes.append(outcome)
             if len(self.outcomes) >= engine.batch:
                 self.flush_wanted.set()
         self.changed.set()
+
+    # ----------------------------------------------------------------------------------------- outages
+
+    def _is_probe(self, started: float) -> bool:
+        since = self.engine._degraded_since
+        return since is not None and started >= since
+
+    def _transient(self, delivery: Delivery, error: str, started: float) -> None:
+        """A send failed with a network error, a timeout or a 5xx: pause everything and probe, like a 429.
+
+        Failures in a row for OUTAGE_CHATS different chats make an outage: no try is counted, the rows stay
+        claimed, and one send at a time probes the API (pausing longer after each failed probe) until one gets
+        through, or the outage has lasted ``outage_horizon`` (then the recipients are marked failed). A send
+        that gets through before that shows the API works: the failures so far were those chats' own trouble,
+        a try each (see ``_recovered``).
+        """
+        engine = self.engine
+        probe = self._is_probe(started)
+        engine._suspect()
+        if probe:
+            engine._probe_failed()
+        if engine.in_outage:
+            # Not the reader's fault and not a try. To the back: the next probe goes to another chat, so one
+            # chat's own trouble cannot pass for an outage that never ends.
+            self.buffer.append(delivery)
+            if engine._outage_too_long() and self.give_up_error is None:
+                minutes = engine.outage_horizon / 60
+                self.give_up_error = f"gave up after an outage of {minutes:.0f} min: {error}"[:ERROR_MAX]
+            return
+        self.suspects.append((delivery, error))
+        if len({d.user_id for d, _ in self.suspects}) >= OUTAGE_CHATS:
+            engine._confirm_outage(error)
+            self.buffer.extend(d for d, _ in self.suspects)
+            self.suspects.clear()
+
+    def _recovered(self) -> None:
+        """A probe got through: the outage, if any, is over; chats that failed alone get a try counted."""
+        engine = self.engine
+        engine._healthy()
+        for delivery, error in self.suspects:
+            self.outcomes.append(engine._retry_or_fail(delivery.user_id, delivery.attempts + 1, error))
+        self.suspects.clear()
+
+    async def _probe_api(self) -> None:
+        """Only failed deliveries are left to send: a getMe tells an outage from those chats' own trouble."""
+        engine = self.engine
+        if not await self._wait_for_slot():
+            return
+        engine.pacer.take_slot()
+        started = time.monotonic()
+        try:
+            await engine._bot.get_me()
+        except NetworkError as exc:
+            if self._is_probe(started):
+                engine._probe_failed()
+            engine._confirm_outage(engine._description(exc))
+            self.buffer.extend(d for d, _ in self.suspects)
+            self.suspects.clear()
+        except TelegramError:
+            self._recovered()  # it answered, if only with an error: the API is up
+        else:
+            self._recovered()
+
+    async def _give_up(self, error: str) -> None:
+        """The outage outlasted the horizon: mark every recipient not reached yet failed."""
+        self.give_up_error = None
+        if self.claim is not None:
+            await asyncio.gather(self.claim, return_exceptions=True)
+            self._harvest_claim()
+        claimed = [*self.buffer, *(d for _, _, d in self.deferred), *(d for d, _ in self.suspects)]
+        self.buffer.clear()
+        self.deferred.clear()
+        self.suspects.clear()
+        self.outcomes.extend(Outcome(d.user_id, "failed", error) for d in claimed)
+        await self.flush()
+        failed = await self.storage.fail_pending(self.id, error)
+        self.figures = await self.storage.delivery_figures(self.id)
+        self.exhausted = False
+        logger.error(
+            "announcement %d: the Bot API has been failing for %.0f min; %d recipients marked failed (an admin "
+            "can retry them from /announcements)",
+            self.id,
+            self.engine.outage_horizon / 60,
+            failed + len(claimed),
+        )
+        self.engine._end_outage()
 
     # ----------------------------------------------------------------------------------------- outcomes
 
@@ -724,11 +877,12 @@ class _Run:
             if await self.flush():
                 break
             await asyncio.sleep(FLUSH_INTERVAL)
-        if self.buffer or self.deferred or self.outcomes:
+        if self.buffer or self.deferred or self.outcomes or self.suspects:
             released = await self.storage.release_claims(self.id)
             logger.info("announcement %d: %d claimed deliveries returned to pending", self.id, released)
         self.buffer.clear()
         self.deferred.clear()
+        self.suspects.clear()
 
     # ----------------------------------------------------------------------------------------- progress
 

@@ -13,6 +13,7 @@ __all__ = [
     "CALLBACK_DATA_MAX_BYTES",
     "CAPTION_MAX",
     "DEEP_LINK_PAYLOAD_MAX",
+    "FREE_BROADCAST_RATE",
     "GLOBAL_MESSAGES_PER_SECOND",
     "INLINE_RESULTS_MAX",
     "ITEM_TEXT_MAX",
@@ -30,6 +31,8 @@ CAPTION_MAX: int = MessageLimit.CAPTION_LENGTH  # 1024 characters of a media cap
 CALLBACK_DATA_MAX_BYTES: int = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 GLOBAL_MESSAGES_PER_SECOND: int = FloodLimit.MESSAGES_PER_SECOND  # ~30 messages/s in bulk, all chats
 MESSAGES_PER_SECOND_PER_CHAT: int = FloodLimit.MESSAGES_PER_SECOND_PER_CHAT  # 1 message/s to one chat
+# Broadcasting faster than this needs allow_paid_broadcast on each message; Telegram charges Stars for it.
+FREE_BROADCAST_RATE: int = GLOBAL_MESSAGES_PER_SECOND
 INLINE_RESULTS_MAX: int = InlineQueryLimit.RESULTS  # 50 results per inline answer
 
 # Telegram user ids "have at most 52 significant bits" (Bot API, User.id): positive and below 2**52.

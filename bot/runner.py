@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.content import ContentError
 from bot.exitcodes import ExitCode
 from bot.logs import setup_logging
-from bot.storage import SchemaTooNewError
+from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
 from bot.webhook import webhook_app
 
@@ -45,6 +45,9 @@ def run_bot(settings: Settings) -> int:
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
         return ExitCode.SCHEMA_TOO_NEW
+    except DatabaseLockedError as exc:
+        logger.error("%s", exc)
+        return ExitCode.ANOTHER_BOT_RUNNING
     except sqlite3.DatabaseError as exc:
         # One line, no traceback: the operator needs the file and the reason, not our call stack.
         logger.error("cannot use the database %s: %s", settings.database_path, exc)

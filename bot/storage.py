@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Announcement",
     "AnnouncementDraft",
+    "DatabaseLockedError",
     "Delivery",
     "DeliveryFigures",
     "Erased",
@@ -125,6 +127,34 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of the bot; it is left untouched."""
+
+
+class DatabaseLockedError(RuntimeError):
+    """Another bot process holds the database (an overlapping deploy): this one must not start."""
+
+
+def _lock_path(path: Path | str) -> Path:
+    return Path(f"{path}.lock")
+
+
+def _take_lock(path: Path | str) -> int:
+    """Hold an exclusive lock on ``<database>.lock`` for as long as the returned descriptor stays open.
+
+    Two bots on one database would both poll Telegram and both send announcements: the second one's start-up
+    would release the first one's claimed deliveries (duplicates) and mark announcements done under its feet.
+    The lock makes the claims in 'sending' belong to the one process that holds it. flock is released by the
+    kernel when the process dies, so a crash (even SIGKILL) never leaves a stale lock behind.
+    """
+    fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DatabaseLockedError(f"another bot is running on this database ({path})") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +259,9 @@ def _today() -> str:
 class Storage:
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
 
-    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru") -> None:
+    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
         self._db = db
+        self._lock_fd = lock_fd  # the database's exclusive lock, released on close
         # Readers who never chose a language (and were never guessed one) get announcements in this one.
         self.default_language = default_language
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
@@ -265,14 +296,24 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, default_language: str = "ru") -> Storage:
-        """Open (creating if needed) and migrate the database at ``path``."""
+        """Open (creating if needed) and migrate the database at ``path``, holding its exclusive lock.
+
+        Raises DatabaseLockedError if another process has it open.
+        """
+        lock_fd = None
         if str(path) != ":memory:":
             _create_private(Path(path))
-        # isolation_level=None: we open transactions ourselves, so a migration is all-or-nothing.
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+            lock_fd = _take_lock(path)
+        try:
+            # isolation_level=None: we open transactions ourselves, so a migration is all-or-nothing.
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
         try:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            storage = cls(db, default_language)
+            storage = cls(db, default_language, lock_fd)
             # Check the version before anything writes (even switching to WAL rewrites the file header).
             await storage._refuse_newer_schema()
             await db.execute("PRAGMA journal_mode = WAL")
@@ -282,12 +323,19 @@ class Storage:
             await storage._migrate()
         except BaseException:
             await db.close()
+            if lock_fd is not None:
+                os.close(lock_fd)
             raise
         return storage
 
     async def close(self) -> None:
-        """Close the connection."""
-        await self._db.close()
+        """Close the connection, then release the database's lock."""
+        try:
+            await self._db.close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     async def __aenter__(self) -> Storage:
         return self
@@ -626,6 +674,42 @@ class Storage:
         return await self._write(
             "UPDATE deliveries SET state = 'pending' WHERE announcement_id = ? AND state = 'sending'",
             (announcement_id,),
+        )
+
+    async def fail_pending(self, announcement_id: int, error: str) -> int:
+        """Mark every pending delivery failed with ``error`` (an outage outlasted the horizon); return how many."""
+        return await self._write(
+            "UPDATE deliveries SET state = 'failed', last_error = ? WHERE announcement_id = ? AND state = 'pending'",
+            (error, announcement_id),
+        )
+
+    async def retry_failed(self, announcement_id: int) -> int:
+        """Return an announcement's failed deliveries to pending, afresh, and a done announcement to running;
+        return how many. A paused or cancelled announcement keeps its state (resume sends them)."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, not_before = 0, last_error = NULL "
+                "WHERE announcement_id = ? AND state = 'failed' AND EXISTS (SELECT 1 FROM announcements "
+                "WHERE id = ? AND state IN ('running', 'paused', 'done'))",
+                (announcement_id, announcement_id),
+            )
+            count = cursor.rowcount
+            if count:
+                await db.execute(
+                    "UPDATE announcements SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'done'",
+                    (announcement_id,),
+                )
+        return count
+
+    async def finish_announcement(self, announcement_id: int) -> bool:
+        """Mark a running announcement done, only if none of its deliveries is pending or sending."""
+        return (
+            await self._write(
+                "UPDATE announcements SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running' AND "
+                "NOT EXISTS (SELECT 1 FROM deliveries WHERE announcement_id = ? AND state IN ('pending', 'sending'))",
+                (_now_iso(), announcement_id, announcement_id),
+            )
+            > 0
         )
 
     async def delivery_figures(self, announcement_id: int) -> DeliveryFigures:

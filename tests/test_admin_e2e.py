@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.emulator import EmulatedUser
+from bot.storage import AnnouncementDraft
 from tests.conftest import ADMIN_ID, BotEnv
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -216,3 +217,31 @@ async def test_stats_for_admins(env: BotEnv) -> None:
     assert "3 активных читателя" in text  # two readers and the admin
     assert "Гендерное насилие: 2" in text
     assert "Заблокировали бота: 0" in text
+
+
+async def test_an_admin_retries_the_failed_recipients_from_announcements(env: BotEnv) -> None:
+    readers = [env.emu.user(user_id, language_code="en") for user_id in (601, 602)]
+    storage = env.services.storage
+    await storage.add_users_bulk([r.id for r in readers], "en")
+    admin = env.emu.user(ADMIN_ID, language_code="en")
+    source = await admin.send("An announcement that met a long outage")
+    draft = AnnouncementDraft(
+        created_by=ADMIN_ID, topics=frozenset(), language=None, versions={"en": (ADMIN_ID, source.message_id)}
+    )
+    announcement_id = await storage.create_announcement(draft)
+    assert env.services.engine is not None and await env.services.engine.pause(announcement_id)
+    # What an outage beyond the engine's horizon leaves: the announcement done, its recipients failed.
+    async with storage.transaction() as db:
+        await db.executemany(
+            "INSERT INTO deliveries (announcement_id, user_id, language, state, last_error) "
+            "VALUES (?, ?, 'en', 'failed', 'gave up after an outage of 60 min: Bad Gateway')",
+            [(announcement_id, r.id) for r in readers],
+        )
+    assert await storage.set_announcement_state(announcement_id, "done", expect=("paused",))
+    await say(admin, "/announcements")
+    await click(admin, f"↻ Retry failed #{announcement_id}")
+    assert admin.last_callback_answer is not None and admin.last_callback_answer.text == "Done."
+    await wait_state(env, announcement_id, "done")
+    assert [env.emu.delivered(r.id) for r in readers] == [1, 1]
+    assert (await storage.delivery_figures(announcement_id)).sent == 2
+    assert f"↻ Retry failed #{announcement_id}" not in (admin.last.button_texts if admin.last else [])

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, Storage
+from bot.storage import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    AnnouncementDraft,
+    DatabaseLockedError,
+    Outcome,
+    SchemaTooNewError,
+    Storage,
+)
 
 
 def make_db_at_version(path: Path, version: int) -> None:
@@ -173,3 +181,32 @@ async def test_queueing_is_chunked_idempotent_and_respects_the_audience(
         cancelled = await storage.create_announcement(draft)
         assert await storage.set_announcement_state(cancelled, "cancelled", expect=("queued",))
         assert await storage.queue_recipients(cancelled) == 0
+
+
+async def test_one_open_storage_per_database(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with await Storage.open(path):
+        with pytest.raises(DatabaseLockedError, match=f"another bot is running on this database \\({path}\\)"):
+            await Storage.open(path)
+    async with await Storage.open(path):  # released on close
+        pass
+
+
+async def test_an_announcement_is_done_only_when_nothing_is_pending_or_sending(tmp_path: Path) -> None:
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.add_users_bulk([1, 2], "ru")
+        announcement_id = await storage.create_announcement(
+            AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
+        )
+        await storage.queue_recipients(announcement_id)
+        claimed = await storage.claim_deliveries(announcement_id, 1, 0.0)
+        assert not await storage.finish_announcement(announcement_id)  # one pending, one sending
+        await storage.record_outcomes(announcement_id, [Outcome(claimed[0].user_id, "sent")])
+        assert not await storage.finish_announcement(announcement_id)  # one pending
+        (other,) = await storage.claim_deliveries(announcement_id, 1, 0.0)
+        assert not await storage.finish_announcement(announcement_id)  # one sending
+        await storage.record_outcomes(announcement_id, [Outcome(other.user_id, "failed", "x")])
+        assert await storage.finish_announcement(announcement_id)
+        assert await storage.retry_failed(announcement_id) == 1
+        announcement = await storage.announcement(announcement_id)
+        assert announcement is not None and announcement.state == "running"

@@ -199,18 +199,19 @@ async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
             when=_short_time(item.created_at),
             audience=audience_label(item.topics, item.language, content, t),
         )
+        figures = await storage.delivery_figures(item.id)
         if item.state == "scheduled":
             # Nobody is queued before its time: figures would read "Sent: 0 of 0 … Waiting: 0".
             body = html.escape(t.gettext("Scheduled for {time}.").format(time=_short_time(item.scheduled_at)))
         else:
-            body = progress_text(item, await storage.delivery_figures(item.id), 0.0, None, True, t)
+            body = progress_text(item, figures, 0.0, None, True, t)
         lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
-        rows += _controls(item, t)
+        rows += _controls(item, t, figures.failed)
     rows.append([_btn(t.gettext("↻ Refresh"), "list", 0)])
     return Screen("\n".join(lines), Keyboard(rows))
 
 
-def _controls(item: Announcement, t: Translator) -> list[list[InlineKeyboardButton]]:
+def _controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[InlineKeyboardButton]]:
     row: list[InlineKeyboardButton] = []
     if item.state in ("running", "queued"):
         row.append(_btn(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
@@ -218,6 +219,9 @@ def _controls(item: Announcement, t: Translator) -> list[list[InlineKeyboardButt
         row.append(_btn(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
     if item.state in ("scheduled", "queued", "running", "paused"):
         row.append(_btn(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
+    if failed and item.state in ("running", "paused", "done"):
+        # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
+        row.append(_btn(t.gettext("↻ Retry failed #{id}").format(id=item.id), "retry", item.id))
     return [row] if row else []
 
 
@@ -272,8 +276,13 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
         return
     step, value = callback.args
     engine = context.services.engine
-    if step in ("pause", "resume", "cancel") and value.isdigit() and engine is not None:
-        action = {"pause": engine.pause, "resume": engine.resume, "cancel": engine.cancel}[step]
+    if step in ("pause", "resume", "cancel", "retry") and value.isdigit() and engine is not None:
+        action = {
+            "pause": engine.pause,
+            "resume": engine.resume,
+            "cancel": engine.cancel,
+            "retry": engine.retry_failed,
+        }[step]
         changed = await action(int(value))
         await query.answer(t.gettext("Done.") if changed else t.gettext("Nothing to change."))
         await show(update, context, await announcements_screen(context, reader))
