@@ -332,6 +332,7 @@ class FastClock:
         return self.start + (time.monotonic() - self.origin) * self.speed
 
 
+@pytest.mark.logs_errors("telegram.request")  # PTB logs a 502's HTML body as invalid JSON
 async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) -> None:
     clock = FastClock(speed=300.0)  # ten minutes pass in two seconds; the horizon (an hour) in twelve
     async with world(tmp_path) as w:
@@ -360,6 +361,7 @@ async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) ->
         assert failed_calls(w.emu) <= 2.0 / 0.1 * 3 + engine.max_in_flight
 
 
+@pytest.mark.logs_errors("telegram.request")  # PTB logs a 502's HTML body as invalid JSON
 async def test_an_outage_beyond_the_horizon_fails_the_rest_and_an_admin_retries_them(tmp_path: Path) -> None:
     clock = FakeClock()
     async with world(tmp_path) as w:
