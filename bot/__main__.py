@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from bot.exitcodes import ExitCode, exit_codes_help
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=exit_codes_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot on Telegram (the default)")
     demo = sub.add_parser("demo", help="try the bot offline in this terminal, against a local Bot API emulator")
@@ -45,7 +47,50 @@ def _parser() -> argparse.ArgumentParser:
         "check-locales",
         help="print each language's coverage; fail on a stale .pot, broken messages, or ru/en incomplete",
     )
+    sub.add_parser(
+        "healthcheck",
+        help="exit 0 if the database opens and the running bot reached Telegram lately (Docker HEALTHCHECK)",
+    )
+    backup = sub.add_parser("backup", help="copy the database to PATH (safe while the bot runs), then check the copy")
+    backup.add_argument("path", type=Path)
+    restore = sub.add_parser(
+        "restore", help="replace the database with the backup at PATH (stop the bot first; the old one is kept)"
+    )
+    restore.add_argument("path", type=Path)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("brief-bot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _database_command(command: str, database: Path, path: Path | None) -> int:
+    """healthcheck, backup and restore: each works on the database named by DATABASE_PATH."""
+    from bot.backup import BackupError, backup_database, restore_database
+    from bot.health import healthcheck_command
+    from bot.storage import DatabaseLockedError
+
+    if command == "healthcheck":
+        return healthcheck_command(database)
+    assert path is not None
+    try:
+        if command == "backup":
+            backup_database(database, path)
+            print(f"{database} copied to {path}; the copy passes the integrity check")
+            return ExitCode.OK
+        previous = restore_database(path, database)
+    except DatabaseLockedError as exc:
+        print(f"{exc}: stop it before restoring", file=sys.stderr)
+        return ExitCode.ANOTHER_BOT_RUNNING
+    except (BackupError, OSError) as exc:
+        print(f"{command} failed: {exc}", file=sys.stderr)
+        return ExitCode.DATABASE
+    kept = f"; the previous database is kept as {previous}" if previous else ""
+    print(f"{path} restored into {database}{kept}")
+    return ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
+    if command in ("healthcheck", "backup", "restore"):
+        return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":
         from bot.demo import run_demo
 

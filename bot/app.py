@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, reading, reports
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
+from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.library import Library
 from bot.paths import content_dir, locales_dir
@@ -100,12 +101,13 @@ def build_application(
     sync_bot_profile: bool = True,
     request: BaseRequest | None = None,
     broadcast: bool = True,
+    heartbeat: Heartbeat | None = None,
 ) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``.
 
     ``static`` (from ``load_static``) lets tests and benchmarks share one loaded copy of the content;
     ``request`` replaces the HTTP client (the benchmark measures the bot without the network);
-    ``broadcast=False`` leaves out the delivery engine.
+    ``broadcast=False`` leaves out the delivery engine; ``heartbeat`` is told of every answered ``getUpdates``.
     """
     if settings.token is None:
         raise ValueError("a bot token is required")
@@ -166,6 +168,8 @@ def build_application(
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url or "")
     if request is not None:
         builder = builder.request(request)
+    if heartbeat is not None:
+        builder = builder.get_updates_request(HeartbeatRequest(heartbeat))
     app = builder.build()
     add_handlers(app, settings.admin_ids)
     return app

@@ -12,11 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from telegram.error import TelegramError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
+from bot.backup import BackupError
 from bot.config import Settings
 from bot.content import ContentError
 from bot.exitcodes import ExitCode
+from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.logs import setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
@@ -35,19 +38,23 @@ POLLING_TIMEOUT_SECONDS = 10  # getUpdates long-polling timeout, as in PTB's run
 def run_bot(settings: Settings) -> int:
     """Block until stopped (Ctrl+C / SIGTERM); return the process exit code."""
     setup_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
+    heartbeat = Heartbeat(settings.database_path)
     try:
-        app = build_application(settings)
+        app = build_application(settings, heartbeat=heartbeat)
     except ContentError as exc:
         logger.error("the content does not validate; run `python -m bot check-content`:\n%s", exc)
         return ExitCode.CONTENT
     try:
-        asyncio.run(serve(app, settings))
+        asyncio.run(serve(app, settings, heartbeat=heartbeat))
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
         return ExitCode.SCHEMA_TOO_NEW
     except DatabaseLockedError as exc:
         logger.error("%s", exc)
         return ExitCode.ANOTHER_BOT_RUNNING
+    except BackupError as exc:
+        logger.error("not migrating without a snapshot: %s", exc)
+        return ExitCode.DATABASE
     except sqlite3.DatabaseError as exc:
         # One line, no traceback: the operator needs the file and the reason, not our call stack.
         logger.error("cannot use the database %s: %s", settings.database_path, exc)
@@ -60,21 +67,34 @@ def run_bot(settings: Settings) -> int:
     return ExitCode.OK
 
 
-async def serve(app: Any, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Start ``app``, receive updates until SIGTERM/SIGINT (or ``stop``), then shut down in bounded time."""
+async def serve(
+    app: Any, settings: Settings, stop: asyncio.Event | None = None, heartbeat: Heartbeat | None = None
+) -> None:
+    """Start ``app``, receive updates until SIGTERM/SIGINT (or ``stop``), then shut down in bounded time.
+
+    ``heartbeat`` (for ``brief-bot healthcheck``) hears of webhook calls and, when idle, of a webhook probe;
+    in polling mode ``build_application`` gave it to the getUpdates client.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     site: web.AppRunner | None = None
+    probe: asyncio.Task[None] | None = None
     await start_application(app)
     try:
         if settings.webhook_url:
-            site = await _start_webhook(app, settings)
+            site = await _start_webhook(app, settings, heartbeat)
+            if heartbeat is not None:
+                probe = asyncio.create_task(_probe_webhook(app, heartbeat))
         else:
             logger.info("starting long polling")
             await app.updater.start_polling(timeout=POLLING_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES)
         await stop.wait()
+        if probe is not None:
+            probe.cancel()
+        if heartbeat is not None:
+            heartbeat.clear()  # a bot that is stopping is not healthy
         began = time.monotonic()
         logger.info("stopping: no new updates; finishing the ones already received")
         # Stop receiving first: polling stops fetching (and confirms only what was queued), the webhook
@@ -105,11 +125,24 @@ async def _drain(app: Any, seconds: float) -> None:
             processor.abandon()
 
 
-async def _start_webhook(app: Any, settings: Settings) -> web.AppRunner:
+async def _probe_webhook(app: Any, heartbeat: Heartbeat) -> None:
+    """Ask Telegram for the webhook's state every WEBHOOK_PROBE_SECONDS; beat when it answers."""
+    while True:
+        try:
+            await app.bot.get_webhook_info()
+        except TelegramError as exc:
+            logger.warning("webhook probe failed: %s", exc)
+        else:
+            heartbeat.beat()
+        await asyncio.sleep(WEBHOOK_PROBE_SECONDS)
+
+
+async def _start_webhook(app: Any, settings: Settings, heartbeat: Heartbeat | None = None) -> web.AppRunner:
     """Serve the webhook on ``WEBHOOK_LISTEN:PORT`` and register it with Telegram."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     path = urlsplit(settings.webhook_url).path
-    runner = web.AppRunner(webhook_app(app.bot, app.update_queue, path, settings.webhook_secret))
+    on_call = heartbeat.beat if heartbeat is not None else None
+    runner = web.AppRunner(webhook_app(app.bot, app.update_queue, path, settings.webhook_secret, on_call=on_call))
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_listen, settings.port).start()
     logger.info("webhook listening on %s:%d", settings.webhook_listen, settings.port)

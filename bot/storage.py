@@ -23,6 +23,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.backup import snapshot_before_migration
+
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -320,6 +322,10 @@ class Storage:
             # NORMAL in WAL mode survives a crash of the process (a power cut may lose the last commits).
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
+            version = await storage.schema_version()
+            if 0 < version < SCHEMA_VERSION and lock_fd is not None:
+                # A copy of the old schema first: an upgrade that goes wrong is undone with `brief-bot restore`.
+                await asyncio.to_thread(snapshot_before_migration, Path(path), version)
             await storage._migrate()
         except BaseException:
             await db.close()

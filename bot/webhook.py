@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -47,8 +48,18 @@ class RecentIds:
         return True
 
 
-def webhook_app(bot: Bot, queue: Any, path: str, secret: str, recent: RecentIds | None = None) -> web.Application:
-    """An aiohttp application answering Telegram's POSTs on ``/path`` and putting updates on ``queue``."""
+def webhook_app(
+    bot: Bot,
+    queue: Any,
+    path: str,
+    secret: str,
+    recent: RecentIds | None = None,
+    on_call: Callable[[], None] | None = None,
+) -> web.Application:
+    """An aiohttp application answering Telegram's POSTs on ``/path`` and putting updates on ``queue``.
+
+    ``on_call`` runs on every call that carries the secret (the health check's heartbeat).
+    """
     seen = recent if recent is not None else RecentIds()
     expected = secret.encode()
 
@@ -57,6 +68,8 @@ def webhook_app(bot: Bot, queue: Any, path: str, secret: str, recent: RecentIds 
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):
             return web.Response(status=403)
+        if on_call is not None:
+            on_call()
         if request.content_length is not None and request.content_length > WEBHOOK_BODY_MAX:
             return web.Response(status=413)
         try:

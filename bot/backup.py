@@ -1,0 +1,106 @@
+"""Copies of the database: ``brief-bot backup`` / ``restore``, and the snapshot taken before a migration.
+
+Every copy goes through SQLite's online backup API, never ``cp``: a file copy of a database in WAL mode that a
+running bot is writing can miss the committed pages still in ``-wal``, or catch a page half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+__all__ = ["BackupError", "backup_database", "integrity_problems", "restore_database", "snapshot_path"]
+
+logger = logging.getLogger(__name__)
+
+
+class BackupError(RuntimeError):
+    """A copy could not be made or does not check out; the message says which file and why."""
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise BackupError(f"{path} does not exist")
+    # Read-only: a backup must never create, migrate or lock what the running bot uses.
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """Return what ``PRAGMA integrity_check`` finds wrong with ``path`` (empty when it is sound)."""
+    try:
+        with closing(_connect_read_only(path)) as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    problems = [str(row[0]) for row in rows]
+    return [] if problems == ["ok"] else problems
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy ``source`` into a new file ``target`` (mode 0600: it ties ids to themes) and check the copy."""
+    if target.resolve() == source.resolve():
+        raise BackupError(f"{target} is the database itself")
+    temporary = target.with_name(target.name + ".partial")
+    temporary.unlink(missing_ok=True)
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        with closing(_connect_read_only(source)) as src, closing(sqlite3.connect(temporary)) as dst:
+            # All pages in one step: the copy is one consistent snapshot, however the bot writes meanwhile.
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
+        problems = integrity_problems(temporary)
+        if problems:
+            raise BackupError(f"the copy of {source} fails the integrity check: {'; '.join(problems[:5])}")
+        temporary.replace(target)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"cannot copy {source}: {exc}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def backup_database(database: Path, target: Path) -> None:
+    """Write a checked copy of ``database`` to ``target``; safe while the bot runs."""
+    _copy(database, target)
+
+
+def snapshot_path(database: Path, version: int) -> Path:
+    """Where the copy of ``database`` at schema ``version`` is kept before migrating it."""
+    return Path(f"{database}.schema{version}.bak")
+
+
+def snapshot_before_migration(database: Path, version: int) -> Path:
+    """Copy ``database`` (at schema ``version``) next to itself before a migration changes it."""
+    target = snapshot_path(database, version)
+    _copy(database, target)
+    logger.info("database snapshot before the migration: %s", target)
+    return target
+
+
+def restore_database(backup: Path, database: Path) -> Path | None:
+    """Replace ``database`` with ``backup``; refuse (DatabaseLockedError) while a bot runs on it.
+
+    The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned.
+    """
+    from bot.storage import _take_lock  # here: bot.storage imports this module
+
+    problems = integrity_problems(backup)
+    if problems:
+        raise BackupError(f"{backup} fails the integrity check: {'; '.join(problems[:5])}")
+    lock_fd = _take_lock(database)  # held until the copy is done: no bot can start on half a database
+    try:
+        previous: Path | None = None
+        if database.is_file() and database.stat().st_size > 0:
+            previous = Path(f"{database}.pre-restore.bak")
+            _copy(database, previous)
+        try:
+            with closing(_connect_read_only(backup)) as src, closing(sqlite3.connect(database)) as dst:
+                src.backup(dst)
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"cannot restore {backup} into {database}: {exc}") from None
+        database.chmod(0o600)
+        return previous
+    finally:
+        os.close(lock_fd)

@@ -1,0 +1,119 @@
+"""The running bot's heartbeat and ``brief-bot healthcheck``: tell a hung bot from a working one.
+
+The bot records the time of its last successful ``getUpdates`` (or webhook call, or webhook probe) in a small
+file next to the database; the health check, a separate process run by Docker or a monitor, opens the database
+and reads that time. A file and not a table: a heartbeat every few seconds would otherwise be a database write.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from telegram.request import HTTPXRequest
+
+__all__ = [
+    "HEALTHCHECK_MAX_AGE_SECONDS",
+    "HEARTBEAT_MIN_INTERVAL_SECONDS",
+    "WEBHOOK_PROBE_SECONDS",
+    "Heartbeat",
+    "HeartbeatRequest",
+    "check_health",
+    "healthcheck_command",
+    "heartbeat_path",
+]
+
+logger = logging.getLogger(__name__)
+
+# A polling bot completes a getUpdates at least every POLLING_TIMEOUT_SECONDS (10 s) when all is well; PTB
+# backs off up to 30 s between failed attempts. A minute without success is a hung bot or a lost network,
+# not one slow request.
+HEALTHCHECK_MAX_AGE_SECONDS = 60.0
+# A busy bot completes many getUpdates a second: one write a second is enough for a minute-scale check.
+HEARTBEAT_MIN_INTERVAL_SECONDS = 1.0
+# Telegram calls a webhook only when someone writes: an idle webhook bot asks getWebhookInfo this often,
+# well inside HEALTHCHECK_MAX_AGE_SECONDS.
+WEBHOOK_PROBE_SECONDS = 20.0
+
+
+def heartbeat_path(database_path: Path) -> Path:
+    """The heartbeat file of the bot running on ``database_path``."""
+    return Path(f"{database_path}.heartbeat")
+
+
+class Heartbeat:
+    """Records "the bot just talked to Telegram successfully" (at most once per HEARTBEAT_MIN_INTERVAL)."""
+
+    def __init__(self, database_path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = heartbeat_path(database_path)
+        self._clock = clock
+        self._last = float("-inf")
+
+    def beat(self) -> None:
+        """Note a success now; a failure to write is logged, never raised (the bot keeps serving)."""
+        now = self._clock()
+        if now - self._last < HEARTBEAT_MIN_INTERVAL_SECONDS:
+            return
+        self._last = now
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        try:
+            # Write then rename: the health check never reads half a number.
+            temporary.write_text(f"{now:.3f}\n", encoding="ascii")
+            temporary.replace(self.path)
+        except OSError as exc:
+            logger.warning("cannot record the heartbeat in %s: %s", self.path, exc.strerror)
+
+    def clear(self) -> None:
+        """Forget the heartbeat (a stopped bot is not healthy, even for the next minute)."""
+        self.path.unlink(missing_ok=True)
+
+
+class HeartbeatRequest(HTTPXRequest):
+    """PTB's default ``getUpdates`` HTTP client (one connection) that beats on every answer with status 200."""
+
+    def __init__(self, heartbeat: Heartbeat) -> None:
+        super().__init__(connection_pool_size=1)
+        self._heartbeat = heartbeat
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """See ``HTTPXRequest.do_request``; beat when Telegram answered the poll."""
+        status, body = await super().do_request(*args, **kwargs)
+        if status == 200:
+            self._heartbeat.beat()
+        return status, body
+
+
+def check_health(database_path: Path, now: float, max_age: float = HEALTHCHECK_MAX_AGE_SECONDS) -> str | None:
+    """Return why the bot on ``database_path`` is unhealthy at time ``now``, or None if it is healthy."""
+    if not database_path.is_file():
+        return f"no database at {database_path}"
+    try:
+        # Read-only: the check must never create, migrate or lock what the running bot uses.
+        with closing(sqlite3.connect(f"{database_path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"cannot open the database {database_path}: {exc}"
+    path = heartbeat_path(database_path)
+    try:
+        last = float(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return f"no heartbeat in {path}: the bot is not running or never reached Telegram"
+    age = now - last
+    if age > max_age:
+        return f"no successful call to Telegram for {age:.0f} s (limit {max_age:.0f} s)"
+    return None
+
+
+def healthcheck_command(database_path: Path) -> int:
+    """``brief-bot healthcheck``: 0 if healthy, 1 if not (Docker's HEALTHCHECK convention), with one line why."""
+    problem = check_health(database_path, time.time())
+    if problem is None:
+        print("healthy")
+        return 0
+    print(f"unhealthy: {problem}")
+    return 1
