@@ -1,28 +1,40 @@
 # One command each: `make demo` (try it offline), `make run` (on Telegram), `make test` (what CI runs).
-# The targets create .venv and install the project into it themselves.
+# The targets create .venv and install the project into it themselves: `make demo` and `make run` only what the
+# bot needs, pinned with hashes in requirements.lock; `make test` adds the developer tools.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install demo run test lint typecheck checks pytest locales bench clean
+.PHONY: install install-runtime demo run test lint typecheck checks pytest locales lock bench clean
 
-$(STAMP): pyproject.toml
+# The bot's dependencies exactly as locked (the same as the Docker image), then the bot itself without deps.
+$(RUNTIME_STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PIP) install --require-hashes --no-deps -r requirements.lock
+	@$(PIP) install --no-deps -e .
+	@touch $(RUNTIME_STAMP)
+
+# Developer tools (ruff, mypy, pytest, hadolint...) on top: only for `make test` and friends.
+$(STAMP): $(RUNTIME_STAMP)
+	@$(PIP) install -e '.[dev]'
 	@touch $(STAMP)
+
+install-runtime: $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
 ## make demo [ARGS="--lang en --admin"]: the real bot against a local Bot API emulator, in this terminal
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	@$(BIN)/brief-bot demo $(ARGS)
 
 ## make run: the bot on Telegram (BOT_TOKEN from the environment or .env)
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	@$(BIN)/brief-bot run
 
 ## make test: lint, types, content and locale checks, and the tests
@@ -47,9 +59,15 @@ pytest: $(STAMP)
 locales: $(STAMP)
 	$(BIN)/brief-bot sync-locales
 
+## make lock: re-pin the bot's dependencies (with hashes) after changing them in pyproject.toml
+lock:
+	@test -x $(VENV)-lock/bin/pip-compile || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet pip-tools)
+	$(VENV)-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--strip-extras --output-file requirements.lock pyproject.toml
+
 ## make bench: the reading benchmark (prints numbers)
 bench: $(STAMP)
 	$(BIN)/python bench/reading.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock .mypy_cache .ruff_cache .pytest_cache

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -112,8 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from bot.config import ConfigError, load_settings
 
+    # The demo keeps its database in a temporary directory: it must not create ./data in the editor's folder.
+    demo_database = str(Path(tempfile.gettempdir()) / "brief-bot-demo.sqlite3")  # only checked, never created
+    environ = {**os.environ, "DATABASE_PATH": demo_database} if command == "demo" else None
     try:
-        settings = load_settings()
+        settings = load_settings(environ)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG

@@ -88,8 +88,8 @@ class BotApplication(Application[Any, BotContext, Any, Any, Any, Any]):
 
 def load_static(settings: Settings, content_root: Path | None = None) -> Static:
     """Load and index the content and the interface catalogues (once, at start-up)."""
-    content = load_content(content_root or content_dir())
-    i18n = I18n.load(locales_dir(), content.codes, settings.default_language)
+    content = load_content(content_root or settings.content_dir or content_dir())
+    i18n = I18n.load(settings.locales_dir or locales_dir(), content.codes, settings.default_language)
     return content, i18n, Library(content), SearchIndex(content)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.languages import FALLBACK_LANGUAGE, discover_languages
 from bot.limits import USER_ID_MAX
+from bot.logs import LOG_FORMATS
 from bot.paths import content_dir
 
 __all__ = ["ConfigError", "Settings", "load_settings", "read_env_file"]
@@ -46,8 +47,11 @@ class Settings:
     port: int = DEFAULT_PORT
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     log_level: str = "INFO"
+    log_format: str = "plain"  # LOG_FORMAT: plain lines, or one JSON object per line
     broadcast_rate: float = DEFAULT_BROADCAST_RATE
     reports_chat_id: int | None = None  # readers' reports go here (e.g. the admins' group), else to each admin
+    content_dir: Path | None = None  # CONTENT_DIR: edited text served without rebuilding; None: the shipped one
+    locales_dir: Path | None = None  # LOCALES_DIR, the same for the interface catalogues
 
     @property
     def api_file_url(self) -> str | None:
@@ -113,7 +117,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     _check_writable(database_path)
 
     default_language = (get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE).lower()
-    shipped = discover_languages(content_dir())
+    content_root = _data_dir("CONTENT_DIR", get("CONTENT_DIR"))
+    locales_root = _data_dir("LOCALES_DIR", get("LOCALES_DIR"))
+    shipped = discover_languages(content_root or content_dir())
     if default_language not in shipped:
         raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(shipped)}; {default_language!r} is not shipped")
 
@@ -147,6 +153,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}; {log_level!r} is not")
 
+    log_format = (get("LOG_FORMAT") or "plain").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}; {log_format!r} is not")
+
     rate_text = get("BROADCAST_RATE") or str(DEFAULT_BROADCAST_RATE)
     try:
         broadcast_rate = float(rate_text)
@@ -173,9 +183,22 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         port=int(port_text),
         webhook_listen=webhook_listen,
         log_level=log_level,
+        log_format=log_format,
         broadcast_rate=broadcast_rate,
         reports_chat_id=None if reports_text is None else int(reports_text),
+        content_dir=content_root,
+        locales_dir=locales_root,
     )
+
+
+def _data_dir(name: str, value: str | None) -> Path | None:
+    """An edited copy of ``content/`` or ``locales/`` named by the setting ``name``; it must be a directory."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_dir():
+        raise ConfigError(f"{name}: {path} is not a directory")
+    return path
 
 
 def _check_writable(path: Path) -> None:

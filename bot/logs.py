@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 
-__all__ = ["RedactingFilter", "setup_logging"]
+__all__ = ["LOG_FORMATS", "JsonFormatter", "RedactingFilter", "plain_format", "setup_logging"]
 
 REDACTED = "[REDACTED]"
+LOG_FORMATS = ("plain", "json")
+
+
+def plain_format(environ: Mapping[str, str] | None = None) -> str:
+    """The plain line format: without a timestamp under journald or in a container, which stamp every line."""
+    environ = os.environ if environ is None else environ
+    # systemd sets JOURNAL_STREAM for a service whose stderr goes to the journal. Podman and systemd-nspawn set
+    # `container`, and so does this project's image (Docker itself sets nothing a process can rely on).
+    if environ.get("JOURNAL_STREAM") or environ.get("container"):
+        return "%(levelname)s %(name)s: %(message)s"
+    return "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (time, level, logger, message, exception), for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
 
 
 class RedactingFilter(logging.Filter):
@@ -36,12 +67,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr at ``level``; redact ``secrets`` everywhere."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+def setup_logging(level: str, secrets: Iterable[str] = (), log_format: str = "plain") -> None:
+    """Log to stderr at ``level`` in ``log_format`` (plain or json); redact ``secrets`` everywhere."""
+    logging.basicConfig(level=level, format=plain_format(), force=True)
     redactor = RedactingFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
     # httpx logs every request URL at INFO, and the URL contains the token: keep it at WARNING whatever
     # LOG_LEVEL says. httpcore's DEBUG lines carry raw request bytes.
     for name in ("httpx", "httpcore"):

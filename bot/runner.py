@@ -37,7 +37,7 @@ POLLING_TIMEOUT_SECONDS = 10  # getUpdates long-polling timeout, as in PTB's run
 
 def run_bot(settings: Settings) -> int:
     """Block until stopped (Ctrl+C / SIGTERM); return the process exit code."""
-    setup_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
+    setup_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""], settings.log_format)
     heartbeat = Heartbeat(settings.database_path)
     try:
         app = build_application(settings, heartbeat=heartbeat)

@@ -49,3 +49,9 @@ def test_demo_admin_can_open_the_announce_wizard(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "you are an admin" in result.stdout
     assert "Новое объявление" in result.stdout or "New announcement" in result.stdout
+
+
+def test_demo_writes_nothing_into_the_current_directory(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/start\n", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no ./data, no database: the demo's lives in a temporary directory
