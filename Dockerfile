@@ -1,25 +1,50 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11-slim
+# Two stages: the build stage installs the locked dependencies (a layer that changes only with
+# requirements.lock), then the bot; the runtime stage gets the finished virtual environment and nothing else.
+FROM python:3.11-slim AS build
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
+ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE_PATH=/data/bot.sqlite3 \
-    WEBHOOK_LISTEN=0.0.0.0
-
-WORKDIR /app
-COPY pyproject.toml README.md ./
+    PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml setup.py README.md LICENSE ./
 COPY bot ./bot
 COPY content ./content
 COPY locales ./locales
-RUN pip install --no-cache-dir . \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin brief \
+# content/ and locales/ land in /opt/venv/share/brief-bot, where bot/paths.py finds them.
+RUN pip install --no-cache-dir --no-deps . && brief-bot check-content > /dev/null
+
+
+FROM python:3.11-slim
+
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="brief-bot" \
+      org.opencontainers.image.description="Telegram bot delivering the Central Asia Generation Equality Forum policy brief" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT AND CC-BY-NC-4.0"
+
+# container=docker: the log lines carry no timestamp of their own (Docker stamps them); see bot/logs.py.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_PATH=/data/bot.sqlite3 \
+    WEBHOOK_LISTEN=0.0.0.0 \
+    container=docker
+
+# uid 10001: a bind-mounted data directory must belong to it (chown 10001:10001 DIR; see README).
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin brief \
     && mkdir -p /data \
-    && chown brief /data
+    && chown 10001:10001 /data \
+    && chmod 0700 /data
+COPY --from=build /opt/venv /opt/venv
 
 USER 10001
+WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["brief-bot", "healthcheck"]
 ENTRYPOINT ["brief-bot"]
 CMD ["run"]

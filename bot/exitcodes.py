@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["ExitCode", "exit_codes_help"]
+__all__ = ["PERMANENT", "ExitCode", "exit_codes_help"]
 
 
 class ExitCode(IntEnum):
@@ -21,6 +21,12 @@ class ExitCode(IntEnum):
     ANOTHER_BOT_RUNNING = 75
 
 
+# Restarting cannot fix these: a supervisor should stop and let a person read the log (systemd's
+# RestartPreventExitStatus= in deploy/brief-bot.service lists exactly these). The others are worth a retry.
+PERMANENT = frozenset(
+    {ExitCode.NO_TOKEN, ExitCode.CONFIG, ExitCode.CONTENT, ExitCode.SCHEMA_TOO_NEW, ExitCode.DATABASE}
+)
+
 _MEANING = {
     ExitCode.OK: "stopped normally",
     ExitCode.NO_TOKEN: "BOT_TOKEN is not set",
@@ -35,4 +41,6 @@ _MEANING = {
 
 def exit_codes_help() -> str:
     """The exit codes, one per line, for ``--help``."""
-    return "exit codes:\n" + "".join(f"  {code.value}  {_MEANING[code]}\n" for code in ExitCode)
+    return "exit codes (* permanent: restarting does not help):\n" + "".join(
+        f"  {code.value:>2}{'*' if code in PERMANENT else ' '} {_MEANING[code]}\n" for code in ExitCode
+    )

@@ -1,0 +1,115 @@
+"""The deployment files agree with the bot: the systemd unit, the compose file, the image and .env.example."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.config import read_env_file
+from bot.exitcodes import PERMANENT, ExitCode
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "deploy" / "brief-bot.service"
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+# The Compose specification's top-level and service keys this file may use (a typo is not silently ignored).
+COMPOSE_TOP = {"name", "services", "volumes", "networks", "configs", "secrets"}
+SERVICE_KEYS = {
+    "build", "image", "env_file", "environment", "volumes", "ports", "restart", "stop_grace_period",
+    "healthcheck", "read_only", "tmpfs", "cap_drop", "security_opt", "logging", "command", "user",
+}  # fmt: skip
+
+
+def _unit() -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(UNIT)
+    return parser
+
+
+def test_the_unit_restarts_on_failure_except_the_permanent_exit_codes() -> None:
+    service = _unit()["Service"]
+    assert service["Restart"] == "on-failure"
+    assert {ExitCode(int(code)) for code in service["RestartPreventExitStatus"].split()} == PERMANENT
+    assert ExitCode.ANOTHER_BOT_RUNNING not in PERMANENT  # an overlapping deploy: retrying is right
+    assert service["EnvironmentFile"].startswith("/etc/")
+    assert service["User"] != "root"
+    assert service["ProtectSystem"] == "strict" and service["UMask"] == "0077"
+    database = Path(service["Environment"].removeprefix("DATABASE_PATH="))
+    assert str(database.parent) in service["ReadWritePaths"].split()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    # verify checks that ExecStart exists: point it at this environment's brief-bot.
+    brief_bot = shutil.which("brief-bot") or str(Path(__import__("sys").executable).parent / "brief-bot")
+    unit = tmp_path / "brief-bot.service"
+    unit.write_text(re.sub(r"^ExecStart=\S+", f"ExecStart={brief_bot}", UNIT.read_text(), flags=re.M))
+    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def _compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_compose_file_has_the_expected_structure() -> None:
+    data = _compose()
+    assert set(data) <= COMPOSE_TOP
+    (name,) = data["services"]
+    bot = data["services"][name]
+    assert set(bot) <= SERVICE_KEYS, set(bot) - SERVICE_KEYS
+    assert [entry["path"] for entry in bot["env_file"]] == ["../.env"]
+    assert "BOT_TOKEN" not in str(bot.get("environment", ""))  # the token only in the env file
+    volume, target = bot["volumes"][0].split(":")[:2]
+    assert target == "/data" and volume in data["volumes"]
+    assert bot["restart"] in {"unless-stopped", "always"} or bot["restart"].startswith("on-failure")
+    assert bot["healthcheck"]["test"] == ["CMD", "brief-bot", "healthcheck"]
+    for port in bot["ports"]:
+        assert str(port).startswith("127.0.0.1:"), port  # behind the reverse proxy, never on every interface
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None
+    or subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode != 0,
+    reason="docker compose is not installed",
+)
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    env = ROOT / ".env"
+    if not env.exists():
+        pytest.skip("docker compose config needs ../.env")
+    result = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"], capture_output=True)
+    assert result.returncode == 0, result.stderr
+
+
+def _dockerfile_env() -> dict[str, str]:
+    text = (ROOT / "Dockerfile").read_text()
+    runtime = text[text.rindex("\nFROM ") :]
+    block = re.search(r"^ENV (.*?)(?:\n\n|\nRUN|\nCOPY)", runtime, flags=re.M | re.S)
+    assert block is not None
+    pairs = re.findall(r"(\w+)=(\S+)", block.group(1))
+    return dict(pairs)
+
+
+def test_env_example_does_not_override_what_the_image_sets() -> None:
+    image = _dockerfile_env()
+    assert image["DATABASE_PATH"].startswith("/data/")
+    example = read_env_file(ROOT / ".env.example")
+    # docker run --env-file .env / compose's env_file would put these over the image's values.
+    assert set(example) & {"DATABASE_PATH", "WEBHOOK_LISTEN", "container"} == set()
+
+
+def test_the_image_health_check_uses_the_command() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["brief-bot", "healthcheck"]' in text
+    assert "--require-hashes" in text and "requirements.lock" in text
+    # The dependency layer comes before the code: a text change does not reinstall the dependencies.
+    assert text.index("-r requirements.lock") < text.index("COPY bot ")
