@@ -94,7 +94,7 @@ def _scan(index: LocaleIndex, words: list[str], docs: list[list[tuple[str, str]]
     return found
 
 
-class _CountingList(list):  # type: ignore[type-arg]
+class _CountingList(list[Any]):
     reads = 0
 
     def __iter__(self) -> Any:
