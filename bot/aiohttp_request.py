@@ -3,17 +3,26 @@
 PTB's default backend (httpx/httpcore) costs about twice as much CPU per request: its connection pool checks
 every open connection on each request. At Telegram's 30 messages/s that does not matter; at the paid-broadcast
 limit (1,000/s) it is what caps the engine. aiohttp is already a dependency (the local Bot API emulator).
+
+Bodies are JSON (multipart only for uploads), as in ``bot/json_request.py``. aiohttp itself is imported when
+the session opens, i.e. when the first broadcast starts: importing it costs most of a second of start-up.
 """
 
 from __future__ import annotations
 
-import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from typing import TYPE_CHECKING
+
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.json_request import JSON_CONTENT_TYPE, json_body, pick_timeout
+
+if TYPE_CHECKING:
+    import aiohttp
+
 __all__ = ["AiohttpRequest"]
+
+_JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 
 
 class AiohttpRequest(BaseRequest):
@@ -43,6 +52,8 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (it must be created inside the running event loop)."""
         if self._session is None or self._session.closed:
+            import aiohttp  # here, not at the top: see the module docstring
+
             connector = aiohttp.TCPConnector(limit=self._pool_size, enable_cleanup_closed=True)
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
 
@@ -57,21 +68,24 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See ``BaseRequest.do_request``. aiohttp has no write timeout: the read timeout covers the exchange."""
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        data: aiohttp.FormData | dict[str, str] | None = None
+        import aiohttp  # loaded by initialize(): a dictionary look-up
+
+        read = pick_timeout(read_timeout, self._read_timeout)
+        connect = pick_timeout(connect_timeout, self._connect_timeout)
+        pool = pick_timeout(pool_timeout, self._pool_timeout)
+        data: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
         if request_data is not None:
-            files = request_data.multipart_data
-            if files:
+            if request_data.contains_files:
+                files = request_data.multipart_data
                 form = aiohttp.FormData()
                 for name, value in request_data.json_parameters.items():
                     form.add_field(name, value)
@@ -80,7 +94,8 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mimetype)
                 data = form
             else:
-                data = request_data.json_parameters
+                data = json_body(request_data)
+                headers = _JSON_HEADERS
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None if pool is None or connect is None else pool + connect,
@@ -88,7 +103,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

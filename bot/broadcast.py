@@ -140,8 +140,9 @@ def _batch_for(rate: float, window: int, max_in_flight: int) -> int:
 class BroadcastEngine:
     """Sends queued announcements to every recipient once, as fast as allowed, surviving restarts.
 
-    ``bot`` must be initialised by the caller and should be the engine's own (its own connection pool, with
-    at least ``max_in_flight`` connections), so that replies to readers never queue behind a broadcast.
+    ``bot`` is initialised when the first announcement is sent (unless the caller did) and should be the
+    engine's own (its own connection pool, with at least ``max_in_flight`` connections), so that replies to
+    readers never queue behind a broadcast.
     ``rate`` (messages/second) must stay under Telegram's global limit for the same reason.
     """
 
@@ -204,6 +205,7 @@ class BroadcastEngine:
         self._degraded_since: float | None = None  # monotonic: when a transient error was first seen
         self._outage_since: float | None = None  # ``clock``: when the outage was confirmed
 
+        self._bot_initialized = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._wakeup = asyncio.Event()
@@ -341,6 +343,8 @@ class BroadcastEngine:
 
     async def _deliver(self, announcement: Announcement) -> None:
         """Send one announcement until it is done, paused, cancelled, or the engine stops."""
+        if not await self._bot_ready():
+            return
         figures = await self._storage.delivery_figures(announcement.id)
         logger.info("announcement %d: sending, %d of %d pending", announcement.id, figures.pending, figures.total)
         run = _Run(self, announcement, figures)
@@ -366,6 +370,20 @@ class BroadcastEngine:
             await self._send_report(current, _progress(current, final, rate=run.recent_rate(), final=True))
         finally:
             run.finished.set()  # pause() and cancel() return now: settled, released and reported
+
+    async def _bot_ready(self) -> bool:
+        """Initialise the engine's Bot when the first broadcast starts (not at start-up: its HTTP client's import
+        and a getMe would delay the readers' first replies); False, after a pause, if the API does not answer."""
+        if self._bot_initialized:
+            return True
+        try:
+            await self._bot.initialize()
+        except NetworkError as exc:
+            logger.warning("the Bot API does not answer (%s): delivery starts when it does", self._description(exc))
+            await self._idle(self.probe_cap)
+            return False
+        self._bot_initialized = True
+        return True
 
     async def _send_report(self, announcement: Announcement, progress: Progress) -> None:
         """Call the reporter; a failing one is logged and never stops delivery."""

@@ -15,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from telegram.request import HTTPXRequest
+from bot.json_request import JsonRequest
 
 __all__ = [
     "HEALTHCHECK_MAX_AGE_SECONDS",
@@ -73,15 +73,15 @@ class Heartbeat:
         self.path.unlink(missing_ok=True)
 
 
-class HeartbeatRequest(HTTPXRequest):
-    """PTB's default ``getUpdates`` HTTP client (one connection) that beats on every answer with status 200."""
+class HeartbeatRequest(JsonRequest):
+    """The ``getUpdates`` HTTP client (one connection) that beats on every answer with status 200."""
 
     def __init__(self, heartbeat: Heartbeat) -> None:
         super().__init__(connection_pool_size=1)
         self._heartbeat = heartbeat
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """See ``HTTPXRequest.do_request``; beat when Telegram answered the poll."""
+        """See ``BaseRequest.do_request``; beat when Telegram answered the poll."""
         status, body = await super().do_request(*args, **kwargs)
         if status == 200:
             self._heartbeat.beat()

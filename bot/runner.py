@@ -8,10 +8,9 @@ import logging
 import signal
 import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from telegram.error import TelegramError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
@@ -23,7 +22,9 @@ from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.logs import setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
-from bot.webhook import webhook_app
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["UPDATE_DRAIN_SECONDS", "run_bot", "serve"]
 
@@ -140,6 +141,11 @@ async def _probe_webhook(app: Any, heartbeat: Heartbeat) -> None:
 async def _start_webhook(app: Any, settings: Settings, heartbeat: Heartbeat | None = None) -> web.AppRunner:
     """Serve the webhook on ``WEBHOOK_LISTEN:PORT`` and register it with Telegram."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
+    # Imported here: aiohttp costs a long-polling bot a tenth of a second of start-up for nothing.
+    from aiohttp import web
+
+    from bot.webhook import webhook_app
+
     path = urlsplit(settings.webhook_url).path
     on_call = heartbeat.beat if heartbeat is not None else None
     runner = web.AppRunner(webhook_app(app.bot, app.update_queue, path, settings.webhook_secret, on_call=on_call))

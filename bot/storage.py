@@ -425,12 +425,11 @@ class Storage:
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         """Return what is stored about ``user_id``, if anything."""
-        async with self._db.execute(
-            f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?",
-            (user_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return _user(row) if row else None
+        # One hop to aiosqlite's thread (execute, fetch and close would be three): this read is on every update.
+        rows = await self._db.execute_fetchall(f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
+        for row in rows:
+            return _user(row)
+        return None
 
     async def is_known(self, user_id: int) -> bool:
         """Whether anything is stored about ``user_id`` (no query for someone seen recently)."""
@@ -494,8 +493,7 @@ class Storage:
 
     async def subscriptions(self, user_id: int) -> frozenset[str]:
         """The topics ``user_id`` is subscribed to."""
-        async with self._db.execute("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
-            rows = await cur.fetchall()
+        rows = await self._db.execute_fetchall("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,))
         return frozenset(row[0] for row in rows)
 
     async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> None:
