@@ -264,7 +264,11 @@ async def test_server_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)
         rows = await w.rows(announcement_id)
-        assert (rows[2], rows[5], rows[8]) == (("sent", 3, None), ("sent", 2, None), ("sent", 2, None))
+        assert [(rows[c][0], rows[c][2]) for c in (2, 5, 8)] == [("sent", None)] * 3
+        # Each failure is counted as a try when another chat got through in between (that chat's own trouble);
+        # when the three failed back to back it was an outage and counted for nobody. Which one happened
+        # depends on how the concurrent sends interleave on a busy machine, so the counts are bounded, not exact.
+        assert 1 <= rows[2][1] <= 3 and 1 <= rows[5][1] <= 2 and 1 <= rows[8][1] <= 2
         copies = w.emu.calls("copyMessage")
         assert [c.status for c in copies if c.chat_id == 2] == [500, 500, 200]
         assert [c.status for c in copies if c.chat_id == 5] == [502, 200]
