@@ -186,14 +186,7 @@ async def _show(update: Update, context: BotContext, screen: Screen) -> None:
             try:
                 await context.bot.do_api_request(
                     _EDIT_TEXT,
-                    api_kwargs={
-                        "chat_id": old.chat_id,
-                        "message_id": old.message_id,
-                        "text": screen.text,
-                        "parse_mode": ParseMode.HTML,
-                        "reply_markup": screen.keyboard,
-                        "link_preview_options": _NO_PREVIEW,
-                    },
+                    api_kwargs={"chat_id": old.chat_id, "message_id": old.message_id, **_screen_fields(screen)},
                 )
                 return
             except BadRequest as exc:
@@ -207,15 +200,18 @@ async def _show(update: Update, context: BotContext, screen: Screen) -> None:
             await _delete_quietly(old)
     await context.bot.do_api_request(
         _SEND_MESSAGE,
-        api_kwargs={
-            "chat_id": chat.id,
-            "text": screen.text,
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": screen.keyboard,
-            "protect_content": screen.protect,
-            "link_preview_options": _NO_PREVIEW,
-        },
+        api_kwargs={"chat_id": chat.id, **_screen_fields(screen), "protect_content": screen.protect},
     )
+
+
+def _screen_fields(screen: Screen) -> dict[str, Any]:
+    """What an edit and a new message of ``screen`` both carry."""
+    return {
+        "text": screen.text,
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": screen.keyboard,
+        "link_preview_options": _NO_PREVIEW,
+    }
 
 
 async def _delete_quietly(message: Message) -> None:
