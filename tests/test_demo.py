@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,22 @@ def test_demo_admin_can_open_the_announce_wizard(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "you are an admin" in result.stdout
     assert "Новое объявление" in result.stdout or "New announcement" in result.stdout
+
+
+def test_demo_admin_stats_saves_the_chart_and_prints_its_path(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/stats\n1\n/export\n", "--lang", "en", "--admin")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "scripted population" in out
+    assert "Today (UTC)" in out
+    saved = re.findall(r"\[(photo|document) saved to (\S+)\]", out)
+    assert [kind for kind, _ in saved] == ["photo", "photo", "document"]  # weekly chart, sections, CSV
+    for _, path in saved:
+        assert Path(path).is_file() and Path(path).is_relative_to(tmp_path)
+    assert Path(saved[0][1]).read_bytes().startswith(b"\x89PNG")
+    assert "Traceback" not in result.stderr
+
+
+def test_start_up_does_not_import_matplotlib() -> None:
+    code = "import sys, bot.app, bot.handlers.admin; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
