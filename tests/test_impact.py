@@ -220,3 +220,36 @@ def test_the_tally_is_bounded() -> None:
     assert tally.due.is_set()  # the flusher writes at once
     pages, _ = tally.take()
     assert len(pages) == 5_000 and not tally.pages and not tally.due.is_set()
+
+
+async def test_stats_for_one_announcement_draws_its_delivery(env: BotEnv) -> None:
+    readers = [env.emu.user(720_001 + n, language_code="ru") for n in range(8)]
+    storage = env.services.storage
+    await storage.add_users_bulk([r.id for r in readers], "ru")
+    readers[0].block(notify=False)  # Telegram answers 403 for this one
+    admin = env.emu.user(ADMIN_ID, language_code="ru")
+    source = await admin.send("Объявление для графика")
+    draft = AnnouncementDraft(
+        created_by=ADMIN_ID, topics=frozenset(), language=None, versions={"ru": (ADMIN_ID, source.message_id)}
+    )
+    announcement_id = await storage.create_announcement(draft)
+    assert env.services.engine is not None
+    env.services.engine.wake()
+
+    async def done() -> bool:
+        item = await storage.announcement(announcement_id)
+        return item is not None and item.state == "done"
+
+    from tests.conftest import eventually
+
+    await eventually(done, what="the announcement delivered")
+    await admin.send("/announcements")
+    await admin.wait_for(lambda: admin.last is not None and f"📊 №{announcement_id}" in admin.last.button_texts)
+    await admin.press(f"📊 №{announcement_id}")
+    await admin.wait_for(lambda: admin.last is not None and admin.last.media == "photo", what="the delivery chart")
+    caption = admin.last.caption or ""  # type: ignore[union-attr]
+    assert f"Объявление №{announcement_id}" in caption
+    assert "Доставлено: 8" in caption  # seven readers and the admin
+    assert "Заблокировали бота: < 5" in caption  # one: too few to show
+    await admin.send(f"/stats {announcement_id + 100}")
+    await admin.wait_for(lambda: admin.find(f"Объявления №{announcement_id + 100} нет") is not None)
