@@ -180,7 +180,7 @@ def delivery_chart(timeline: list[tuple[str, str, int]], labels: DeliveryLabels)
         for minute in minutes:
             total += per_minute.get(minute, 0)
             running.append(float(total))
-        peak = round(max(running, key=abs))
+        peak = round(max(abs(v) for v in running))
         if peak and not suppressed(peak):  # an outcome that stayed small gets no line (and no legend entry)
             ax.step(times, _hidden(running), where="post", linewidth=3, label=label, color=COLORS[n % len(COLORS)])
     from matplotlib.dates import DateFormatter
