@@ -32,6 +32,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/bot.sqlite3 \
     WEBHOOK_LISTEN=0.0.0.0 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     container=docker
 
 # uid 10001: a bind-mounted data directory must belong to it (chown 10001:10001 DIR; see README).

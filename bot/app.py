@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from pathlib import Path
@@ -13,6 +15,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
     InlineQueryHandler,
@@ -30,6 +33,7 @@ from bot.handlers import admin, other, reading, reports
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
+from bot.impact import flush_periodically
 from bot.json_request import JsonRequest
 from bot.library import Library
 from bot.paths import content_dir, locales_dir
@@ -54,6 +58,7 @@ ADMIN_HANDLERS: dict[str, Any] = {
     "announce": admin.announce_command,
     "announcements": admin.announcements_command,
     "stats": admin.stats_command,
+    "export": admin.export_command,
     "cancel": admin.cancel_command,
 }
 READER_COMMANDS: dict[str, Any] = {
@@ -75,6 +80,7 @@ BROADCAST_CONNECTIONS = 64  # the broadcast Bot's own HTTP connection pool (at l
 STATIC_CACHE_DIR = "cache"  # beside the database: the parsed content and its index (bot/cache.py)
 # PTB's defaults for the reader Bot's pools: replies share one pool, long polling has a connection of its own.
 READER_CONNECTIONS = 256
+COUNTERS_TASK_KEY = "counters_task"
 
 
 class BotApplication(Application[Any, BotContext, Any, Any, Any, Any]):
@@ -161,6 +167,9 @@ def build_application(
                 report=functools.partial(admin.report_progress, app),
             )
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
+        app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
+            flush_periodically(storage, settings.stats_retention_days), name="counters"
+        )
         if sync_bot_profile:
             await sync_profile(app.bot, i18n, storage)
         if engine is not None:
@@ -173,7 +182,12 @@ def build_application(
         if services.engine is not None:
             await services.engine.stop()
             await app.bot_data[BROADCAST_BOT_KEY].shutdown()
-        await services.storage.close()
+        counters: asyncio.Task[None] | None = app.bot_data.pop(COUNTERS_TASK_KEY, None)
+        if counters is not None:
+            counters.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await counters
+        await services.storage.close()  # writes the counts still waiting
 
     builder = (
         ApplicationBuilder()
@@ -232,6 +246,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any], admin_id
     # 5. Buttons and inline mode.
     app.add_handler(CallbackQueryHandler(reading.on_callback))
     app.add_handler(InlineQueryHandler(other.on_inline_query))
+    app.add_handler(ChosenInlineResultHandler(other.on_chosen_inline_result))
     app.add_handler(ChatMemberHandler(other.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     # 6. Groups and channels: answer commands addressed to the bot with a pointer to the private chat.
     app.add_handler(MessageHandler(~private & filters.COMMAND & filters.UpdateType.MESSAGE, other.on_group_message))
@@ -243,6 +258,7 @@ ALLOWED_UPDATES = [
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,  # counted as a share (BotFather's /setinlinefeedback must be on)
     Update.MY_CHAT_MEMBER,
 ]
 

@@ -21,6 +21,7 @@ DEFAULT_PORT = 8080
 # Loopback: on a host, only the reverse proxy in front can reach the webhook server. The Docker image sets
 # 0.0.0.0, since there the published port is the way in.
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_STATS_RETENTION_DAYS = 730  # anonymous counters are kept two years (partners report yearly)
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
 # Telegram bot tokens: "<bot id>:<35 characters of A-Za-z0-9_->".
 _TOKEN = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{30,50}$")
@@ -52,6 +53,7 @@ class Settings:
     reports_chat_id: int | None = None  # readers' reports go here (e.g. the admins' group), else to each admin
     content_dir: Path | None = None  # CONTENT_DIR: edited text served without rebuilding; None: the shipped one
     locales_dir: Path | None = None  # LOCALES_DIR, the same for the interface catalogues
+    stats_retention_days: int = DEFAULT_STATS_RETENTION_DAYS
 
     @property
     def api_file_url(self) -> str | None:
@@ -172,6 +174,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
             f"{reports_text!r} is not one"
         )
 
+    retention_text = get("STATS_RETENTION_DAYS") or str(DEFAULT_STATS_RETENTION_DAYS)
+    if not re.fullmatch(r"[0-9]{1,6}", retention_text) or int(retention_text) < 1:
+        raise ConfigError(f"STATS_RETENTION_DAYS must be a number of days, at least 1; {retention_text!r} is not")
+
     return Settings(
         token=token,
         admin_ids=frozenset(admin_ids),
@@ -188,6 +194,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         reports_chat_id=None if reports_text is None else int(reports_text),
         content_dir=content_root,
         locales_dir=locales_root,
+        stats_retention_days=int(retention_text),
     )
 
 

@@ -8,23 +8,33 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import functools
 import html
+import random
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.config import Settings
-from bot.content import ContentError
+from bot.content import ContentError, LocaleContent
 from bot.emulator import BotAPIEmulator, EmulatedMessage, EmulatedUser
+from bot.handlers.common import SERVICES_KEY
+from bot.impact import Metric, PageKey
+from bot.languages import FALLBACK_LANGUAGE
 from bot.logs import setup_logging
+from bot.storage import Storage
 
 __all__ = ["TerminalRenderer", "run_demo"]
 
 DEMO_USER_ID = 100001
 REPLY_TIMEOUT = 10.0
+FILES_PREFIX = "brief-bot-demo-"  # photos and documents the bot sends go to a new temporary directory
+_EXTENSIONS = {"photo": ".png"}
 _TAG = re.compile(r"<(/?)(b|strong|i|em|u|ins|s|strike|del|code|pre|a|tg-spoiler|blockquote)([^>]*)>")
 _HREF = re.compile(r'href="([^"]*)"')
 _START_LINK = re.compile(r"^https://t\.me/(?P<bot>[A-Za-z0-9_]+)\?start=(?P<payload>[A-Za-z0-9_-]+)$")
@@ -38,9 +48,12 @@ Empty line: show the chat again. Ctrl+D or /quit: leave."""
 class TerminalRenderer:
     """Turns the bot's Telegram HTML and keyboards into readable terminal text."""
 
-    def __init__(self, out: TextIO, *, color: bool) -> None:
+    def __init__(
+        self, out: TextIO, *, color: bool, save: Callable[[EmulatedMessage], Path | None] | None = None
+    ) -> None:
         self.out = out
         self.color = color
+        self.save = save  # keeps a photo's or document's bytes in a file, whose path is printed
 
     def _style(self, opening: bool, tag: str, attrs: str) -> str:
         if tag == "a":
@@ -69,6 +82,10 @@ class TerminalRenderer:
         flags = " (protected: no forwarding)" if message.protect_content else ""
         print(f"\n── {label}{flags} ──", file=self.out)
         print(self.text(message), file=self.out)
+        if message.media in ("photo", "document") and self.save is not None:
+            saved = self.save(message)
+            if saved is not None:
+                print(f"[{message.media} saved to {saved}]", file=self.out)
         number = 0
         for row in message.buttons:
             cells = []
@@ -122,7 +139,15 @@ async def _read_line(stream: TextIO) -> str | None:
     return line if line else None
 
 
-async def _act(chat: _Chat, line: str) -> None:
+async def _handled(busy: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until the bot has no update queued or being handled (a chart takes a moment to draw)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while busy() and loop.time() < deadline:  # noqa: ASYNC110 (the backlog is a counter with no event to wait on)
+        await asyncio.sleep(0.05)
+
+
+async def _act(chat: _Chat, line: str, busy: Callable[[], bool] = lambda: False) -> None:
     """Send text or press a numbered button, then wait for the bot's answer."""
     user = chat.user
     if line.isdigit():
@@ -151,7 +176,74 @@ async def _act(chat: _Chat, line: str) -> None:
         await user.wait_quiet(timeout=REPLY_TIMEOUT)
     except TimeoutError:
         chat.renderer.note("(no answer from the bot)")
+    await _handled(busy, REPLY_TIMEOUT)
     chat.print_changes()
+
+
+def _save_file(emu: BotAPIEmulator, message: EmulatedMessage) -> Path | None:
+    """Write a photo's or document's bytes into this run's own temporary directory; return the path.
+
+    Not into the current directory: the demo leaves nothing where it runs. The files stay after the demo ends,
+    so the path it prints can be opened.
+    """
+    content = emu.file_content(message.file_id) if message.file_id else None
+    if content is None:
+        return None
+    name = None
+    if message.media == "document":
+        name = (message.extra.get("document") or {}).get("file_name")
+    kind = message.media or "file"
+    path = _files_dir() / f"{message.message_id}-{name or kind + _EXTENSIONS.get(kind, '')}"
+    path.write_bytes(content)
+    return path.resolve()
+
+
+@functools.cache
+def _files_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix=FILES_PREFIX))
+
+
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+# The scripted population: readers a day per language at the start and end of 27 weeks (growing linearly,
+# with a weekly rhythm), and how their page views spread over the themes. A fixed seed: every run the same.
+POPULATION: dict[str, tuple[int, int]] = {"ru": (40, 90), "kk": (10, 45), "uz": (8, 30), "ky": (3, 12), "en": (2, 3)}
+DEMO_THEMES = {"gbv": 5, "economy": 3, "climate": 2, "srhr": 2, "movements": 1}
+POPULATION_DAYS = 27 * 7  # the chart shows 26 complete weeks: one more covers the first of them
+
+
+async def seed_population(storage: Storage, content: LocaleContent, today: dt.date) -> str:
+    """Write six months of counters for a scripted population, as the bot would have counted them."""
+    rng = random.Random(13)
+    themes = [t for theme in DEMO_THEMES if (t := content.theme(theme)) is not None]
+    library = {t.id: [s.id for s in t.sections] for t in themes}
+    pages: dict[PageKey, int] = {}
+    daily: dict[tuple[str, str, str, str], int] = {}
+    for back in range(POPULATION_DAYS, 0, -1):  # up to yesterday: today's figures are the demo's own
+        day = today - dt.timedelta(days=back)
+        progress = 1 - back / POPULATION_DAYS
+        weekend = 0.6 if day.weekday() >= 5 else 1.0
+        for language, (start, end) in POPULATION.items():
+            readers = round((start + (end - start) * progress) * weekend * rng.uniform(0.8, 1.2))
+            if readers == 0:
+                continue
+            key = day.isoformat()
+            daily[(key, language, Metric.ACTIVE.value, "")] = readers
+            daily[(key, language, Metric.NEW.value, "")] = max(0, round(readers * 0.15 * rng.uniform(0.5, 1.5)))
+            daily[(key, language, Metric.SEARCH.value, "")] = round(readers * 0.4)
+            for _ in range(readers * 3):  # about three pages a reader
+                theme = rng.choices(list(library), weights=[DEMO_THEMES[t] for t in library])[0]
+                section = rng.choice(library[theme]) if library[theme] else ""
+                page = PageKey(key, language, theme, section)
+                pages[page] = pages.get(page, 0) + 1
+    await storage.add_counts(pages, daily)
+    total = sum(POPULATION[code][1] for code in POPULATION)
+    return (
+        f"the demo's database holds a scripted population: {POPULATION_DAYS} days of counters, growing to about "
+        f"{total} readers a day in {len(POPULATION)} languages (try /stats, /export, /announcements)"
+    )
 
 
 async def run_demo(
@@ -167,9 +259,9 @@ async def run_demo(
     stdout = stdout or sys.stdout
     # Only warnings: the transcript is the conversation, not the bot's log.
     setup_logging("WARNING")
-    renderer = TerminalRenderer(stdout, color=stdout.isatty())
     with tempfile.TemporaryDirectory(prefix="brief-bot-demo-") as tmp:
         async with BotAPIEmulator() as emu:
+            renderer = TerminalRenderer(stdout, color=stdout.isatty(), save=functools.partial(_save_file, emu))
             demo_settings = dataclasses.replace(
                 settings,
                 token=emu.token,
@@ -187,6 +279,11 @@ async def run_demo(
             chat = _Chat(user, renderer)
             await start_application(app)
             try:
+                if admin:
+                    services = app.bot_data[SERVICES_KEY]
+                    content = services.content.get(FALLBACK_LANGUAGE)
+                    population = await seed_population(services.storage, content, _utc_today())
+                    renderer.note(population)
                 assert app.updater is not None
                 await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
                 print(BANNER, file=stdout)
@@ -203,7 +300,7 @@ async def run_demo(
                         continue
                     if echo:
                         print(f"\n>>> you: {line}", file=stdout)
-                    await _act(chat, line)
+                    await _act(chat, line, lambda: bool(getattr(app.update_queue, "backlog", 0)))
             finally:
                 await stop_application(app)
     print("\n(demo ended)", file=stdout)

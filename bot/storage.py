@@ -13,7 +13,7 @@ import fcntl
 import json
 import logging
 import os
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from typing import Any
 import aiosqlite
 
 from bot.backup import snapshot_before_migration
+from bot.impact import Metric, PageKey, Tally
 
 __all__ = [
     "MIGRATIONS",
@@ -122,6 +123,34 @@ MIGRATIONS: tuple[str, ...] = (
     # 3 -> 4: which original (en or ru) a reader of a translation compares pages with; NULL: English.
     """
     ALTER TABLE users ADD COLUMN reference TEXT;
+    """,
+    # 4 -> 5: anonymous daily counters (bot/impact.py): a UTC day, a language and content ids, never a user id,
+    # a search's words or a time of day; and each announcement's outcomes per minute, for its delivery chart
+    # (the deliveries table already holds each recipient's outcome; this adds no time to any person's row).
+    """
+    CREATE TABLE page_views (
+        day      TEXT    NOT NULL,               -- UTC day, YYYY-MM-DD
+        language TEXT    NOT NULL,
+        theme    TEXT    NOT NULL,               -- a theme id, or 'about'
+        section  TEXT    NOT NULL,               -- a section id, '' for the theme's own page
+        views    INTEGER NOT NULL,
+        PRIMARY KEY (day, language, theme, section)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE daily_counts (
+        day      TEXT    NOT NULL,
+        language TEXT    NOT NULL,
+        metric   TEXT    NOT NULL,               -- new, active, search, link, share, subscribe, unsubscribe, forget
+        subject  TEXT    NOT NULL DEFAULT '',    -- a theme id or a deep link payload (content ids only)
+        count    INTEGER NOT NULL,
+        PRIMARY KEY (day, language, metric, subject)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE delivery_timeline (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        minute          TEXT    NOT NULL,        -- UTC, YYYY-MM-DDTHH:MM
+        state           TEXT    NOT NULL,        -- sent, blocked, gone, failed
+        count           INTEGER NOT NULL,        -- negative when failed ones were sent again
+        PRIMARY KEY (announcement_id, minute, state)
+    ) STRICT, WITHOUT ROWID;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -270,6 +299,8 @@ class Storage:
         # statement never lands inside another's transaction.
         self._write_lock = asyncio.Lock()
         self._users: OrderedDict[int, UserRecord] = OrderedDict()
+        # Anonymous counts waiting to be written (see bot/impact.py and flush_counters).
+        self.tally = Tally()
 
     def _remember(self, record: UserRecord) -> UserRecord:
         self._users[record.user_id] = record
@@ -335,8 +366,12 @@ class Storage:
         return storage
 
     async def close(self) -> None:
-        """Close the connection, then release the database's lock."""
+        """Write the waiting counts, close the connection, then release the database's lock."""
         try:
+            try:
+                await self.flush_counters()
+            except Exception:
+                logger.warning("could not write the last counters", exc_info=True)
             await self._db.close()
         finally:
             if self._lock_fd is not None:
@@ -421,7 +456,14 @@ class Storage:
         ):
             row = await cur.fetchone()
         assert row is not None  # RETURNING always yields the inserted or updated row
-        return self._remember(_user(row))
+        record = self._remember(_user(row))
+        # Active readers are counted without keeping who: the moment last_seen moves to today is one reader today.
+        if known is None or known.last_seen != today:
+            language = record.language or self.default_language
+            if known is None:
+                self.tally.count(Metric.NEW, language)
+            self.tally.count(Metric.ACTIVE, language)
+        return record
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         """Return what is stored about ``user_id``, if anything."""
@@ -670,6 +712,8 @@ class Storage:
             gone = [o.user_id for o in rows if o.state in ("blocked", "gone")]
             if gone:
                 await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", [(u,) for u in gone])
+            settled = Counter(o.state for o in rows if o.state in TIMELINE_STATES)
+            await _add_to_timeline(db, announcement_id, settled)
         for user_id in gone:
             self._users.pop(user_id, None)
 
@@ -682,10 +726,15 @@ class Storage:
 
     async def fail_pending(self, announcement_id: int, error: str) -> int:
         """Mark every pending delivery failed with ``error`` (an outage outlasted the horizon); return how many."""
-        return await self._write(
-            "UPDATE deliveries SET state = 'failed', last_error = ? WHERE announcement_id = ? AND state = 'pending'",
-            (error, announcement_id),
-        )
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE deliveries SET state = 'failed', last_error = ? "
+                "WHERE announcement_id = ? AND state = 'pending'",
+                (error, announcement_id),
+            )
+            count = cursor.rowcount
+            await _add_to_timeline(db, announcement_id, {"failed": count})
+        return count
 
     async def retry_failed(self, announcement_id: int) -> int:
         """Return an announcement's failed deliveries to pending, afresh, and a done announcement to running;
@@ -703,6 +752,8 @@ class Storage:
                     "UPDATE announcements SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'done'",
                     (announcement_id,),
                 )
+                # The chart's failed line comes down as they are sent again.
+                await _add_to_timeline(db, announcement_id, {"failed": -count})
         return count
 
     async def finish_announcement(self, announcement_id: int) -> bool:
@@ -806,6 +857,100 @@ class Storage:
             (chat_id, message_id, announcement_id),
         )
 
+    async def delivery_timeline(self, announcement_id: int) -> list[tuple[str, str, int]]:
+        """``(minute, state, count)`` of an announcement's settled deliveries, oldest first."""
+        async with self._db.execute(
+            "SELECT minute, state, count FROM delivery_timeline WHERE announcement_id = ? ORDER BY minute",
+            (announcement_id,),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    # ----------------------------------------------------------------------------------------- counters
+
+    async def flush_counters(self) -> None:
+        """Write the tally's waiting counts in one transaction (kept for next time if that fails)."""
+        pages, daily = self.tally.take()
+        if not pages and not daily:
+            return
+        try:
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO page_views (day, language, theme, section, views) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + excluded.views",
+                    [(k.day, k.language, k.theme, k.section, n) for k, n in pages.items()],
+                )
+                await db.executemany(
+                    "INSERT INTO daily_counts (day, language, metric, subject, count) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (day, language, metric, subject) DO UPDATE SET count = count + excluded.count",
+                    [(*k, n) for k, n in daily.items()],
+                )
+        except BaseException:
+            self.tally.give_back(pages, daily)
+            raise
+
+    async def purge_counters(self, before: dt.date) -> int:
+        """Delete counters of days before ``before`` (STATS_RETENTION_DAYS); return how many rows went."""
+        day = before.isoformat()
+        removed = 0
+        async with self.transaction() as db:
+            for sql in (
+                "DELETE FROM page_views WHERE day < ?",
+                "DELETE FROM daily_counts WHERE day < ?",
+                "DELETE FROM delivery_timeline WHERE minute < ?",
+            ):
+                cursor = await db.execute(sql, (day,))
+                removed += cursor.rowcount
+        return removed
+
+    async def add_counts(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
+        """Add counts as the tally would (imports, the demo's scripted population, tests)."""
+        self.tally.give_back(pages, daily)
+        await self.flush_counters()
+
+    async def metric_series(self, metric: Metric, since: dt.date) -> list[tuple[str, str, int]]:
+        """``(day, language, count)`` of ``metric`` from ``since`` on, all subjects together."""
+        async with self._db.execute(
+            "SELECT day, language, sum(count) FROM daily_counts WHERE metric = ? AND day >= ? "
+            "GROUP BY day, language ORDER BY day",
+            (metric.value, since.isoformat()),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def page_view_series(self, since: dt.date) -> list[tuple[str, str, int]]:
+        """``(day, language, views)`` from ``since`` on, all pages together."""
+        async with self._db.execute(
+            "SELECT day, language, sum(views) FROM page_views WHERE day >= ? GROUP BY day, language ORDER BY day",
+            (since.isoformat(),),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def day_counts(self, day: dt.date) -> dict[str, int]:
+        """One day's totals over all languages: each metric, and ``views`` for page views."""
+        async with self._db.execute(
+            "SELECT metric, sum(count) FROM daily_counts WHERE day = ? GROUP BY metric", (day.isoformat(),)
+        ) as cur:
+            totals = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+        async with self._db.execute("SELECT sum(views) FROM page_views WHERE day = ?", (day.isoformat(),)) as cur:
+            row = await cur.fetchone()
+        totals["views"] = int(row[0]) if row and row[0] is not None else 0
+        return totals
+
+    async def top_sections(self, since: dt.date, limit: int) -> list[tuple[str, str, int]]:
+        """``(theme, section, views)`` of the most-read sections from ``since`` on (theme pages excluded)."""
+        async with self._db.execute(
+            "SELECT theme, section, sum(views) AS n FROM page_views WHERE day >= ? AND section != '' "
+            "GROUP BY theme, section ORDER BY n DESC, theme, section LIMIT ?",
+            (since.isoformat(), limit),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def page_view_rows(self) -> list[tuple[str, str, str, str, int]]:
+        """Every ``(day, language, theme, section, views)`` row, in order (for /export)."""
+        async with self._db.execute(
+            "SELECT day, language, theme, section, views FROM page_views ORDER BY day, language, theme, section"
+        ) as cur:
+            return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in await cur.fetchall()]
+
     # ----------------------------------------------------------------------------------------- meta
 
     async def get_meta(self, key: str) -> str | None:
@@ -824,6 +969,20 @@ class Storage:
             "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+# Outcomes drawn on an announcement's delivery chart (a retry that is pending again is not an outcome yet).
+TIMELINE_STATES = ("sent", "blocked", "gone", "failed")
+
+
+async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, counts: dict[str, int]) -> None:
+    """Add outcomes to this minute's bucket of ``announcement_id`` (inside the caller's transaction)."""
+    minute = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M")
+    await db.executemany(
+        "INSERT INTO delivery_timeline (announcement_id, minute, state, count) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (announcement_id, minute, state) DO UPDATE SET count = count + excluded.count",
+        [(announcement_id, minute, state, n) for state, n in counts.items() if n],
+    )
 
 
 USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen, reference"

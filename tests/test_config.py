@@ -42,12 +42,14 @@ def test_full_configuration(tmp_path: Path) -> None:
         PORT="8443",
         LOG_LEVEL="debug",
         BROADCAST_RATE="100",
+        STATS_RETENTION_DAYS="365",
     )
     assert s.token == TOKEN
     assert s.admin_ids == frozenset({11, 22, 33})
     assert s.default_language == "en"
     assert s.api_file_url == "http://127.0.0.1:8081/file/bot"
     assert (s.port, s.log_level, s.broadcast_rate) == (8443, "DEBUG", 100.0)
+    assert s.stats_retention_days == 365
 
 
 def test_repr_never_shows_the_token_or_secret(tmp_path: Path) -> None:
@@ -77,6 +79,8 @@ def test_repr_never_shows_the_token_or_secret(tmp_path: Path) -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"BROADCAST_RATE": "0"}, "BROADCAST_RATE"),
         ({"BROADCAST_RATE": "fast"}, "BROADCAST_RATE"),
+        ({"STATS_RETENTION_DAYS": "0"}, "STATS_RETENTION_DAYS"),
+        ({"STATS_RETENTION_DAYS": "two years"}, "STATS_RETENTION_DAYS"),
     ],
 )
 def test_malformed_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,23 @@ def test_demo_writes_nothing_into_the_current_directory(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "/start\n", "--lang", "en")
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == []  # no ./data, no database: the demo's lives in a temporary directory
+
+
+def test_demo_admin_stats_saves_the_chart_and_prints_its_path(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/stats\n1\n/export\n", "--lang", "en", "--admin")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "scripted population" in out
+    assert "Today (UTC)" in out
+    saved = re.findall(r"\[(photo|document) saved to (\S+)\]", out)
+    assert [kind for kind, _ in saved] == ["photo", "photo", "document"]  # weekly chart, sections, CSV
+    for _, path in saved:
+        assert Path(path).is_file() and not Path(path).is_relative_to(tmp_path)  # nothing where the demo runs
+    assert list(tmp_path.iterdir()) == []
+    assert Path(saved[0][1]).read_bytes().startswith(b"\x89PNG")
+    assert "Traceback" not in result.stderr
+
+
+def test_start_up_does_not_import_matplotlib() -> None:
+    code = "import sys, bot.app, bot.handlers.admin; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -30,6 +30,10 @@ def make_db_at_version(path: Path, version: int) -> None:
             "INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (7, 'en', '2026-01-01', '2026-01-02')"
         )
         db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (7, 'gbv')")
+    if version >= 5:
+        db.execute(
+            "INSERT INTO page_views (day, language, theme, section, views) VALUES ('2026-01-02', 'en', 'gbv', '', 6)"
+        )
     db.commit()
     db.close()
 
@@ -46,6 +50,8 @@ async def test_migrates_from_every_earlier_schema(tmp_path: Path, version: int) 
             if version < 3:  # a language stored before v3 was always chosen by the person
                 assert user.language_chosen
             assert await storage.subscriptions(7) == {"gbv"}
+        if version >= 5:  # the counters too
+            assert await storage.page_view_rows() == [("2026-01-02", "en", "gbv", "", 6)]
         await storage.set_meta("k", "v")
         assert await storage.get_meta("k") == "v"
 

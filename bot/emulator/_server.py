@@ -584,6 +584,11 @@ class BotAPIEmulator(BotMethods):
             return []
         return [m for m in chat.messages.values() if m.from_bot and not m.deleted]
 
+    def file_content(self, file_id: str) -> bytes | None:
+        """Return the bytes of a file the bot uploaded (a photo, a document), if this emulator kept them."""
+        file = self._files.get(file_id)
+        return file.content if file is not None else None
+
     # ----------------------------------------------------------------- driver: observation
 
     def delivered(self, chat_id: int) -> int:

@@ -1,4 +1,5 @@
-"""Admins: /announce (audience → message per language → options → preview → confirm), /announcements, /stats.
+"""Admins: /announce (audience → message per language → options → preview → confirm), /announcements, /stats,
+/export.
 
 To anyone not in ADMIN_IDS these commands behave like unknown commands (the attempt is logged by id only).
 """
@@ -11,11 +12,12 @@ import html
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, Message, Update
+from telegram import InlineKeyboardButton, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot import impact_report
 from bot.announce import (
     Draft,
     ScheduleError,
@@ -30,7 +32,9 @@ from bot.broadcast import MarkupFor, Progress
 from bot.callbacks import Action, Callback, pack
 from bot.handlers.common import SERVICES_KEY, BotContext, Reader, Services, get_reader, show
 from bot.i18n import I18n, Translator
+from bot.impact import shown
 from bot.keyboards import GENERAL_TOPIC, Keyboard, announcement_keyboard, checkbox, is_topic, language_name
+from bot.limits import CAPTION_MAX
 from bot.screens import Screen
 from bot.storage import Announcement, DeliveryFigures
 
@@ -38,6 +42,7 @@ __all__ = [
     "ADMIN_COMMANDS",
     "announce_command",
     "announcements_command",
+    "export_command",
     "on_admin_callback",
     "on_admin_message",
     "report_progress",
@@ -46,7 +51,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("announce", "announcements", "stats", "cancel")
+ADMIN_COMMANDS = ("announce", "announcements", "stats", "export", "cancel")
 DRAFT_KEY = "announce_draft"
 RECENT_ANNOUNCEMENTS = 8
 PREVIEW_ID = 0  # the unsubscribe button in a preview points at no real announcement
@@ -206,7 +211,14 @@ async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
         else:
             body = progress_text(item, figures, 0.0, None, True, t)
         lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
-        rows += _controls(item, t, figures.failed)
+        controls = _controls(item, t, figures.failed)
+        chart = _btn(t.gettext("📊 #{id}").format(id=item.id), "achart", item.id)
+        if item.state != "scheduled":  # a scheduled one has no deliveries to draw yet
+            if controls:
+                controls[0].append(chart)
+            else:
+                controls = [[chart]]
+        rows += controls
     rows.append([_btn(t.gettext("↻ Refresh"), "list", 0)])
     return Screen("\n".join(lines), Keyboard(rows))
 
@@ -226,17 +238,44 @@ def _controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[I
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
-    """Users per language, active and blocked; subscribers per theme; the last announcements."""
+    """Today's figures and the totals, then the weekly chart; ``/stats <id>``: one announcement's delivery."""
     reader = await get_reader(update, context)
     if reader is None:
         return
+    if context.args:
+        number = context.args[0].lstrip("#")
+        if number.isdigit() and await context.storage.announcement(int(number)) is not None:
+            await _announcement_chart(update, context, reader, int(number))
+        else:
+            text = reader.t.gettext("There is no announcement #{id}. See /announcements.").format(id=number[:20])
+            await show(update, context, Screen(html.escape(text)))
+        return
+    await show(update, context, await _stats_screen(context, reader))
+    t = reader.t
+    names = {code: language_name(code) for code in _langs(context)}
+    png = await impact_report.weekly_png(context.storage, _today(), names, t)
+    if png is None:
+        await show(update, context, Screen(html.escape(t.gettext("No reading figures to draw yet."))))
+        return
+    caption = t.gettext("Readers and page views per week, last {weeks} weeks, by language.").format(
+        weeks=impact_report.CHART_WEEKS
+    )
+    keyboard = Keyboard([[_btn(t.gettext("📊 Most-read sections"), "chart", "sections")]])
+    await _send_photo(update, context, png, caption, keyboard)
+
+
+async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
+    """Today's counters, readers per language, subscribers per theme, the last announcements."""
+    await context.storage.flush_counters()  # today's figures include the last seconds
     t = reader.t
     storage = context.storage
     content = context.library.locale(reader.language)
     by_language = await storage.users_by_language()
     active = sum(n for (_, blocked), n in by_language.items() if not blocked)
     blocked = sum(n for (_, b), n in by_language.items() if b)
-    lines = [
+    today = await storage.day_counts(_today())
+    lines = [_bold(t.gettext("Today (UTC)")), *map(html.escape, impact_report.today_lines(today, t)), ""]
+    lines += [
         _bold(t.gettext("Readers")),
         html.escape(t.ngettext("{count} active reader", "{count} active readers", active).format(count=active)),
         html.escape(t.ngettext("{count} blocked the bot", "{count} blocked the bot", blocked).format(count=blocked)),
@@ -246,20 +285,86 @@ async def stats_command(update: Update, context: BotContext) -> None:
         if not is_blocked:
             key = code or context.services.settings.default_language
             languages[key] = languages.get(key, 0) + n
-    lines += [f"• {html.escape(language_name(code))}: {n}" for code, n in sorted(languages.items())]
+    lines += [f"• {html.escape(language_name(code))}: {html.escape(shown(n))}" for code, n in sorted(languages.items())]
     per_topic = await storage.subscribers_per_topic()
     lines.append("\n" + _bold(t.gettext("Subscribers")))
     for theme in content.themes:
         count = per_topic.get(theme.id, 0)
-        lines.append(f"• {html.escape(theme.short_title)}: {count}")
-    lines.append("• " + html.escape(t.gettext("General announcements")) + f": {per_topic.get(GENERAL_TOPIC, 0)}")
+        lines.append(f"• {html.escape(theme.short_title)}: {html.escape(shown(count))}")
+    general = html.escape(shown(per_topic.get(GENERAL_TOPIC, 0)))
+    lines.append("• " + html.escape(t.gettext("General announcements")) + f": {general}")
     recent = await storage.announcements(limit=3)
     if recent:
         lines.append("\n" + _bold(t.gettext("Last announcements")))
         for item in recent:
             figures = await storage.delivery_figures(item.id)
             lines.append(f"#{item.id}: " + html.escape(figures_text(figures, t)).replace("\n", " · "))
-    await show(update, context, Screen("\n".join(lines)))
+    return Screen("\n".join(lines))
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    """``/export``: page views per day × language × theme × section as a CSV document."""
+    reader = await get_reader(update, context)
+    chat = update.effective_chat
+    if reader is None or chat is None:
+        return
+    t = reader.t
+    await context.storage.flush_counters()
+    content = context.library.locale(reader.language)
+    data, rows = await impact_report.export_csv(context.storage, content, t)
+    caption = t.ngettext(
+        "{count} row: page views per day, language, theme and section. Counts under {threshold} read “< {threshold}”.",
+        "{count} rows: page views per day, language, theme and section. Counts under {threshold} read “< {threshold}”.",
+        rows,
+    ).format(count=rows, threshold=impact_report.SMALL_COUNT)
+    name = f"page-views-{_today().isoformat()}.csv"
+    await context.bot.send_document(
+        chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]), parse_mode=ParseMode.HTML
+    )
+
+
+async def _announcement_chart(update: Update, context: BotContext, reader: Reader, announcement_id: int) -> None:
+    """One announcement's delivery over time, with each outcome's total (small ones as ``< 5``)."""
+    t = reader.t
+    png, totals = await impact_report.delivery_png(context.storage, announcement_id, t)
+    if png is None:
+        text = t.gettext("Nothing of announcement #{id} has been delivered yet.").format(id=announcement_id)
+        await show(update, context, Screen(html.escape(text)))
+        return
+    parts = [f"{label}: {shown(totals.get(state, 0))}" for state, label in impact_report.delivery_states(t).items()]
+    caption = t.gettext("Announcement #{id}").format(id=announcement_id) + "\n" + "\n".join(parts)
+    await _send_photo(update, context, png, caption)
+
+
+async def _sections_chart(update: Update, context: BotContext, reader: Reader) -> None:
+    t = reader.t
+    await context.storage.flush_counters()
+    content = context.library.locale(reader.language)
+    png = await impact_report.sections_png(context.storage, _today(), content, t)
+    if png is None:
+        await show(update, context, Screen(html.escape(t.gettext("No reading figures to draw yet."))))
+        return
+    caption = t.gettext("Most-read sections, last {weeks} weeks").format(weeks=impact_report.CHART_WEEKS)
+    await _send_photo(update, context, png, caption)
+
+
+async def _send_photo(
+    update: Update, context: BotContext, png: bytes, caption: str, keyboard: Keyboard | None = None
+) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_photo(
+        chat.id,
+        InputFile(png, filename="chart.png"),
+        caption=html.escape(caption[:CAPTION_MAX]),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 # --------------------------------------------------------------------------------------------- the wizard
@@ -290,6 +395,14 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
     if step == "list":
         await query.answer()
         await show(update, context, await announcements_screen(context, reader))
+        return
+    if step == "chart":  # a new photo below: the pressed message stays as it is
+        await query.answer()
+        await _sections_chart(update, context, reader)
+        return
+    if step == "achart" and value.isdigit():
+        await query.answer()
+        await _announcement_chart(update, context, reader, int(value))
         return
     draft = _draft(context)
     if draft is None:

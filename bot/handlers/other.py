@@ -21,6 +21,7 @@ from bot.deeplinks import DeepLink
 from bot.handlers.admin import ADMIN_COMMANDS
 from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, peek_reader, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
+from bot.impact import Metric
 from bot.keyboards import menu_keyboard
 from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX
 from bot.markup import to_html
@@ -28,6 +29,7 @@ from bot.render import snippet
 from bot.search import check_query, without_lone_surrogates
 
 __all__ = [
+    "on_chosen_inline_result",
     "on_error",
     "on_group_message",
     "on_inline_query",
@@ -88,6 +90,12 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             )
     # is_personal: results depend on the user's language.
     await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+
+
+async def on_chosen_inline_result(update: Update, context: BotContext) -> None:
+    """Someone shared a result of inline mode into a chat: one share, counted by language only."""
+    if reader := await peek_reader(update, context):
+        context.storage.tally.count(Metric.SHARE, reader.language)
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:

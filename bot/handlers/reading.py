@@ -15,6 +15,7 @@ from bot.callbacks import Action, Callback, unpack
 from bot.deeplinks import DeepLink
 from bot.handlers.common import BotContext, Reader, get_reader, show
 from bot.handlers.reports import on_report_callback
+from bot.impact import ABOUT, Metric
 from bot.keyboards import is_topic, my_subscriptions_keyboard
 from bot.languages import reference_choices
 from bot.screens import Screen
@@ -47,6 +48,8 @@ async def start_command(update: Update, context: BotContext) -> None:
         link = deeplinks.decode(context.args[0])
         if link is not None:
             screen = await _open_link(context, reader, link)
+            if screen is not None:  # only links to content that exists are counted
+                _count_link(context, reader, link)
         if screen is None:
             note = reader.t.gettext("That link is not valid any more. Here is the menu.")
             screen = context.screens.with_note(main_menu(context, reader), note)
@@ -67,6 +70,35 @@ async def theme_screen(context: BotContext, reader: Reader, theme_id: str) -> Sc
 async def subscriptions_screen(context: BotContext, reader: Reader) -> Screen:
     """The reader's subscription checklist."""
     return context.screens.subscriptions(reader.language, await context.storage.subscriptions(reader.user_id))
+
+
+def _count_link(context: BotContext, reader: Reader, link: DeepLink) -> None:
+    """One deep-link open (by its payload: content ids only) and the page it opened."""
+    tally = context.storage.tally
+    tally.count(Metric.LINK, reader.language, deeplinks.encode(link))
+    section = link.section_id
+    if link.item_id:
+        where = context.library.locate(reader.language, link.theme_id, link.item_id)
+        section = where.section_id if where else None
+    tally.page(reader.language, link.theme_id, section or "")
+
+
+def _count_view(context: BotContext, reader: Reader, callback: Callback) -> None:
+    """A page view of a theme, section or About (called once the page exists)."""
+    tally, code = context.storage.tally, reader.language
+    match callback.action:
+        case Action.THEME:
+            tally.page(code, callback.args[0])
+        case Action.SECTION:
+            tally.page(code, callback.args[0], callback.args[1])
+        case Action.ITEM:
+            where = context.library.locate(code, callback.args[0], callback.args[1])
+            if where is not None:
+                tally.page(code, where.theme_id, where.section_id)
+        case Action.ABOUT:
+            tally.page(code, ABOUT)
+        case Action.ORIGINAL | Action.REFERENCE:
+            tally.page(code, callback.args[-3], callback.args[-2])
 
 
 async def _open_link(context: BotContext, reader: Reader, link: DeepLink) -> Screen | None:
@@ -100,6 +132,8 @@ async def language_command(update: Update, context: BotContext) -> None:
 async def search_command(update: Update, context: BotContext) -> None:
     """``/search words``."""
     if reader := await get_reader(update, context):
+        if context.args:
+            context.storage.tally.count(Metric.SEARCH, reader.language)  # that one searched, never the words
         await show(update, context, context.screens.search_for(reader.language, " ".join(context.args or [])))
 
 
@@ -109,6 +143,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     if reader := await get_reader(update, context):
+        context.storage.tally.count(Metric.SEARCH, reader.language)  # that one searched, never the words
         await show(update, context, context.screens.search_for(reader.language, message.text))
 
 
@@ -198,6 +233,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
     if screen is None:
         await _expired(update, context, reader)
         return
+    _count_view(context, reader, callback)
     await query.answer()
     await show(update, context, screen)
 
@@ -278,6 +314,7 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, callback:
         await _expired(update, context, reader)
         return
     now_subscribed = await context.storage.toggle_subscription(reader.user_id, topic)
+    context.storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if origin == "t" else None
@@ -302,6 +339,8 @@ async def _unsubscribe_from_announcement(
         return
     for topic in announcement.topics:
         await context.storage.set_subscription(reader.user_id, topic, False)
+    for topic in followed & announcement.topics:
+        context.storage.tally.count(Metric.UNSUBSCRIBE, reader.language, topic)
     await query.answer(t.gettext("Unsubscribed."))
     if isinstance(query.message, Message):
         try:
@@ -314,6 +353,8 @@ async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
     query = update.callback_query
     assert query is not None
     erased = await context.storage.forget_user(reader.user_id)
+    if erased.user:  # a count of uses, by language: nothing about who
+        context.storage.tally.count(Metric.FORGET, reader.language)
     # After erasing, the reader is a stranger again: nothing here may re-create their record.
     await query.answer()
     await show(update, context, context.screens.forgotten(reader.language, erased.subscriptions))

@@ -1,0 +1,165 @@
+"""Anonymous daily counters of what is read, and how they are shown: nobody's id, words or time of day.
+
+Events are added up in memory (a dict increment on the reader's path) and written to SQLite in one
+transaction every ``FLUSH_SECONDS`` and at shut-down; a crash loses at most the last unflushed seconds of
+counts. A key is a UTC day plus content ids and a language code: never a user id, a search's words, or a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+__all__ = [
+    "FLUSH_SECONDS",
+    "PENDING_KEYS_MAX",
+    "SMALL_COUNT",
+    "Metric",
+    "PageKey",
+    "Tally",
+    "flush_periodically",
+    "shown",
+    "suppressed",
+]
+
+logger = logging.getLogger(__name__)
+
+# Counts under this are shown as "< 5" in every report (/stats, its charts, /export): a small village's
+# only reader of a language or section cannot be singled out.
+SMALL_COUNT = 5
+# Counts are written this often. A crash (SIGKILL, power cut) loses at most these seconds of counts; a normal
+# stop writes them all.
+FLUSH_SECONDS = 5.0
+# Distinct keys waiting in memory before a write is due early. Keys are days × languages × content ids (only
+# ids that exist are counted), so this is a bound in case content is huge, not something a reader can push.
+PENDING_KEYS_MAX = 5_000
+ABOUT = "about"  # the "theme" of About's pages in the page-view counters
+
+
+class Metric(StrEnum):
+    """A per-day, per-language count; ``subject`` says of what (a theme id, a deep link payload) or is empty."""
+
+    NEW = "new"  # people seen for the first time
+    ACTIVE = "active"  # people who used the bot that day (each counted once a day, from users.last_seen)
+    SEARCH = "search"  # searches made (never their words)
+    LINK = "link"  # deep-link opens, subject: the payload (content ids only)
+    SHARE = "share"  # inline results chosen to share in another chat
+    SUBSCRIBE = "subscribe"  # subject: the theme (or "general")
+    UNSUBSCRIBE = "unsubscribe"
+    FORGET = "forget"  # /forget carried out
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """One page view: the day, the reader's language, the theme and section ('' for a theme's own page)."""
+
+    day: str
+    language: str
+    theme: str
+    section: str
+
+
+DailyKey = tuple[str, str, str, str]  # day, language, metric, subject
+
+
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class Tally:
+    """Counts waiting to be written; ``take()`` hands them over and starts afresh."""
+
+    def __init__(self, today: Callable[[], dt.date] = _utc_today) -> None:
+        self.today = today
+        self.pages: Counter[PageKey] = Counter()
+        self.daily: Counter[DailyKey] = Counter()
+        self.due = asyncio.Event()  # set when too many keys wait: the flusher writes at once
+
+    def _check_size(self) -> None:
+        if len(self.pages) + len(self.daily) >= PENDING_KEYS_MAX:
+            self.due.set()
+
+    def page(self, language: str, theme: str, section: str = "") -> None:
+        """Count a page view."""
+        self.pages[PageKey(self.today().isoformat(), language, theme, section)] += 1
+        self._check_size()
+
+    def count(self, metric: Metric, language: str, subject: str = "") -> None:
+        """Count one event of ``metric``."""
+        self.daily[(self.today().isoformat(), language, metric.value, subject)] += 1
+        self._check_size()
+
+    def take(self) -> tuple[dict[PageKey, int], dict[DailyKey, int]]:
+        """The waiting counts, leaving none behind."""
+        pages, daily = dict(self.pages), dict(self.daily)
+        self.pages.clear()
+        self.daily.clear()
+        self.due.clear()
+        return pages, daily
+
+    def give_back(self, pages: dict[PageKey, int], daily: dict[DailyKey, int]) -> None:
+        """Return counts that could not be written (e.g. the database was busy), to write next time."""
+        self.pages.update(pages)
+        self.daily.update(daily)
+
+
+async def flush_periodically(
+    storage: Storage, retention_days: int, interval: float = FLUSH_SECONDS, today: Callable[[], dt.date] = _utc_today
+) -> None:
+    """Write the tally every ``interval`` seconds (sooner when it grows); once a day, drop expired counters."""
+    purged: dt.date | None = None
+    while True:
+        day = today()
+        if purged != day:
+            removed = await storage.purge_counters(day - dt.timedelta(days=retention_days))
+            if removed:
+                logger.info("removed %d counter rows older than %d days", removed, retention_days)
+            purged = day
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(storage.tally.due.wait(), timeout=interval)
+        try:
+            await storage.flush_counters()
+        except Exception:  # counts stay in memory and are tried again; a reader never sees this
+            logger.warning("could not write the counters; trying again later", exc_info=True)
+
+
+def suppressed(count: int) -> bool:
+    """Whether ``count`` is too small to show (zero is shown: it points at nobody)."""
+    return 0 < count < SMALL_COUNT
+
+
+def shown(count: int) -> str:
+    """A count as reports print it: ``< 5`` for small ones."""
+    return f"< {SMALL_COUNT}" if suppressed(count) else str(count)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def weeks_back(today: dt.date, weeks: int) -> list[dt.date]:
+    """The Mondays of the last ``weeks`` weeks, oldest first, this week included."""
+    this = week_start(today)
+    return [this - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def by_week(rows: Iterable[tuple[str, str, int]], weeks: list[dt.date]) -> dict[str, list[int]]:
+    """``(day, language, count)`` rows summed per language and week (weeks as from ``weeks_back``)."""
+    index = {monday: n for n, monday in enumerate(weeks)}
+    out: dict[str, list[int]] = {}
+    for day, language, count in rows:
+        slot = index.get(week_start(dt.date.fromisoformat(day)))
+        if slot is not None:
+            out.setdefault(language, [0] * len(weeks))[slot] += count
+    return out
