@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,34 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0,
         if loop.time() > deadline:
             raise AssertionError(f"{what} did not hold within {within:g}s")
         await asyncio.sleep(0.02)
+
+
+async def spawn_bot(
+    emu: BotAPIEmulator,
+    workdir: Path,
+    *,
+    database: Path | None = None,
+    stdout: int = asyncio.subprocess.PIPE,
+    stderr: int = asyncio.subprocess.PIPE,
+    settings: dict[str, str] | None = None,
+) -> asyncio.subprocess.Process:
+    """The real bot (``python -m bot run``) as a process of its own, talking to ``emu``.
+
+    ``settings`` are environment variables over the defaults (no admins, the database in ``workdir``).
+    """
+    env = {
+        **os.environ,
+        "BOT_TOKEN": emu.token,
+        "BOT_API_BASE_URL": emu.base_url,
+        "DATABASE_PATH": str(database or workdir / "bot.sqlite3"),
+        "ADMIN_IDS": "",
+        **(settings or {}),
+    }
+    if "WEBHOOK_URL" not in (settings or {}):
+        env.pop("WEBHOOK_URL", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=workdir, env=env, stdout=stdout, stderr=stderr
+    )
 
 
 @pytest.fixture(scope="session")

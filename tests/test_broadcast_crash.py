@@ -5,10 +5,8 @@ flight at the moment of the kill (at most the engine's duplicate bound)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from bot.broadcast import BroadcastEngine
 from bot.emulator import BotAPIEmulator
 from bot.storage import AnnouncementDraft, Storage
+from tests.conftest import spawn_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -38,25 +37,13 @@ def announcement_state(db: Path, announcement_id: int) -> str:
 
 
 async def start_bot(emu: BotAPIEmulator, db: Path, workdir: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": emu.token,
-        "BOT_API_BASE_URL": emu.base_url,
-        "DATABASE_PATH": str(db),
-        "ADMIN_IDS": str(ADMIN),
-        "BROADCAST_RATE": "100",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("WEBHOOK_URL", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=workdir,
-        env=env,
+    """The real bot, an admin, fast broadcasts, only warnings logged (read from its stderr)."""
+    return await spawn_bot(
+        emu,
+        workdir,
+        database=db,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        settings={"ADMIN_IDS": str(ADMIN), "BROADCAST_RATE": "100", "LOG_LEVEL": "WARNING"},
     )
 
 

@@ -4,37 +4,18 @@ and nothing it logs, even at DEBUG, contains the token."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from bot.emulator import BotAPIEmulator
+from tests.conftest import spawn_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_the_real_bot_process_answers_and_never_logs_the_token(tmp_path: Path) -> None:
     async with BotAPIEmulator() as emu:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": emu.token,
-            "BOT_API_BASE_URL": emu.base_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "LOG_LEVEL": "DEBUG",
-            "ADMIN_IDS": "",
-        }
-        env.pop("WEBHOOK_URL", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await spawn_bot(emu, tmp_path, settings={"LOG_LEVEL": "DEBUG"})
         try:
             user = emu.user(4242, language_code="en")
             await user.send("/start")

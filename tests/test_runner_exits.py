@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from bot.emulator import BotAPIEmulator
 from bot.exitcodes import ExitCode
+from tests.conftest import spawn_bot
 
 SECRET = "webhook-secret-for-tests"
 
@@ -26,26 +25,7 @@ def _free_port() -> int:
 
 
 async def _spawn(emu: BotAPIEmulator, tmp_path: Path, **extra: str) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": emu.token,
-        "BOT_API_BASE_URL": emu.base_url,
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "ADMIN_IDS": "",
-        **extra,
-    }
-    if "WEBHOOK_URL" not in extra:
-        env.pop("WEBHOOK_URL", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_bot(emu, tmp_path, settings=extra)
 
 
 async def _finish(process: asyncio.subprocess.Process) -> tuple[int, list[str]]:

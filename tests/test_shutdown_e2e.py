@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 from bot.emulator import BotAPIEmulator
+from tests.conftest import spawn_bot
 
 EXIT_DEADLINE = 8.0  # seconds from SIGTERM to exit; Docker kills at 10
 FLOOD = 20_000
@@ -17,25 +16,7 @@ FLOOD = 20_000
 
 async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -> None:
     async with BotAPIEmulator(keep_history=False) as emu:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": emu.token,
-            "BOT_API_BASE_URL": emu.base_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "LOG_LEVEL": "INFO",
-            "ADMIN_IDS": "",
-        }
-        env.pop("WEBHOOK_URL", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        process = await spawn_bot(emu, tmp_path, stderr=asyncio.subprocess.STDOUT, settings={"LOG_LEVEL": "INFO"})
         try:
             users = [emu.user(50_000 + n, language_code="en") for n in range(200)]
             first = users[0]
