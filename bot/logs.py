@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 
-__all__ = ["LOG_FORMATS", "JsonFormatter", "RedactingFilter", "plain_format", "setup_logging"]
+__all__ = ["LOG_FORMATS", "JsonFormatter", "OneLineTransportErrors", "RedactingFilter", "plain_format", "setup_logging"]
 
 REDACTED = "[REDACTED]"
 LOG_FORMATS = ("plain", "json")
@@ -67,11 +67,33 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+TRANSPORT_LOGGER = "telegram.request"
+TRANSPORT_LINE_MAX = 160  # characters of a transport error kept in the log
+
+
+class OneLineTransportErrors(logging.Filter):
+    """Keep PTB's transport errors to one short line.
+
+    When a proxy in front of the Bot API answers an outage with an HTML error page, PTB logs the whole page and
+    a traceback for every request; during an outage the engine probes every few seconds, and the log would
+    fill with pages of HTML. The first line says what happened; the page and the stack add nothing.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == TRANSPORT_LOGGER or record.name.startswith(TRANSPORT_LOGGER + "."):
+            first = " ".join(record.getMessage().split())
+            if len(first) > TRANSPORT_LINE_MAX:
+                first = first[: TRANSPORT_LINE_MAX - 1] + "…"
+            record.msg, record.args, record.exc_info, record.exc_text = first, None, None, None
+        return True
+
+
 def setup_logging(level: str, secrets: Iterable[str] = (), log_format: str = "plain") -> None:
     """Log to stderr at ``level`` in ``log_format`` (plain or json); redact ``secrets`` everywhere."""
     logging.basicConfig(level=level, format=plain_format(), force=True)
     redactor = RedactingFilter(secrets)
     for handler in logging.getLogger().handlers:
+        handler.addFilter(OneLineTransportErrors())
         handler.addFilter(redactor)
         if log_format == "json":
             handler.setFormatter(JsonFormatter())

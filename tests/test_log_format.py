@@ -70,3 +70,18 @@ def test_log_format_setting_is_checked(tmp_path: Path) -> None:
     assert load_settings(db, env_file=None).log_format == "plain"
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         load_settings({**db, "LOG_FORMAT": "xml"}, env_file=None)
+
+
+def test_a_proxys_error_page_is_one_short_line_not_a_page_and_a_traceback(captured: io.StringIO) -> None:
+    setup_logging("INFO", [TOKEN], "plain")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(captured)
+    page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>" + "x" * 2000 + "</body>\n</html>\n"
+    try:
+        json.loads(page)
+    except json.JSONDecodeError:
+        logging.getLogger("telegram.request.BaseRequest").exception('Can not load invalid JSON data: "%s"', page)
+    lines = captured.getvalue().splitlines()
+    assert len(lines) == 1 and "ERROR telegram.request.BaseRequest: Can not load invalid JSON data" in lines[0]
+    assert len(lines[0]) < 250 and "Traceback" not in captured.getvalue()
