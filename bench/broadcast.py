@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bench.population import add_users_bulk
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine, Progress
 from bot.emulator import BotAPIEmulator, EmulatedMessage
@@ -169,7 +170,7 @@ async def send_phase(
             async with Bot(emu.token, base_url=emu.base_url, request=request) as bot:
                 source = await bot.send_message(ADMIN_ID, "Announcement")
                 storage = await Storage.open(Path(tmp) / "bench.sqlite3")
-                await storage.add_users_bulk(range(*users), "en")
+                await add_users_bulk(storage, range(*users), "en")
                 draft = AnnouncementDraft(
                     created_by=ADMIN_ID,
                     topics=frozenset(),
@@ -227,7 +228,7 @@ async def queue_setup(db: Path, subscribers: int) -> dict[str, Any]:
     started = time.monotonic()
     storage = await Storage.open(db)
     users = range(FIRST_USER, FIRST_USER + subscribers)
-    await storage.add_users_bulk(users, "ru")
+    await add_users_bulk(storage, users, "ru")
     # Storage has no bulk subscription method (the bot subscribes people one at a time); a benchmark's setup.
     async with storage.transaction() as conn:
         await conn.executemany(

@@ -19,8 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.population, run as a script
+
 from telegram import Bot
 
+from bench.population import add_users_bulk
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine
 from bot.emulator import BotAPIEmulator
@@ -49,7 +52,7 @@ async def _announce(emu: BotAPIEmulator, db: Path, recipients: range) -> int:
     source = await emu.user(ADMIN, language_code="ru").send("Объявление")
     storage = await Storage.open(db)
     try:
-        await storage.add_users_bulk(recipients, "ru")
+        await add_users_bulk(storage, recipients, "ru")
         return await storage.create_announcement(
             AnnouncementDraft(ADMIN, frozenset(), None, {"ru": (ADMIN, source.message_id)})
         )

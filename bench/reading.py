@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
+from bench.population import add_users_bulk
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.callbacks import Action, pack
 from bot.config import Settings
@@ -279,7 +280,7 @@ async def run(updates: int, users: int, rounds: int) -> tuple[list[dict[str, flo
         )
         await start_application(app)
         storage = app.bot_data[SERVICES_KEY].storage
-        await storage.add_users_bulk(range(1, users + 1), "ru")
+        await add_users_bulk(storage, range(1, users + 1), "ru")
 
         # The hand-written bot shows the same pages (the bot's own texts, ~1,500 characters) for the same data.
         screens = app.bot_data[SERVICES_KEY].screens

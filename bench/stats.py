@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reading import NAVIGATION, TOKEN, InstantRequest, callback_update, measure, summary  # type: ignore[import-not-found]
 
+from bench.population import add_users_bulk
 from bot import charts, impact_report
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.config import Settings
@@ -88,7 +89,7 @@ async def run(updates: int, users: int) -> None:
         await start_application(app)
         services = app.bot_data[SERVICES_KEY]
         storage = services.storage
-        await storage.add_users_bulk(range(1, users + 1), "ru")
+        await add_users_bulk(storage, range(1, users + 1), "ru")
         await seed_population(storage, services.content.get("en"), dt.datetime.now(dt.UTC).date())
         t = services.i18n.get("en")
 

@@ -84,12 +84,12 @@ def restore_database(backup: Path, database: Path) -> Path | None:
 
     The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned.
     """
-    from bot.storage import _take_lock  # here: bot.storage imports this module
+    from bot.storage.database import take_lock  # here: bot.storage.database imports this module
 
     problems = integrity_problems(backup)
     if problems:
         raise BackupError(f"{backup} fails the integrity check: {'; '.join(problems[:5])}")
-    lock_fd = _take_lock(database)  # held until the copy is done: no bot can start on half a database
+    lock_fd = take_lock(database)  # held until the copy is done: no bot can start on half a database
     try:
         previous: Path | None = None
         if database.is_file() and database.stat().st_size > 0:

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bench.population import add_users_bulk
 from bot.emulator import EmulatedUser
 from bot.storage import AnnouncementDraft
 from tests.conftest import ADMIN_ID, BotEnv
@@ -225,7 +226,7 @@ async def test_stats_for_admins(env: BotEnv) -> None:
 async def test_an_admin_retries_the_failed_recipients_from_announcements(env: BotEnv) -> None:
     readers = [env.emu.user(user_id, language_code="en") for user_id in (601, 602)]
     storage = env.services.storage
-    await storage.add_users_bulk([r.id for r in readers], "en")
+    await add_users_bulk(storage, [r.id for r in readers], "en")
     admin = env.emu.user(ADMIN_ID, language_code="en")
     source = await admin.send("An announcement that met a long outage")
     draft = AnnouncementDraft(

@@ -16,6 +16,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
+from bench.population import add_users_bulk
 from bot.broadcast import BroadcastEngine, Progress
 from bot.config import DEFAULT_BROADCAST_RATE
 from bot.emulator import BotAPIEmulator
@@ -49,7 +50,7 @@ class World:
     async def users(self, ids: Iterable[int], language: str | None, *, topics: Iterable[str] = ()) -> list[int]:
         """Known readers with a private chat in the emulator (keeping what the bot sends them)."""
         ids = list(ids)
-        await self.storage.add_users_bulk(ids, language)
+        await add_users_bulk(self.storage, ids, language)
         for topic in topics:
             for user_id in ids:
                 await self.storage.set_subscription(user_id, topic, True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.population import add_users_bulk
 from bot.broadcast import BroadcastEngine
 from bot.emulator import BotAPIEmulator
 from bot.storage import AnnouncementDraft, Storage
@@ -62,7 +63,7 @@ async def test_sigkill_mid_broadcast_then_restart(tmp_path: Path) -> None:
         admin = emu.user(ADMIN, language_code="ru")
         source = await admin.send("Объявление для всех")  # the admin's message that is copied
         storage = await Storage.open(db)
-        await storage.add_users_bulk(RECIPIENTS, "ru")
+        await add_users_bulk(storage, RECIPIENTS, "ru")
         for user_id in RECIPIENTS:
             await storage.set_subscription(user_id, "general", True)
         announcement_id = await storage.create_announcement(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.population import add_users_bulk
 from bot import charts
 from bot.callbacks import Action, pack
 from bot.emulator import EmulatedUser
@@ -129,7 +130,7 @@ async def test_readers_are_counted_once_a_day_from_last_seen(tmp_path: Path) -> 
         await storage.touch_user(1, "ru")
         await storage.touch_user(2, "kk")
         # Someone last seen long ago comes back: active today, not new.
-        await storage.add_users_bulk([3], "ru")
+        await add_users_bulk(storage, [3], "ru")
         await storage.connection.execute("UPDATE users SET last_seen = '2000-01-01' WHERE user_id = 3")
         await storage.touch_user(3, "ru")
         await storage.touch_user(3, "ru")
@@ -178,7 +179,7 @@ async def test_counters_older_than_the_retention_are_deleted_daily(tmp_path: Pat
 
 async def test_an_announcement_s_delivery_is_drawn_over_time(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.add_users_bulk(range(1, 21), "ru")
+        await add_users_bulk(storage, range(1, 21), "ru")
         draft = AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
         announcement_id = await storage.create_announcement(draft)
         await storage.queue_recipients(announcement_id)
@@ -225,7 +226,7 @@ def test_the_tally_is_bounded() -> None:
 async def test_stats_for_one_announcement_draws_its_delivery(env: BotEnv) -> None:
     readers = [env.emu.user(720_001 + n, language_code="ru") for n in range(8)]
     storage = env.services.storage
-    await storage.add_users_bulk([r.id for r in readers], "ru")
+    await add_users_bulk(storage, [r.id for r in readers], "ru")
     readers[0].block(notify=False)  # Telegram answers 403 for this one
     admin = env.emu.user(ADMIN_ID, language_code="ru")
     source = await admin.send("Объявление для графика")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.population import add_users_bulk
 from bot.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -84,7 +85,7 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path, mo
     path = tmp_path / "bot.sqlite3"
     make_db_at_version(path, 1)
     broken = (*MIGRATIONS[:1], "CREATE TABLE bot_meta (key TEXT); CREATE TABLE oops (x INVALID SYNTAX (;")
-    monkeypatch.setattr("bot.storage.MIGRATIONS", broken)
+    monkeypatch.setattr("bot.storage.database.MIGRATIONS", broken)
     with pytest.raises(sqlite3.OperationalError):
         await Storage.open(path)
     db = sqlite3.connect(path)
@@ -155,7 +156,7 @@ async def test_concurrent_writers_do_not_interleave(tmp_path: Path) -> None:
 
 async def test_bulk_insert_of_many_users(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.add_users_bulk(range(1, 10_001), "ru")
+        await add_users_bulk(storage, range(1, 10_001), "ru")
         assert await storage.count_users() == 10_000
         assert await storage.users_by_language() == {("ru", False): 10_000}
 
@@ -165,10 +166,10 @@ async def test_queueing_is_chunked_idempotent_and_respects_the_audience(
 ) -> None:
     from bot.storage import AnnouncementDraft
 
-    monkeypatch.setattr("bot.storage.QUEUE_CHUNK", 7)  # many chunks for a small audience
+    monkeypatch.setattr("bot.storage.deliveries.QUEUE_CHUNK", 7)  # many chunks for a small audience
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.add_users_bulk(range(1, 51), "ru")
-        await storage.add_users_bulk(range(51, 61), "en")
+        await add_users_bulk(storage, range(1, 51), "ru")
+        await add_users_bulk(storage, range(51, 61), "en")
         for uid in range(1, 61, 2):
             await storage.set_subscription(uid, "gbv", True)
         await storage.set_blocked(3)
@@ -200,7 +201,7 @@ async def test_one_open_storage_per_database(tmp_path: Path) -> None:
 
 async def test_an_announcement_is_done_only_when_nothing_is_pending_or_sending(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.add_users_bulk([1, 2], "ru")
+        await add_users_bulk(storage, [1, 2], "ru")
         announcement_id = await storage.create_announcement(
             AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
         )

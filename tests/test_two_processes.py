@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.population import add_users_bulk
 from bot.emulator import BotAPIEmulator
 from bot.exitcodes import ExitCode
 from bot.storage import AnnouncementDraft, Storage
@@ -23,7 +24,7 @@ async def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path
         admin = emu.user(ADMIN, language_code="ru")
         source = await admin.send("Объявление для всех")
         storage = await Storage.open(db)
-        await storage.add_users_bulk(RECIPIENTS, "ru")
+        await add_users_bulk(storage, RECIPIENTS, "ru")
         announcement_id = await storage.create_announcement(
             AnnouncementDraft(
                 created_by=ADMIN, topics=frozenset(), language=None, versions={"ru": (ADMIN, source.message_id)}

@@ -1,0 +1,49 @@
+"""Every SQL statement of the bot, behind one ``Storage`` class over a single aiosqlite connection.
+
+One module per area, each class building on the one before it and sharing its connection and write lock:
+
+- ``database``: the connection, the exclusive lock file, migrations (``schema``) and the snapshot before one,
+  transactions, and the bot's own key/value facts;
+- ``counters``: the anonymous daily counters;
+- ``readers``: readers, their language and reference, subscriptions, forgetting (counted into the counters);
+- ``deliveries``: announcements and their delivery queue (whose outcomes mark readers blocked).
+
+``records`` holds the plain values they hand out. Handlers use ``Storage``, which is all of them together.
+"""
+
+from __future__ import annotations
+
+from bot.storage.database import DatabaseLockedError, SchemaTooNewError
+from bot.storage.deliveries import QUEUE_CHUNK, Deliveries
+from bot.storage.readers import USER_CACHE_SIZE
+from bot.storage.records import (
+    Announcement,
+    AnnouncementDraft,
+    Delivery,
+    DeliveryFigures,
+    Erased,
+    Outcome,
+    UserRecord,
+)
+from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "MIGRATIONS",
+    "QUEUE_CHUNK",
+    "SCHEMA_VERSION",
+    "USER_CACHE_SIZE",
+    "Announcement",
+    "AnnouncementDraft",
+    "DatabaseLockedError",
+    "Delivery",
+    "DeliveryFigures",
+    "Erased",
+    "Outcome",
+    "SchemaTooNewError",
+    "Storage",
+    "UserRecord",
+]
+
+
+class Storage(Deliveries):
+    """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""

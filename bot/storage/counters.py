@@ -1,0 +1,119 @@
+"""Anonymous daily counters (bot/impact.py): the in-memory tally, written in batches, and the series read back.
+
+A counter holds a UTC day, a language and content ids, never a user id, a search's words or a time of day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import aiosqlite
+
+from bot.impact import Metric, PageKey, Tally
+from bot.storage.database import Database
+
+__all__ = ["Counters"]
+
+logger = logging.getLogger(__name__)
+
+
+class Counters(Database):
+    """The database plus its anonymous counters (``tally`` is counted into, ``flush_counters`` writes it)."""
+
+    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
+        super().__init__(db, default_language, lock_fd)
+        # Anonymous counts waiting to be written (see bot/impact.py and flush_counters).
+        self.tally = Tally()
+
+    async def _before_close(self) -> None:
+        """Write the waiting counts; a failure is logged, so the connection still closes."""
+        try:
+            await self.flush_counters()
+        except Exception:
+            logger.warning("could not write the last counters", exc_info=True)
+        await super()._before_close()
+
+    async def flush_counters(self) -> None:
+        """Write the tally's waiting counts in one transaction (kept for next time if that fails)."""
+        pages, daily = self.tally.take()
+        if not pages and not daily:
+            return
+        try:
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO page_views (day, language, theme, section, views) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + excluded.views",
+                    [(k.day, k.language, k.theme, k.section, n) for k, n in pages.items()],
+                )
+                await db.executemany(
+                    "INSERT INTO daily_counts (day, language, metric, subject, count) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (day, language, metric, subject) DO UPDATE SET count = count + excluded.count",
+                    [(*k, n) for k, n in daily.items()],
+                )
+        except BaseException:
+            self.tally.give_back(pages, daily)
+            raise
+
+    async def purge_counters(self, before: dt.date) -> int:
+        """Delete counters of days before ``before`` (STATS_RETENTION_DAYS); return how many rows went."""
+        day = before.isoformat()
+        removed = 0
+        async with self.transaction() as db:
+            for sql in (
+                "DELETE FROM page_views WHERE day < ?",
+                "DELETE FROM daily_counts WHERE day < ?",
+                "DELETE FROM delivery_timeline WHERE minute < ?",
+            ):
+                cursor = await db.execute(sql, (day,))
+                removed += cursor.rowcount
+        return removed
+
+    async def add_counts(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
+        """Add counts as the tally would (imports, the demo's scripted population, tests)."""
+        self.tally.give_back(pages, daily)
+        await self.flush_counters()
+
+    async def metric_series(self, metric: Metric, since: dt.date) -> list[tuple[str, str, int]]:
+        """``(day, language, count)`` of ``metric`` from ``since`` on, all subjects together."""
+        async with self._db.execute(
+            "SELECT day, language, sum(count) FROM daily_counts WHERE metric = ? AND day >= ? "
+            "GROUP BY day, language ORDER BY day",
+            (metric.value, since.isoformat()),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def page_view_series(self, since: dt.date) -> list[tuple[str, str, int]]:
+        """``(day, language, views)`` from ``since`` on, all pages together."""
+        async with self._db.execute(
+            "SELECT day, language, sum(views) FROM page_views WHERE day >= ? GROUP BY day, language ORDER BY day",
+            (since.isoformat(),),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def day_counts(self, day: dt.date) -> dict[str, int]:
+        """One day's totals over all languages: each metric, and ``views`` for page views."""
+        async with self._db.execute(
+            "SELECT metric, sum(count) FROM daily_counts WHERE day = ? GROUP BY metric", (day.isoformat(),)
+        ) as cur:
+            totals = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+        async with self._db.execute("SELECT sum(views) FROM page_views WHERE day = ?", (day.isoformat(),)) as cur:
+            row = await cur.fetchone()
+        totals["views"] = int(row[0]) if row and row[0] is not None else 0
+        return totals
+
+    async def top_sections(self, since: dt.date, limit: int) -> list[tuple[str, str, int]]:
+        """``(theme, section, views)`` of the most-read sections from ``since`` on (theme pages excluded)."""
+        async with self._db.execute(
+            "SELECT theme, section, sum(views) AS n FROM page_views WHERE day >= ? AND section != '' "
+            "GROUP BY theme, section ORDER BY n DESC, theme, section LIMIT ?",
+            (since.isoformat(), limit),
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def page_view_rows(self) -> list[tuple[str, str, str, str, int]]:
+        """Every ``(day, language, theme, section, views)`` row, in order (for /export)."""
+        async with self._db.execute(
+            "SELECT day, language, theme, section, views FROM page_views ORDER BY day, language, theme, section"
+        ) as cur:
+            return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in await cur.fetchall()]

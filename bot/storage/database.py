@@ -1,0 +1,221 @@
+"""The database itself: one aiosqlite connection, the exclusive lock file, migrations, transactions, meta facts.
+
+``Database.open`` takes ``<database>.lock``, refuses a schema newer than this bot's, snapshots the file before
+migrating it, and applies ``schema.MIGRATIONS``. The per-area classes (counters, readers, deliveries) build on
+it and share its one connection and its write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import fcntl
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from bot.backup import snapshot_before_migration
+from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "DatabaseLockedError", "SchemaTooNewError", "now_iso", "take_lock"]
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second process) before failing
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot; it is left untouched."""
+
+
+class DatabaseLockedError(RuntimeError):
+    """Another bot process holds the database (an overlapping deploy): this one must not start."""
+
+
+def _lock_path(path: Path | str) -> Path:
+    return Path(f"{path}.lock")
+
+
+def take_lock(path: Path | str) -> int:
+    """Hold an exclusive lock on ``<database>.lock`` for as long as the returned descriptor stays open.
+
+    Two bots on one database would both poll Telegram and both send announcements: the second one's start-up
+    would release the first one's claimed deliveries (duplicates) and mark announcements done under its feet.
+    The lock makes the claims in 'sending' belong to the one process that holds it. flock is released by the
+    kernel when the process dies, so a crash (even SIGKILL) never leaves a stale lock behind.
+    """
+    fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DatabaseLockedError(f"another bot is running on this database ({path})") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def now_iso() -> str:
+    """Now in UTC, ISO 8601 to the second (announcement times)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's directory (0700) and an empty file (0600) if missing: it ties ids to themes.
+
+    Existing ones are left as the operator set them. SQLite gives its -wal and -shm files the database
+    file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class Database:
+    """The connection and what every area shares: open with ``await cls.open(path)``, close with ``close()``."""
+
+    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
+        self._db = db
+        self._lock_fd = lock_fd  # the database's exclusive lock, released on close
+        # Readers who never chose a language (and were never guessed one) get announcements in this one.
+        self.default_language = default_language
+        # One connection is shared by concurrent handlers: writes take turns, so that one handler's
+        # statement never lands inside another's transaction.
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run statements as one atomic write, exclusive of other writers on this connection."""
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """Run one writing statement; return the number of rows changed."""
+        async with self._write_lock:
+            cursor = await self._db.execute(sql, params)
+            return cursor.rowcount
+
+    @classmethod
+    async def open(cls, path: Path | str, default_language: str = "ru") -> Self:
+        """Open (creating if needed) and migrate the database at ``path``, holding its exclusive lock.
+
+        Raises DatabaseLockedError if another process has it open.
+        """
+        lock_fd = None
+        if str(path) != ":memory:":
+            _create_private(Path(path))
+            lock_fd = take_lock(path)
+        try:
+            # isolation_level=None: we open transactions ourselves, so a migration is all-or-nothing.
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            storage = cls(db, default_language, lock_fd)
+            # Check the version before anything writes (even switching to WAL rewrites the file header).
+            await storage._refuse_newer_schema()
+            await db.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a crash of the process (a power cut may lose the last commits).
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            version = await storage.schema_version()
+            if 0 < version < SCHEMA_VERSION and lock_fd is not None:
+                # A copy of the old schema first: an upgrade that goes wrong is undone with `brief-bot restore`.
+                await asyncio.to_thread(snapshot_before_migration, Path(path), version)
+            await storage._migrate()
+        except BaseException:
+            await db.close()
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        return storage
+
+    async def close(self) -> None:
+        """Write what is waiting (``_before_close``), close the connection, then release the database's lock."""
+        try:
+            await self._before_close()
+            await self._db.close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    async def _before_close(self) -> None:
+        """Last writes before the connection closes (the counters' tally); must not raise an Exception."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The underlying connection (for modules that keep their SQL here, like the broadcast queue)."""
+        return self._db
+
+    # ----------------------------------------------------------------------------------------- schema
+
+    async def schema_version(self) -> int:
+        """Return ``PRAGMA user_version``."""
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _refuse_newer_schema(self) -> None:
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"the database has schema version {version}, this bot knows up to {SCHEMA_VERSION}: "
+                "it was written by a newer version of the bot; upgrade the bot (the database was not changed)"
+            )
+
+    async def _migrate(self, target: int = SCHEMA_VERSION) -> None:
+        version = await self.schema_version()
+        for number in range(version, target):
+            logger.info("migrating database schema %d -> %d", number, number + 1)
+            # One transaction per step: a failed step leaves the previous version intact.
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+            try:
+                await self._db.executescript(script)
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+
+    # ----------------------------------------------------------------------------------------- meta
+
+    async def get_meta(self, key: str) -> str | None:
+        """Return a stored fact about the bot itself."""
+        async with self._db.execute("SELECT value FROM bot_meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def delete_meta(self, key: str) -> bool:
+        """Forget a stored fact; return whether there was one."""
+        return await self._write("DELETE FROM bot_meta WHERE key = ?", (key,)) > 0
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store a fact about the bot itself."""
+        await self._write(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -1,0 +1,205 @@
+"""Readers and their subscriptions: who uses the bot, in which language, which themes they follow, and forgetting.
+
+Recently active readers are kept in memory, so most updates need no database round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from typing import Any
+
+import aiosqlite
+
+from bot.impact import Metric
+from bot.storage.counters import Counters
+from bot.storage.records import Erased, UserRecord
+
+__all__ = ["USER_CACHE_SIZE", "Readers"]
+
+# Recently active people kept in memory, so most updates need no database round trip (about 150 bytes
+# each). The bot is the only writer of its users table, so the cache cannot go stale behind its back.
+USER_CACHE_SIZE = 20_000
+
+USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen, reference"
+
+
+def utc_today() -> str:
+    """Today in UTC, YYYY-MM-DD: a reader's first and last seen day."""
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
+    return UserRecord(
+        user_id=int(row[0]),
+        language=None if row[1] is None else str(row[1]),
+        first_seen=str(row[2]),
+        last_seen=str(row[3]),
+        blocked=bool(row[4]),
+        language_chosen=bool(row[5]),
+        reference=None if row[6] is None else str(row[6]),
+    )
+
+
+class Readers(Counters):
+    """Readers on top of the counters: a reader's first visit each day is counted (anonymously) in the tally."""
+
+    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
+        super().__init__(db, default_language, lock_fd)
+        self._users: OrderedDict[int, UserRecord] = OrderedDict()
+
+    def _remember(self, record: UserRecord) -> UserRecord:
+        self._users[record.user_id] = record
+        self._users.move_to_end(record.user_id)
+        if len(self._users) > USER_CACHE_SIZE:
+            self._users.popitem(last=False)
+        return record
+
+    # ----------------------------------------------------------------------------------------- users
+
+    async def touch_user(self, user_id: int, guess: str | None = None) -> UserRecord:
+        """Record that ``user_id`` is using the bot today; return what is stored about them.
+
+        ``guess`` (the language picked from Telegram's language_code) is stored for someone who has not
+        chosen one yet, so announcements reach them in a language they read.
+        """
+        today = utc_today()
+        cached = self._users.get(user_id)
+        if cached is not None and cached.last_seen == today and not cached.blocked:
+            self._users.move_to_end(user_id)
+            return cached
+        # Most updates come from someone already seen today: one read settles it. Otherwise one statement
+        # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag.
+        known = await self.get_user(user_id)
+        fresh = known is not None and known.last_seen == today and not known.blocked
+        if fresh and known is not None and (known.language is not None or guess is None):
+            return self._remember(known)
+        async with (
+            self._write_lock,
+            self._db.execute(
+                f"""
+                INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    last_seen = excluded.last_seen,
+                    blocked = 0,
+                    language = CASE WHEN users.language_chosen THEN users.language
+                                    ELSE coalesce(excluded.language, users.language) END
+                RETURNING {USER_COLUMNS}
+                """,
+                (user_id, guess, today, today),
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        assert row is not None  # RETURNING always yields the inserted or updated row
+        record = self._remember(_user(row))
+        # Active readers are counted without keeping who: the moment last_seen moves to today is one reader today.
+        if known is None or known.last_seen != today:
+            language = record.language or self.default_language
+            if known is None:
+                self.tally.count(Metric.NEW, language)
+            self.tally.count(Metric.ACTIVE, language)
+        return record
+
+    async def get_user(self, user_id: int) -> UserRecord | None:
+        """Return what is stored about ``user_id``, if anything."""
+        # One hop to aiosqlite's thread (execute, fetch and close would be three): this read is on every update.
+        rows = await self._db.execute_fetchall(f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
+        for row in rows:
+            return _user(row)
+        return None
+
+    async def is_known(self, user_id: int) -> bool:
+        """Whether anything is stored about ``user_id`` (no query for someone seen recently)."""
+        return user_id in self._users or await self.get_user(user_id) is not None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Store the language ``user_id`` chose."""
+        today = utc_today()
+        await self._write(
+            """
+            INSERT INTO users (user_id, language, language_chosen, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, language_chosen = 1
+            """,
+            (user_id, language, today, today),
+        )
+        self._users.pop(user_id, None)
+
+    async def set_reference(self, user_id: int, reference: str) -> None:
+        """Store which original ``user_id`` compares translated pages with."""
+        await self._write("UPDATE users SET reference = ? WHERE user_id = ?", (reference, user_id))
+        self._users.pop(user_id, None)
+
+    async def set_blocked(self, user_id: int, blocked: bool = True) -> None:
+        """Mark that ``user_id`` blocked the bot (or no longer does)."""
+        await self._write("UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))
+        self._users.pop(user_id, None)
+
+    async def forget_user(self, user_id: int) -> Erased:
+        """Erase everything stored about ``user_id``; return what was erased."""
+        self._users.pop(user_id, None)
+        async with self.transaction() as db:
+            async with db.execute("SELECT count(*) FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
+                row = await cur.fetchone()
+            subscriptions = int(row[0]) if row else 0
+            # Subscriptions (and any delivery rows) go with the user through ON DELETE CASCADE.
+            cursor = await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        return Erased(user=cursor.rowcount > 0, subscriptions=subscriptions)
+
+    async def count_users(self) -> int:
+        """How many people the bot knows."""
+        async with self._db.execute("SELECT count(*) FROM users") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def users_by_language(self) -> dict[tuple[str | None, bool], int]:
+        """Count people per (chosen language, blocked)."""
+        async with self._db.execute("SELECT language, blocked, count(*) FROM users GROUP BY language, blocked") as cur:
+            rows = await cur.fetchall()
+        return {(row[0], bool(row[1])): int(row[2]) for row in rows}
+
+    # ----------------------------------------------------------------------------------------- subscriptions
+
+    async def subscriptions(self, user_id: int) -> frozenset[str]:
+        """The topics ``user_id`` is subscribed to."""
+        rows = await self._db.execute_fetchall("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,))
+        return frozenset(row[0] for row in rows)
+
+    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> None:
+        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent."""
+        if subscribed:
+            today = utc_today()
+            async with self.transaction() as db:
+                await db.execute(
+                    "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)",
+                    (user_id, today, today),
+                )
+                await db.execute("INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
+        else:
+            await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+
+    async def toggle_subscription(self, user_id: int, topic: str) -> bool:
+        """Switch ``user_id``'s subscription to ``topic`` and return whether they are now subscribed.
+
+        One transaction decides and writes, so two quick taps always give "on" then "off", never "on" twice.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+            if cursor.rowcount > 0:
+                return False
+            today = utc_today()
+            await db.execute(
+                "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)", (user_id, today, today)
+            )
+            await db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
+        return True
+
+    async def subscribers_per_topic(self) -> dict[str, int]:
+        """Count active (not blocked) subscribers per topic."""
+        async with self._db.execute(
+            """
+            SELECT s.topic, count(*) FROM subscriptions s JOIN users u USING (user_id)
+            WHERE u.blocked = 0 GROUP BY s.topic
+            """
+        ) as cur:
+            rows = await cur.fetchall()
+        return {row[0]: int(row[1]) for row in rows}

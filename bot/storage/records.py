@@ -1,0 +1,102 @@
+"""The values storage hands out and takes in: plain frozen records, no SQL (callers import them freely)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Announcement", "AnnouncementDraft", "Delivery", "DeliveryFigures", "Erased", "Outcome", "UserRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """What the bot knows about one person."""
+
+    user_id: int
+    language: str | None
+    first_seen: str
+    last_seen: str
+    blocked: bool
+    language_chosen: bool = False  # False: the language was guessed from Telegram's language_code
+    reference: str | None = None  # the original this reader compares translated pages with
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementDraft:
+    """What an admin confirmed: audience, one copied message per language, and options."""
+
+    created_by: int
+    topics: frozenset[str]  # empty: everyone
+    language: str | None  # only readers of this language; None: all
+    versions: dict[str, tuple[int, int]]  # language -> (chat id, message id) of the admin's message
+    silent: bool = False
+    protect: bool = False
+    scheduled_at: str | None = None  # UTC ISO 8601; None: now
+    status_chat: int | None = None
+    status_message: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A stored announcement."""
+
+    id: int
+    created_by: int
+    created_at: str
+    topics: frozenset[str]
+    language: str | None
+    silent: bool
+    protect: bool
+    scheduled_at: str | None
+    state: str
+    status_chat: int | None
+    status_message: int | None
+    started_at: str | None
+    finished_at: str | None
+    versions: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One recipient of an announcement, claimed for sending."""
+
+    user_id: int
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened when a delivery was tried: sent, blocked, gone, failed, or pending again (retry)."""
+
+    user_id: int
+    state: str
+    error: str | None = None
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFigures:
+    """Deliveries of one announcement by outcome."""
+
+    pending: int
+    sent: int
+    blocked: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        """Every recipient."""
+        return self.pending + self.sent + self.blocked + self.failed
+
+    @property
+    def done(self) -> int:
+        """Recipients whose delivery is settled."""
+        return self.sent + self.blocked + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What ``forget_user`` removed."""
+
+    user: bool
+    subscriptions: int

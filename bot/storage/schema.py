@@ -1,0 +1,113 @@
+"""The database's schema: numbered migrations, applied in order by ``Database.open`` (``PRAGMA user_version``).
+
+What is stored about a person is the least the bot needs: the Telegram id, the chosen language, the day
+first and last seen, whether they blocked the bot, and their theme subscriptions. No names, usernames or
+message texts.
+"""
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+# Each entry moves the schema from version N (its index) to N + 1. Never edit a shipped migration:
+# append a new one, and add its step to tests/test_storage.py.
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: people and their subscriptions.
+    """
+    CREATE TABLE users (
+        user_id    INTEGER PRIMARY KEY,
+        language   TEXT,                          -- chosen in the bot, NULL until chosen
+        first_seen TEXT    NOT NULL,              -- UTC day, YYYY-MM-DD: a day is precise enough
+        last_seen  TEXT    NOT NULL,
+        blocked    INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1))
+    ) STRICT;
+    CREATE TABLE subscriptions (
+        user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        topic   TEXT    NOT NULL,
+        PRIMARY KEY (user_id, topic)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX subscriptions_by_topic ON subscriptions (topic, user_id);
+    """,
+    # 1 -> 2: small key/value facts about the bot itself (e.g. which command menus are set).
+    """
+    CREATE TABLE bot_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX users_by_language ON users (language, blocked);
+    """,
+    # 2 -> 3: announcements and their durable delivery queue; a guessed language is kept apart from a
+    # chosen one (announcements reach people in the language Telegram suggested until they choose).
+    """
+    ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0 CHECK (language_chosen IN (0, 1));
+    UPDATE users SET language_chosen = 1 WHERE language IS NOT NULL;
+    CREATE TABLE announcements (
+        id            INTEGER PRIMARY KEY,
+        created_by    INTEGER NOT NULL,          -- the admin's Telegram id
+        created_at    TEXT    NOT NULL,          -- UTC, ISO 8601
+        topics        TEXT    NOT NULL,          -- JSON list of topics, empty for everyone
+        language      TEXT,                      -- only readers of this language, NULL for all
+        silent        INTEGER NOT NULL DEFAULT 0,
+        protect       INTEGER NOT NULL DEFAULT 0,
+        scheduled_at  TEXT,                      -- UTC, ISO 8601, NULL to send at once
+        state         TEXT    NOT NULL CHECK (state IN
+                          ('scheduled', 'queued', 'running', 'paused', 'done', 'cancelled')),
+        status_chat   INTEGER,                   -- where the admin's progress message is
+        status_message INTEGER,
+        started_at    TEXT,
+        finished_at   TEXT
+    ) STRICT;
+    CREATE INDEX announcements_by_state ON announcements (state, scheduled_at);
+    CREATE TABLE announcement_versions (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        from_chat       INTEGER NOT NULL,        -- the admin's message that is copied to readers
+        message_id      INTEGER NOT NULL,
+        PRIMARY KEY (announcement_id, language)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE deliveries (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN
+                            ('pending', 'sending', 'sent', 'blocked', 'gone', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        not_before      REAL    NOT NULL DEFAULT 0,  -- epoch seconds: retry back-off
+        last_error      TEXT,                        -- Telegram's error description, never message text
+        PRIMARY KEY (announcement_id, user_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX deliveries_by_state ON deliveries (announcement_id, state, not_before);
+    CREATE INDEX deliveries_by_user ON deliveries (user_id);
+    """,
+    # 3 -> 4: which original (en or ru) a reader of a translation compares pages with; NULL: English.
+    """
+    ALTER TABLE users ADD COLUMN reference TEXT;
+    """,
+    # 4 -> 5: anonymous daily counters (bot/impact.py): a UTC day, a language and content ids, never a user id,
+    # a search's words or a time of day; and each announcement's outcomes per minute, for its delivery chart
+    # (the deliveries table already holds each recipient's outcome; this adds no time to any person's row).
+    """
+    CREATE TABLE page_views (
+        day      TEXT    NOT NULL,               -- UTC day, YYYY-MM-DD
+        language TEXT    NOT NULL,
+        theme    TEXT    NOT NULL,               -- a theme id, or 'about'
+        section  TEXT    NOT NULL,               -- a section id, '' for the theme's own page
+        views    INTEGER NOT NULL,
+        PRIMARY KEY (day, language, theme, section)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE daily_counts (
+        day      TEXT    NOT NULL,
+        language TEXT    NOT NULL,
+        metric   TEXT    NOT NULL,               -- new, active, search, link, share, subscribe, unsubscribe, forget
+        subject  TEXT    NOT NULL DEFAULT '',    -- a theme id or a deep link payload (content ids only)
+        count    INTEGER NOT NULL,
+        PRIMARY KEY (day, language, metric, subject)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE delivery_timeline (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        minute          TEXT    NOT NULL,        -- UTC, YYYY-MM-DDTHH:MM
+        state           TEXT    NOT NULL,        -- sent, blocked, gone, failed
+        count           INTEGER NOT NULL,        -- negative when failed ones were sent again
+        PRIMARY KEY (announcement_id, minute, state)
+    ) STRICT, WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
