@@ -29,7 +29,7 @@ from bot.broadcast import BroadcastEngine
 from bot.cache import cached, tree_key
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.handlers import admin, other, reading, reports
+from bot.handlers import admin, other, progress, reading, reports
 from bot.handlers.common import SERVICES_KEY, BotContext, Services
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
@@ -163,8 +163,8 @@ def build_application(
                 broadcast_bot,
                 storage,
                 rate=settings.broadcast_rate,
-                markup_for=admin.make_markup_for(i18n),
-                report=functools.partial(admin.report_progress, app),
+                markup_for=progress.make_markup_for(i18n),
+                report=functools.partial(progress.report_progress, app),
             )
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(

@@ -2,41 +2,28 @@
 /export.
 
 To anyone not in ADMIN_IDS these commands behave like unknown commands (the attempt is logged by id only).
+The handlers read storage and keep the wizard's draft; what they show is built by ``bot/admin_screens.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import logging
-from typing import Any
 
-from telegram import InlineKeyboardButton, InputFile, Message, Update
+from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot import admin_screens as views
 from bot import impact_report
-from bot.announce import (
-    Draft,
-    ScheduleError,
-    Step,
-    audience_label,
-    figures_text,
-    parse_schedule,
-    progress_text,
-    recipients_text,
-)
-from bot.broadcast import MarkupFor, Progress
-from bot.callbacks import Action, Callback, pack
-from bot.handlers.common import SERVICES_KEY, BotContext, Reader, Services, get_reader, show
-from bot.i18n import I18n, Translator
+from bot.announce import Draft, ScheduleError, Step, parse_schedule
+from bot.callbacks import Callback
+from bot.handlers.common import BotContext, Reader, get_reader, show
 from bot.impact import shown
-from bot.keyboards import GENERAL_TOPIC, Keyboard, announcement_keyboard, checkbox, is_topic, language_name
+from bot.keyboards import Keyboard, announcement_keyboard, is_topic, language_name
 from bot.limits import CAPTION_MAX
 from bot.screens import Screen
-from bot.storage import Announcement, DeliveryFigures
 
 __all__ = [
     "ADMIN_COMMANDS",
@@ -45,7 +32,6 @@ __all__ = [
     "export_command",
     "on_admin_callback",
     "on_admin_message",
-    "report_progress",
     "stats_command",
 ]
 
@@ -60,10 +46,6 @@ PREVIEW_ID = 0  # the unsubscribe button in a preview points at no real announce
 def is_admin(context: BotContext, user_id: int | None) -> bool:
     """Whether ``user_id`` is in ADMIN_IDS."""
     return user_id is not None and user_id in context.services.settings.admin_ids
-
-
-def _btn(text: str, step: str, value: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=pack(Action.ADMIN, step, value))
 
 
 def _draft(context: BotContext) -> Draft | None:
@@ -84,76 +66,6 @@ async def _drop_draft(context: BotContext, admin_id: int) -> bool:
     return had
 
 
-# --------------------------------------------------------------------------------------------- screens
-
-
-def audience_screen(context: BotContext, reader: Reader, draft: Draft) -> Screen:
-    t = reader.t
-    content = context.library.locale(reader.language)
-    rows = [[_btn(checkbox(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
-    general = t.gettext("General announcements")
-    rows.append([_btn(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
-    rows += [[_btn(f"{checkbox(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
-    rows.append([_btn(t.gettext("Next ›"), "aud", "next"), _btn(t.gettext("Cancel"), "no", 0)])
-    text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
-    return Screen(html.escape(text), Keyboard(rows))
-
-
-def language_filter_screen(context: BotContext, reader: Reader) -> Screen:
-    t = reader.t
-    rows = [[_btn(t.gettext("All languages"), "lng", "all")]]
-    rows += [[_btn(t.gettext("Only {language}").format(language=language_name(c)), "lng", c)] for c in _langs(context)]
-    rows.append([_btn(t.gettext("Cancel"), "no", 0)])
-    text = t.gettext("Step 2 of 4: all readers, or only the readers of one language?")
-    return Screen(html.escape(text), Keyboard(rows))
-
-
-def ask_message_screen(context: BotContext, reader: Reader, draft: Draft) -> Screen:
-    t = reader.t
-    assert draft.asking is not None
-    default = context.services.settings.default_language
-    text = t.gettext(
-        "Step 3 of 4: send the message in {language}: text, a photo or a document with a caption. "
-        "It is delivered exactly as you send it."
-    ).format(language=language_name(draft.asking))
-    rows = []
-    if draft.asking != default and draft.language is None:
-        text += "\n\n" + t.gettext("Or skip: readers of this language then get the {default} version.").format(
-            default=language_name(default)
-        )
-        rows.append([_btn(t.gettext("Skip"), "skip", draft.asking)])
-    rows.append([_btn(t.gettext("Cancel"), "no", 0)])
-    return Screen(html.escape(text), Keyboard(rows))
-
-
-def options_screen(reader: Reader, draft: Draft) -> Screen:
-    t = reader.t
-    rows = [
-        [_btn(checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
-        [_btn(checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
-        [_btn(t.gettext("Send now"), "opt", "now"), _btn(t.gettext("Schedule…"), "opt", "when")],
-        [_btn(t.gettext("Cancel"), "no", 0)],
-    ]
-    return Screen(html.escape(t.gettext("Step 4 of 4: options.")), Keyboard(rows))
-
-
-def schedule_screen(reader: Reader, problem: str | None = None) -> Screen:
-    t = reader.t
-    text = t.gettext(
-        "Send the date and time as YYYY-MM-DD HH:MM, with a time zone if it is not UTC, "
-        "for example: 2026-12-01 09:00 Asia/Almaty"
-    )
-    if problem == "format":
-        text = t.gettext("I could not read that date.") + "\n\n" + text
-    elif problem == "zone":
-        text = t.gettext("I do not know that time zone.") + "\n\n" + text
-    elif problem == "past":
-        text = t.gettext("That moment has already passed.") + "\n\n" + text
-    elif problem == "range":
-        text = t.gettext("That date is too far in the future.") + "\n\n" + text
-    return Screen(html.escape(text), Keyboard([[_btn(t.gettext("Cancel"), "no", 0)]]))
-
-
 # --------------------------------------------------------------------------------------------- commands
 
 
@@ -166,7 +78,7 @@ async def announce_command(update: Update, context: BotContext) -> None:
     if context.user_data is not None:
         context.user_data[DRAFT_KEY] = draft
     await context.storage.set_meta(_draft_marker(reader.user_id), "1")
-    await show(update, context, audience_screen(context, reader, draft))
+    await show(update, context, views.audience_screen(reader.t, context.library.locale(reader.language), draft))
 
 
 async def cancel_command(update: Update, context: BotContext) -> None:
@@ -190,51 +102,11 @@ async def announcements_command(update: Update, context: BotContext) -> None:
 
 
 async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
-    t = reader.t
+    """/announcements with the figures read now."""
     storage = context.storage
-    content = context.library.locale(reader.language)
     items = await storage.announcements(limit=RECENT_ANNOUNCEMENTS)
-    if not items:
-        return Screen(html.escape(t.gettext("No announcements yet. Start one with /announce.")))
-    lines = [_bold(t.gettext("Recent announcements"))]
-    rows: list[list[InlineKeyboardButton]] = []
-    for item in items:
-        head = t.gettext("#{id} · {when} · {audience}").format(
-            id=item.id,
-            when=_short_time(item.created_at),
-            audience=audience_label(item.topics, item.language, content, t),
-        )
-        figures = await storage.delivery_figures(item.id)
-        if item.state == "scheduled":
-            # Nobody is queued before its time: figures would read "Sent: 0 of 0 … Waiting: 0".
-            body = html.escape(t.gettext("Scheduled for {time}.").format(time=_short_time(item.scheduled_at)))
-        else:
-            body = progress_text(item, figures, 0.0, None, True, t)
-        lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
-        controls = _controls(item, t, figures.failed)
-        chart = _btn(t.gettext("📊 #{id}").format(id=item.id), "achart", item.id)
-        if item.state != "scheduled":  # a scheduled one has no deliveries to draw yet
-            if controls:
-                controls[0].append(chart)
-            else:
-                controls = [[chart]]
-        rows += controls
-    rows.append([_btn(t.gettext("↻ Refresh"), "list", 0)])
-    return Screen("\n".join(lines), Keyboard(rows))
-
-
-def _controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[InlineKeyboardButton]]:
-    row: list[InlineKeyboardButton] = []
-    if item.state in ("running", "queued"):
-        row.append(_btn(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
-    if item.state == "paused":
-        row.append(_btn(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
-    if item.state in ("scheduled", "queued", "running", "paused"):
-        row.append(_btn(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
-    if failed and item.state in ("running", "paused", "done"):
-        # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
-        row.append(_btn(t.gettext("↻ Retry failed #{id}").format(id=item.id), "retry", item.id))
-    return [row] if row else []
+    figures = [(item, await storage.delivery_figures(item.id)) for item in items]
+    return views.announcements_screen(reader.t, context.library.locale(reader.language), figures)
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
@@ -260,46 +132,27 @@ async def stats_command(update: Update, context: BotContext) -> None:
     caption = t.gettext("Readers and page views per week, last {weeks} weeks, by language.").format(
         weeks=impact_report.CHART_WEEKS
     )
-    keyboard = Keyboard([[_btn(t.gettext("📊 Most-read sections"), "chart", "sections")]])
+    keyboard = Keyboard([[views.button(t.gettext("📊 Most-read sections"), "chart", "sections")]])
     await _send_photo(update, context, png, caption, keyboard)
 
 
 async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
     """Today's counters, readers per language, subscribers per theme, the last announcements."""
     await context.storage.flush_counters()  # today's figures include the last seconds
-    t = reader.t
     storage = context.storage
-    content = context.library.locale(reader.language)
     by_language = await storage.users_by_language()
-    active = sum(n for (_, blocked), n in by_language.items() if not blocked)
-    blocked = sum(n for (_, b), n in by_language.items() if b)
     today = await storage.day_counts(_today())
-    lines = [_bold(t.gettext("Today (UTC)")), *map(html.escape, impact_report.today_lines(today, t)), ""]
-    lines += [
-        _bold(t.gettext("Readers")),
-        html.escape(t.ngettext("{count} active reader", "{count} active readers", active).format(count=active)),
-        html.escape(t.ngettext("{count} blocked the bot", "{count} blocked the bot", blocked).format(count=blocked)),
-    ]
-    languages: dict[str, int] = {}
-    for (code, is_blocked), n in by_language.items():
-        if not is_blocked:
-            key = code or context.services.settings.default_language
-            languages[key] = languages.get(key, 0) + n
-    lines += [f"• {html.escape(language_name(code))}: {html.escape(shown(n))}" for code, n in sorted(languages.items())]
     per_topic = await storage.subscribers_per_topic()
-    lines.append("\n" + _bold(t.gettext("Subscribers")))
-    for theme in content.themes:
-        count = per_topic.get(theme.id, 0)
-        lines.append(f"• {html.escape(theme.short_title)}: {html.escape(shown(count))}")
-    general = html.escape(shown(per_topic.get(GENERAL_TOPIC, 0)))
-    lines.append("• " + html.escape(t.gettext("General announcements")) + f": {general}")
-    recent = await storage.announcements(limit=3)
-    if recent:
-        lines.append("\n" + _bold(t.gettext("Last announcements")))
-        for item in recent:
-            figures = await storage.delivery_figures(item.id)
-            lines.append(f"#{item.id}: " + html.escape(figures_text(figures, t)).replace("\n", " · "))
-    return Screen("\n".join(lines))
+    recent = [(item.id, await storage.delivery_figures(item.id)) for item in await storage.announcements(limit=3)]
+    return views.stats_screen(
+        reader.t,
+        context.library.locale(reader.language),
+        context.services.settings.default_language,
+        today,
+        by_language,
+        per_topic,
+        recent,
+    )
 
 
 async def export_command(update: Update, context: BotContext) -> None:
@@ -427,10 +280,10 @@ async def _advance(
             draft.choose_everyone()
         elif value == "next":
             draft.step = Step.LANGUAGE
-            return language_filter_screen(context, reader)
+            return views.language_filter_screen(reader.t, _langs(context))
         elif is_topic(content, value):
             draft.toggle_topic(value)
-        return audience_screen(context, reader, draft)
+        return views.audience_screen(reader.t, context.library.locale(reader.language), draft)
     if step == "lng" and draft.step == Step.LANGUAGE:
         draft.language = None if value == "all" else value if value in _langs(context) else None
         return _ask_next_version(context, reader, draft)
@@ -448,8 +301,8 @@ async def _advance(
             return None
         elif value == "when":
             draft.step = Step.SCHEDULE
-            return schedule_screen(reader)
-        return options_screen(reader, draft)
+            return views.schedule_screen(reader.t)
+        return views.options_screen(reader.t, draft)
     if step == "ok" and draft.step == Step.PREVIEW:
         return await _confirm(update, context, reader, draft)
     return None  # a button of an earlier step: ignore
@@ -467,10 +320,10 @@ def _ask_next_version(context: BotContext, reader: Reader, draft: Draft, skipped
     if remaining:
         draft.step = Step.MESSAGE
         draft.asking = remaining[0]
-        return ask_message_screen(context, reader, draft)
+        return views.ask_message_screen(reader.t, draft, context.services.settings.default_language)
     draft.step = Step.OPTIONS
     draft.asking = None
-    return options_screen(reader, draft)
+    return views.options_screen(reader.t, draft)
 
 
 async def on_admin_message(update: Update, context: BotContext) -> None:
@@ -513,7 +366,7 @@ async def _take_message(update: Update, context: BotContext, draft: Draft, messa
         try:
             draft.scheduled_at = parse_schedule(message.text or "", dt.datetime.now(dt.UTC))
         except ScheduleError as exc:
-            await show(update, context, schedule_screen(reader, exc.reason))
+            await show(update, context, views.schedule_screen(reader.t, exc.reason))
         else:
             await _preview(update, context, reader, draft)
 
@@ -540,37 +393,8 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
             reply_markup=announcement_keyboard(PREVIEW_ID, frozenset(draft.topics), context.services.i18n.get(code)),
         )
     counts = await context.storage.count_audience(draft.topics, draft.language)
-    content = context.library.locale(reader.language)
-    audience = audience_label(draft.topics, draft.language, content, t)
-    lines = [
-        _bold(t.gettext("Ready to send")),
-        html.escape(t.gettext("To: {audience}").format(audience=audience)),
-        html.escape(recipients_text(counts, t)),
-    ]
-    for code in counts:
-        if code not in draft.versions:
-            lines.append(
-                html.escape(
-                    t.gettext("{language} readers get the {default} version.").format(
-                        language=language_name(code), default=language_name(default)
-                    )
-                )
-            )
-    flags = []
-    if draft.silent:
-        flags.append(t.gettext("silent"))
-    if draft.protect:
-        flags.append(t.gettext("protected"))
-    if flags:
-        lines.append(html.escape(", ".join(flags)))
-    when = (
-        t.gettext("Sends at {time} UTC.").format(time=draft.scheduled_at.strftime("%Y-%m-%d %H:%M"))
-        if draft.scheduled_at
-        else t.gettext("Sends as soon as you confirm.")
-    )
-    lines.append(html.escape(when))
-    keyboard = Keyboard([[_btn(t.gettext("✓ Confirm"), "ok", 0), _btn(t.gettext("Cancel"), "no", 0)]])
-    await context.bot.send_message(chat.id, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    summary = views.preview_screen(t, context.library.locale(reader.language), draft, counts, default)
+    await context.bot.send_message(chat.id, summary.text, parse_mode=ParseMode.HTML, reply_markup=summary.keyboard)
 
 
 async def _confirm(update: Update, context: BotContext, reader: Reader, draft: Draft) -> Screen:
@@ -584,61 +408,4 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     if engine is not None:
         engine.wake()
     logger.info("admin %s confirmed announcement %s", reader.user_id, announcement_id)
-    t = reader.t
-    text = (
-        t.gettext("Announcement #{id} is scheduled. See /announcements.")
-        if draft.scheduled_at
-        else t.gettext("Announcement #{id} is being sent. This message shows the progress.")
-    ).format(id=announcement_id)
-    return Screen(html.escape(text))
-
-
-# --------------------------------------------------------------------------------------------- delivery side
-
-
-def make_markup_for(i18n: I18n) -> MarkupFor:
-    """The engine's ``markup_for``: the unsubscribe button in the recipient's language."""
-
-    def markup_for(announcement: Announcement, language: str) -> Keyboard:
-        return announcement_keyboard(announcement.id, announcement.topics, i18n.get(language))
-
-    return markup_for
-
-
-async def report_progress(app: Any, announcement: Announcement, progress: Progress) -> None:
-    """Edit the status message of ``announcement`` (in its admin's language)."""
-    if announcement.status_chat is None or announcement.status_message is None:
-        return
-    services: Services = app.bot_data[SERVICES_KEY]
-    admin = await services.storage.get_user(announcement.created_by)
-    t = services.i18n.get(admin.language if admin else None)
-    figures = DeliveryFigures(
-        pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
-    )
-    current = dataclasses.replace(announcement, state=progress.state)
-    text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
-    keyboard = Keyboard(_controls(current, t)) if not progress.final else None
-    try:
-        await app.bot.edit_message_text(
-            text,
-            chat_id=announcement.status_chat,
-            message_id=announcement.status_message,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            logger.info("could not update the status of announcement %s: %s", announcement.id, exc.message)
-    except TelegramError as exc:
-        logger.info("could not update the status of announcement %s: %s", announcement.id, exc)
-
-
-def _bold(text: str) -> str:
-    return f"<b>{html.escape(text)}</b>"
-
-
-def _short_time(iso: str | None) -> str:
-    """``YYYY-MM-DD HH:MM UTC`` (stored times are UTC; the zone is said, as a reader may assume their own)."""
-    if not iso:
-        return "—"
-    return iso.replace("T", " ")[:16] + " UTC"
+    return views.confirmed_screen(reader.t, announcement_id, draft.scheduled_at is not None)

@@ -1,0 +1,256 @@
+"""The admins' views as ``Screen``s (HTML text + keyboard): the /announce wizard's steps, /announcements, /stats.
+
+Pure functions of a translator, the content and figures already read from storage, like ``bot/screens.py`` for
+readers: no Telegram I/O and no database, so a test builds any of them directly. The handlers are in
+``bot/handlers/admin.py``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+from telegram import InlineKeyboardButton
+
+from bot import impact_report
+from bot.announce import Draft, audience_label, figures_text, progress_text, recipients_text
+from bot.callbacks import Action, pack
+from bot.content import LocaleContent
+from bot.i18n import Translator
+from bot.impact import shown
+from bot.keyboards import GENERAL_TOPIC, Keyboard, checkbox, language_name
+from bot.screens import Screen
+from bot.storage import Announcement, DeliveryFigures
+
+__all__ = [
+    "announcements_screen",
+    "ask_message_screen",
+    "audience_screen",
+    "bold",
+    "button",
+    "confirmed_screen",
+    "controls",
+    "language_filter_screen",
+    "options_screen",
+    "preview_screen",
+    "schedule_screen",
+    "stats_screen",
+]
+
+
+def button(text: str, step: str, value: str | int) -> InlineKeyboardButton:
+    """A button of the admin screens: ``step`` and ``value`` travel in its callback data."""
+    return InlineKeyboardButton(text, callback_data=pack(Action.ADMIN, step, value))
+
+
+def bold(text: str) -> str:
+    """``text`` escaped, in bold."""
+    return f"<b>{html.escape(text)}</b>"
+
+
+def short_time(iso: str | None) -> str:
+    """``YYYY-MM-DD HH:MM UTC`` (stored times are UTC; the zone is said, as a reader may assume their own)."""
+    if not iso:
+        return "—"
+    return iso.replace("T", " ")[:16] + " UTC"
+
+
+# --------------------------------------------------------------------------------------------- the wizard
+
+
+def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Screen:
+    """Step 1: everyone, or the subscribers of some topics."""
+    rows = [[button(checkbox(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
+    general = t.gettext("General announcements")
+    rows.append([button(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
+    rows += [[button(f"{checkbox(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
+    rows.append([button(t.gettext("Next ›"), "aud", "next"), button(t.gettext("Cancel"), "no", 0)])
+    text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def language_filter_screen(t: Translator, languages: Sequence[str]) -> Screen:
+    """Step 2: all readers, or the readers of one of ``languages``."""
+    rows = [[button(t.gettext("All languages"), "lng", "all")]]
+    rows += [[button(t.gettext("Only {language}").format(language=language_name(c)), "lng", c)] for c in languages]
+    rows.append([button(t.gettext("Cancel"), "no", 0)])
+    text = t.gettext("Step 2 of 4: all readers, or only the readers of one language?")
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def ask_message_screen(t: Translator, draft: Draft, default_language: str) -> Screen:
+    """Step 3: the message in ``draft.asking`` (skippable, except the default language or a one-language audience)."""
+    assert draft.asking is not None
+    text = t.gettext(
+        "Step 3 of 4: send the message in {language}: text, a photo or a document with a caption. "
+        "It is delivered exactly as you send it."
+    ).format(language=language_name(draft.asking))
+    rows = []
+    if draft.asking != default_language and draft.language is None:
+        text += "\n\n" + t.gettext("Or skip: readers of this language then get the {default} version.").format(
+            default=language_name(default_language)
+        )
+        rows.append([button(t.gettext("Skip"), "skip", draft.asking)])
+    rows.append([button(t.gettext("Cancel"), "no", 0)])
+    return Screen(html.escape(text), Keyboard(rows))
+
+
+def options_screen(t: Translator, draft: Draft) -> Screen:
+    """Step 4: silent, protected, now or scheduled."""
+    rows = [
+        [button(checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
+        [button(checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
+        [button(t.gettext("Send now"), "opt", "now"), button(t.gettext("Schedule…"), "opt", "when")],
+        [button(t.gettext("Cancel"), "no", 0)],
+    ]
+    return Screen(html.escape(t.gettext("Step 4 of 4: options.")), Keyboard(rows))
+
+
+def schedule_screen(t: Translator, problem: str | None = None) -> Screen:
+    """Ask for the moment to send, saying first what was wrong with the last answer (``ScheduleError.reason``)."""
+    text = t.gettext(
+        "Send the date and time as YYYY-MM-DD HH:MM, with a time zone if it is not UTC, "
+        "for example: 2026-12-01 09:00 Asia/Almaty"
+    )
+    if problem == "format":
+        text = t.gettext("I could not read that date.") + "\n\n" + text
+    elif problem == "zone":
+        text = t.gettext("I do not know that time zone.") + "\n\n" + text
+    elif problem == "past":
+        text = t.gettext("That moment has already passed.") + "\n\n" + text
+    elif problem == "range":
+        text = t.gettext("That date is too far in the future.") + "\n\n" + text
+    return Screen(html.escape(text), Keyboard([[button(t.gettext("Cancel"), "no", 0)]]))
+
+
+def preview_screen(
+    t: Translator, content: LocaleContent, draft: Draft, counts: dict[str, int], default_language: str
+) -> Screen:
+    """After the previews: who receives it, in which version, with which options and when; Confirm / Cancel."""
+    audience = audience_label(draft.topics, draft.language, content, t)
+    lines = [
+        bold(t.gettext("Ready to send")),
+        html.escape(t.gettext("To: {audience}").format(audience=audience)),
+        html.escape(recipients_text(counts, t)),
+    ]
+    for code in counts:
+        if code not in draft.versions:
+            lines.append(
+                html.escape(
+                    t.gettext("{language} readers get the {default} version.").format(
+                        language=language_name(code), default=language_name(default_language)
+                    )
+                )
+            )
+    flags = []
+    if draft.silent:
+        flags.append(t.gettext("silent"))
+    if draft.protect:
+        flags.append(t.gettext("protected"))
+    if flags:
+        lines.append(html.escape(", ".join(flags)))
+    when = (
+        t.gettext("Sends at {time} UTC.").format(time=draft.scheduled_at.strftime("%Y-%m-%d %H:%M"))
+        if draft.scheduled_at
+        else t.gettext("Sends as soon as you confirm.")
+    )
+    lines.append(html.escape(when))
+    keyboard = Keyboard([[button(t.gettext("✓ Confirm"), "ok", 0), button(t.gettext("Cancel"), "no", 0)]])
+    return Screen("\n".join(lines), keyboard)
+
+
+def confirmed_screen(t: Translator, announcement_id: int, scheduled: bool) -> Screen:
+    """The confirmed announcement's number; a sent one's message then shows its progress."""
+    text = (
+        t.gettext("Announcement #{id} is scheduled. See /announcements.")
+        if scheduled
+        else t.gettext("Announcement #{id} is being sent. This message shows the progress.")
+    ).format(id=announcement_id)
+    return Screen(html.escape(text))
+
+
+# --------------------------------------------------------------------------------------------- the figures
+
+
+def controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[InlineKeyboardButton]]:
+    """Pause, resume, cancel and retry buttons for what ``item``'s state allows (one row, or none)."""
+    row: list[InlineKeyboardButton] = []
+    if item.state in ("running", "queued"):
+        row.append(button(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
+    if item.state == "paused":
+        row.append(button(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
+    if item.state in ("scheduled", "queued", "running", "paused"):
+        row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
+    if failed and item.state in ("running", "paused", "done"):
+        # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
+        row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), "retry", item.id))
+    return [row] if row else []
+
+
+def announcements_screen(
+    t: Translator, content: LocaleContent, items: Sequence[tuple[Announcement, DeliveryFigures]]
+) -> Screen:
+    """Recent announcements (newest first) with their figures, controls and chart buttons."""
+    if not items:
+        return Screen(html.escape(t.gettext("No announcements yet. Start one with /announce.")))
+    lines = [bold(t.gettext("Recent announcements"))]
+    rows: list[list[InlineKeyboardButton]] = []
+    for item, figures in items:
+        head = t.gettext("#{id} · {when} · {audience}").format(
+            id=item.id,
+            when=short_time(item.created_at),
+            audience=audience_label(item.topics, item.language, content, t),
+        )
+        if item.state == "scheduled":
+            # Nobody is queued before its time: figures would read "Sent: 0 of 0 … Waiting: 0".
+            body = html.escape(t.gettext("Scheduled for {time}.").format(time=short_time(item.scheduled_at)))
+        else:
+            body = progress_text(item, figures, 0.0, None, True, t)
+        lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
+        item_controls = controls(item, t, figures.failed)
+        chart = button(t.gettext("📊 #{id}").format(id=item.id), "achart", item.id)
+        if item.state != "scheduled":  # a scheduled one has no deliveries to draw yet
+            if item_controls:
+                item_controls[0].append(chart)
+            else:
+                item_controls = [[chart]]
+        rows += item_controls
+    rows.append([button(t.gettext("↻ Refresh"), "list", 0)])
+    return Screen("\n".join(lines), Keyboard(rows))
+
+
+def stats_screen(
+    t: Translator,
+    content: LocaleContent,
+    default_language: str,
+    today: dict[str, int],
+    by_language: Mapping[tuple[str | None, bool], int],
+    per_topic: Mapping[str, int],
+    recent: Sequence[tuple[int, DeliveryFigures]],
+) -> Screen:
+    """Today's counters, readers per language, subscribers per theme, the last announcements' figures."""
+    active = sum(n for (_, blocked), n in by_language.items() if not blocked)
+    blocked = sum(n for (_, b), n in by_language.items() if b)
+    lines = [bold(t.gettext("Today (UTC)")), *map(html.escape, impact_report.today_lines(today, t)), ""]
+    lines += [
+        bold(t.gettext("Readers")),
+        html.escape(t.ngettext("{count} active reader", "{count} active readers", active).format(count=active)),
+        html.escape(t.ngettext("{count} blocked the bot", "{count} blocked the bot", blocked).format(count=blocked)),
+    ]
+    languages: dict[str, int] = {}
+    for (code, is_blocked), n in by_language.items():
+        if not is_blocked:
+            key = code or default_language
+            languages[key] = languages.get(key, 0) + n
+    lines += [f"• {html.escape(language_name(code))}: {html.escape(shown(n))}" for code, n in sorted(languages.items())]
+    lines.append("\n" + bold(t.gettext("Subscribers")))
+    for theme in content.themes:
+        count = per_topic.get(theme.id, 0)
+        lines.append(f"• {html.escape(theme.short_title)}: {html.escape(shown(count))}")
+    general = html.escape(shown(per_topic.get(GENERAL_TOPIC, 0)))
+    lines.append("• " + html.escape(t.gettext("General announcements")) + f": {general}")
+    if recent:
+        lines.append("\n" + bold(t.gettext("Last announcements")))
+        for announcement_id, figures in recent:
+            lines.append(f"#{announcement_id}: " + html.escape(figures_text(figures, t)).replace("\n", " · "))
+    return Screen("\n".join(lines))
