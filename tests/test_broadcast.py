@@ -409,7 +409,11 @@ async def test_the_configured_rate_is_reached_without_any_429(tmp_path: Path) ->
         assert_once(w.emu, readers)
         times = sorted(t for chat in w.copy_times().values() for t in chat)
         achieved = (len(times) - 1) / (times[-1] - times[0])
-        assert 0.9 * rate <= achieved <= limit
+        # Never above Telegram's limit, whatever the machine does. The lower bound only catches a pacer that
+        # holds back for nothing: on a CI machine busy with other work the event loop itself falls behind
+        # (21/s of 25 seen with two CPU hogs), so reaching the rate exactly is checked on an injected clock in
+        # test_pacer.py and measured by bench/broadcast.py, not here.
+        assert 0.5 * rate <= achieved <= limit
 
 
 class RecordingBot(Bot):
