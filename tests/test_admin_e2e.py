@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.emulator import EmulatedUser
 from bot.storage import AnnouncementDraft
+from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

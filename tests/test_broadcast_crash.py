@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.broadcast import BroadcastEngine
-from bot.emulator import BotAPIEmulator
 from bot.storage import AnnouncementDraft, Storage
+from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
