@@ -12,12 +12,14 @@ ARGS   ?=
 
 .PHONY: install install-runtime demo run test lint typecheck checks pytest locales lock bench clean
 
-# The bot's dependencies exactly as locked (the same as the Docker image), then the bot itself without deps.
-$(RUNTIME_STAMP): requirements.lock pyproject.toml
+# The bot's dependencies exactly as locked (the same as the Docker image), then the bot itself without deps, and
+# the Bot API emulator beside it (its own distribution, emulator/: the demo and the tests need it, the image not).
+$(RUNTIME_STAMP): requirements.lock pyproject.toml emulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PIP) install --require-hashes --no-deps -r requirements.lock
 	@$(PIP) install --no-deps -e .
+	@$(PIP) install --no-deps -e ./emulator
 	@touch $(RUNTIME_STAMP)
 
 # Developer tools (ruff, mypy, pytest, hadolint...) on top: only for `make test` and friends.

@@ -45,8 +45,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from bench.population import add_users_bulk
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine, Progress
-from bot.emulator import BotAPIEmulator, EmulatedMessage
 from bot.storage import Announcement, AnnouncementDraft, Storage
+from emulator import BotAPIEmulator, EmulatedMessage
 
 ADMIN_ID = 900_001
 FIRST_USER = 1_000_000

@@ -26,8 +26,8 @@ from telegram import Bot
 from bench.population import add_users_bulk
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine
-from bot.emulator import BotAPIEmulator
 from bot.storage import AnnouncementDraft, Storage
+from emulator import BotAPIEmulator
 
 ADMIN = 77
 OUTAGE_MINUTES = 10

@@ -47,11 +47,11 @@ from bench.population import add_users_bulk
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.callbacks import Action, pack
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.handlers.common import SERVICES_KEY
 from bot.json_request import json_body
 from bot.limits import SEARCH_RESULTS_MAX
 from bot.search import LocaleIndex
+from emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAE-benchmark-token-0123456789abcdefghij"

@@ -22,6 +22,8 @@ BOT_TOKEN is not set.
 To run the bot on Telegram, create a bot with @BotFather (https://t.me/BotFather, command /newbot),
 then put its token in the environment or in .env:  BOT_TOKEN=123456789:AA...
 To try the bot without Telegram or internet, run:  make demo"""
+# The emulator is not part of the bot's wheel or image (it lives beside bot/ in the repository).
+NO_DEMO_MESSAGE = "The demo needs a checkout of the repository: git clone it, then run  make demo"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,7 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("healthcheck", "backup", "restore"):
         return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":
-        from bot.demo import run_demo
+        try:
+            from bot.demo import run_demo
+        except ModuleNotFoundError as exc:
+            if exc.name != "emulator":
+                raise
+            print(NO_DEMO_MESSAGE, file=sys.stderr)
+            return ExitCode.NO_DEMO
 
         return asyncio.run(run_demo(settings, language=args.lang, admin=args.admin))
     if settings.token is None:

@@ -22,12 +22,12 @@ from typing import Any, TextIO
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.config import Settings
 from bot.content import ContentError, LocaleContent
-from bot.emulator import BotAPIEmulator, EmulatedMessage, EmulatedUser
 from bot.handlers.common import SERVICES_KEY
 from bot.impact import Metric, PageKey
 from bot.languages import FALLBACK_LANGUAGE
 from bot.logs import setup_logging
 from bot.storage import Storage
+from emulator import BotAPIEmulator, EmulatedMessage, EmulatedUser
 
 __all__ = ["TerminalRenderer", "run_demo"]
 

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     SCHEMA_TOO_NEW = 4
     DATABASE = 5
     PORT_IN_USE = 6
+    NO_DEMO = 7
     # sysexits' EX_TEMPFAIL, "try again later": right once the other process (an overlapping deploy) stops.
     ANOTHER_BOT_RUNNING = 75
 
@@ -35,6 +36,7 @@ _MEANING = {
     ExitCode.SCHEMA_TOO_NEW: "the database was written by a newer version of the bot",
     ExitCode.DATABASE: "the database cannot be opened (corrupted, not a database, or not accessible)",
     ExitCode.PORT_IN_USE: "the webhook port is already in use",
+    ExitCode.NO_DEMO: "brief-bot demo: the emulator is not installed (it comes with a checkout: make demo)",
     ExitCode.ANOTHER_BOT_RUNNING: "another bot is running on this database",
 }
 

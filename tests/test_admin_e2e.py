@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from bench.population import add_users_bulk
-from bot.emulator import EmulatedUser
 from bot.storage import AnnouncementDraft
+from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

@@ -11,7 +11,7 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.aiohttp_request import AiohttpRequest
-from bot.emulator import BotAPIEmulator
+from emulator import BotAPIEmulator
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 

@@ -19,9 +19,9 @@ from telegram.request import HTTPXRequest
 from bench.population import add_users_bulk
 from bot.broadcast import BroadcastEngine, Progress
 from bot.config import DEFAULT_BROADCAST_RATE
-from bot.emulator import BotAPIEmulator
 from bot.limits import FREE_BROADCAST_RATE, GLOBAL_MESSAGES_PER_SECOND
 from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, Outcome, Storage
+from emulator import BotAPIEmulator
 
 # PTB warns about the future type of RetryAfter.retry_after each time it builds one.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

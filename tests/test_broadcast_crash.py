@@ -13,8 +13,8 @@ import pytest
 
 from bench.population import add_users_bulk
 from bot.broadcast import BroadcastEngine
-from bot.emulator import BotAPIEmulator
 from bot.storage import AnnouncementDraft, Storage
+from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

@@ -41,7 +41,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.emulator import BotAPIEmulator, EmulatedUser, parse_html
+from emulator import BotAPIEmulator, EmulatedUser, parse_html
 
 USER_ID = 1001
 OTHER_ID = 1002

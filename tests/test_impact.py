@@ -15,10 +15,10 @@ import pytest
 from bench.population import add_users_bulk
 from bot import charts
 from bot.callbacks import Action, pack
-from bot.emulator import EmulatedUser
 from bot.impact import SMALL_COUNT, Metric, PageKey, Tally, flush_periodically, shown
 from bot.impact_report import CSV_ENCODING
 from bot.storage import AnnouncementDraft, Outcome, Storage
+from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 
 COUNTER_TABLES = ("page_views", "daily_counts", "delivery_timeline")

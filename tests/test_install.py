@@ -8,12 +8,15 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from bot.__main__ import NO_DEMO_MESSAGE
 from bot.config import ConfigError, load_settings
+from bot.exitcodes import ExitCode
 from bot.paths import content_dir, locales_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +45,8 @@ def test_a_wheel_installed_with_pip_user_finds_its_content(tmp_path: Path) -> No
     # Offline: the build uses this environment's setuptools (make install puts a PEP 639 one there).
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)])
     (wheel,) = tmp_path.glob("brief_bot-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [name for name in archive.namelist() if "emulator" in name]  # the emulator is no part of the bot
 
     # A user's own install: the interpreter outside any venv, a home and user base of its own.
     home, user_base, elsewhere = tmp_path / "home", tmp_path / "user-base", tmp_path / "elsewhere"
@@ -73,6 +78,12 @@ def test_a_wheel_installed_with_pip_user_finds_its_content(tmp_path: Path) -> No
     assert "ru" in summary
     version = _run([str(script), "--version"], env=env, cwd=elsewhere).stdout
     assert version.strip() == f"brief-bot {metadata.version('brief-bot')}"
+    # Without the emulator the demo says in one line where to find it, with its own exit code (no traceback).
+    demo = subprocess.run(
+        [str(script), "demo"], env=env, cwd=elsewhere, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert demo.returncode == ExitCode.NO_DEMO
+    assert demo.stderr.strip() == NO_DEMO_MESSAGE and not demo.stdout
     assert not list(elsewhere.iterdir())  # nothing written where it ran
 
 

@@ -19,8 +19,8 @@ from telegram.error import BadRequest, TimedOut
 from telegram.request import RequestData
 
 from bot.aiohttp_request import AiohttpRequest
-from bot.emulator import BotAPIEmulator
 from bot.json_request import JSON_CONTENT_TYPE, JsonRequest, json_body
+from emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAE-test-token-0123456789abcdefghijklm"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.emulator import EmulatedUser
 from bot.reports import REPORTS_PER_HOUR
+from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 
 

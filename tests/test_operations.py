@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bot.backup import integrity_problems, snapshot_path
-from bot.emulator import BotAPIEmulator
 from bot.exitcodes import ExitCode
 from bot.health import (
     HEALTHCHECK_MAX_AGE_SECONDS,
@@ -25,6 +24,7 @@ from bot.health import (
     heartbeat_path,
 )
 from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
+from emulator import BotAPIEmulator
 from tests.test_broadcast_crash import start_bot, until
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

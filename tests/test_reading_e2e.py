@@ -8,9 +8,9 @@ import pytest
 
 from bot.callbacks import Action, pack
 from bot.content import Content
-from bot.emulator import EmulatedMessage, EmulatedUser
 from bot.languages import discover_languages
 from bot.paths import content_dir
+from emulator import EmulatedMessage, EmulatedUser
 from tests.conftest import BotEnv, eventually
 
 

@@ -7,7 +7,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from bot.emulator import BotAPIEmulator
+from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.emulator import BotAPIEmulator
 from bot.exitcodes import ExitCode
+from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
 SECRET = "webhook-secret-for-tests"

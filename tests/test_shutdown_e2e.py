@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from bot.emulator import BotAPIEmulator
+from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
 EXIT_DEADLINE = 8.0  # seconds from SIGTERM to exit; Docker kills at 10

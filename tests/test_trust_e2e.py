@@ -11,11 +11,11 @@ import pytest
 
 from bot.callbacks import Action, pack
 from bot.checks import sync_locales
-from bot.emulator import EmulatedUser
 from bot.logs import setup_logging
 from bot.paths import locales_dir
 from bot.search import SearchIndex
 from bot.storage import Storage
+from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 from tests.test_admin_e2e import button, click, say, subscribe, wait_button, wait_state
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
-from bot.emulator import BotAPIEmulator
 from bot.exitcodes import ExitCode
 from bot.storage import AnnouncementDraft, Storage
+from emulator import BotAPIEmulator
 from tests.test_broadcast_crash import ADMIN, RECIPIENTS, announcement_state, start_bot, states, until
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

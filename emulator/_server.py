@@ -17,7 +17,7 @@ from aiohttp import web
 from telegram.constants import FileSizeLimit
 
 from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener, Params
-from ._driver import ChatView, EmulatedGroup, EmulatedUser
+from ._driver import EmulatedGroup, EmulatedUser
 from ._methods import API_METHODS, BotMethods
 from ._models import (
     ERR_BAD_GATEWAY_HTML,
@@ -37,6 +37,7 @@ from ._models import (
     Fault,
     bad_request,
 )
+from ._tracking import ChatTracker
 
 __all__ = ["BotAPIEmulator"]
 
@@ -300,7 +301,7 @@ class BotAPIEmulator(BotMethods):
     async def _process(self, method: str, handler: Any, request: web.Request) -> web.StreamResponse:
         """Parse, apply faults, latency and the method; record the outcome."""
         chat_id: int | None = None
-        views: list[ChatView] = []
+        views: list[ChatTracker] = []
         polling = method == "getUpdates"
         fault: Fault | None = None
         try:
@@ -360,7 +361,7 @@ class BotAPIEmulator(BotMethods):
             if description:
                 self.stats.error_descriptions[description] += 1
 
-    def _involved_views(self, method: str, params: Params, chat_id: int | None) -> list[ChatView]:
+    def _involved_views(self, method: str, params: Params, chat_id: int | None) -> list[ChatTracker]:
         """Return the driven chats a call may change (for reply waiting and error reports)."""
         ids: set[int | None] = {chat_id}
         if method == "answerCallbackQuery":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
 from ._core import EmulatorCore, PendingQuery
 from ._html import utf16_len
 from ._models import ERR_BLOCKED, CallbackAnswer, ChatState, EmulatedMessage, InlineAnswer
+from ._tracking import ChatTracker
 
 __all__ = ["ChatView", "EmulatedGroup", "EmulatedUser"]
 
@@ -25,29 +25,13 @@ _MAX_ADAPTIVE_QUIET: Final = 0.5
 Button = str | int
 
 
-class ChatView:
+class ChatView(ChatTracker):
     """A chat as a test sees it: the bot's visible messages, the history and reply waiting."""
 
     def __init__(self, emu: EmulatorCore, chat: ChatState) -> None:
+        super().__init__(emu._seq, time.monotonic())
         self._emu = emu
         self._chat = chat
-        self._activity_seq = 0
-        self._activity_at = 0.0
-        self._action_at = time.monotonic()
-        self._mark = emu._seq
-        self._action_seq = emu._seq
-        self._first_activity_at: float | None = None
-        self._awaited_update: int | None = None
-        self._inflight = 0
-        self._events = 0  # messages the bot sent, edited or deleted in this chat
-        self._baseline = 0  # ... of which wait_reply has accounted for these
-        self._event_seq = 0
-        self._pressed: str | None = None  # the query id of the latest button press
-        self._inline_query: str | None = None  # the id of the latest inline query
-        self.recent_errors: deque[tuple[str, str]] = deque(maxlen=10)
-        self.callback_answers: list[CallbackAnswer] = []
-        self.inline_answers: list[InlineAnswer] = []
-        self.chat_actions: list[str] = []
 
     @property
     def id(self) -> int:
@@ -105,25 +89,6 @@ class ChatView:
         self._awaited_update = update_id
         if update_id is not None:
             self._emu._awaiting_delivery.setdefault(update_id, []).append(self)
-
-    def _on_delivered(self, update_id: int, seq: int, now: float) -> None:
-        """The bot fetched the awaited update: only activity from now on can answer it."""
-        if self._awaited_update == update_id:
-            self._awaited_update = None
-            self._mark = max(self._mark, seq)
-            self._action_at = now
-            self._first_activity_at = None
-            self._baseline = self._events
-
-    def _on_activity(self, seq: int, now: float, *, message_event: bool = False) -> None:
-        """Record a bot call that changed this chat (``message_event``: a message sent, edited or deleted)."""
-        self._activity_seq = seq
-        self._activity_at = now
-        if self._first_activity_at is None:
-            self._first_activity_at = now
-        if message_event:
-            self._events += 1
-            self._event_seq = seq
 
     def _quiet_for(self, quiet: float) -> float:
         """Return the quiet period, stretched when the bot was slow to react (e.g. on a loaded machine)."""
@@ -314,7 +279,7 @@ class ChatView:
         emu = self._emu
         views = [self]
         user_view = emu._views.get(user_id)
-        if user_view is not None and user_view is not self:
+        if isinstance(user_view, ChatView) and user_view is not self:
             views.append(user_view)
         for view in views:
             view._begin_action()

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from telegram.constants import InlineKeyboardButtonLimit, InlineKeyboardMarkupLimit, MessageLimit
 
@@ -35,9 +35,7 @@ from ._models import (
     EmulatorStats,
     bad_request,
 )
-
-if TYPE_CHECKING:
-    from ._driver import ChatView
+from ._tracking import ChatTracker
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -135,7 +133,7 @@ class EmulatorCore:
         self.call_log: deque[CallRecord] = deque(maxlen=_CALL_LOG_SIZE)
         self._rng = random.Random(seed)
         self._chats: dict[int, ChatState] = {}
-        self._views: dict[int, ChatView] = {}
+        self._views: dict[int, ChatTracker] = {}
         self._too_old: set[tuple[int, int]] = set()
         self._updates: deque[dict[str, Any]] = deque()
         self._next_update_id = 100_000_000 + self._rng.randrange(1_000_000)
@@ -161,7 +159,7 @@ class EmulatorCore:
         self._last_call_at = time.monotonic()
         self._poll_generation = 0
         self._listeners: list[MessageListener] = []
-        self._awaiting_delivery: dict[int, list[ChatView]] = {}
+        self._awaiting_delivery: dict[int, list[ChatTracker]] = {}
 
     # ----------------------------------------------------------------- notifications
 
