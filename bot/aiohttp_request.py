@@ -2,7 +2,7 @@
 
 PTB's default backend (httpx/httpcore) costs about twice as much CPU per request: its connection pool checks
 every open connection on each request. At Telegram's 30 messages/s that does not matter; at the paid-broadcast
-limit (1,000/s) it is what caps the engine. aiohttp is already a dependency (the local Bot API emulator).
+limit (1,000/s) it is what caps the engine. aiohttp is already a dependency (the webhook server).
 
 Bodies are JSON (multipart only for uploads), as in ``bot/json_request.py``. aiohttp itself is imported when
 the session opens, i.e. when the first broadcast starts: importing it costs most of a second of start-up.

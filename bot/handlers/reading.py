@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from bot import deeplinks
 from bot.callbacks import Action, Callback, unpack
 from bot.deeplinks import DeepLink
+from bot.handlers.admin import on_admin_callback
 from bot.handlers.common import BotContext, Reader, get_reader, show
 from bot.handlers.reports import on_report_callback
 from bot.impact import ABOUT, Metric
@@ -225,8 +226,6 @@ async def on_callback(update: Update, context: BotContext) -> None:
     if callback.action is Action.REFERENCE:
         reader = await _set_reference(context, reader, callback.args[0])
     if callback.action is Action.ADMIN:
-        from bot.handlers.admin import on_admin_callback  # admin code loads only when an admin acts
-
         await on_admin_callback(update, context, reader, callback)
         return
     screen = await _screen_for(context, reader, callback)
