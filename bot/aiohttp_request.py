@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.json_request import JSON_CONTENT_TYPE, json_body, pick_timeout
+from bot.json_request import JSON_HEADERS, json_body, pick_timeout
 
 if TYPE_CHECKING:
     import aiohttp
 
 __all__ = ["AiohttpRequest"]
-
-_JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 
 
 class AiohttpRequest(BaseRequest):
@@ -95,7 +93,7 @@ class AiohttpRequest(BaseRequest):
                 data = form
             else:
                 data = json_body(request_data)
-                headers = _JSON_HEADERS
+                headers = JSON_HEADERS
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None if pool is None or connect is None else pool + connect,

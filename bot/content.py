@@ -39,6 +39,7 @@ __all__ = [
     "Theme",
     "check_content",
     "load_content",
+    "native_name",
 ]
 
 REFERENCE_LOCALE = REFERENCE_LANGUAGE

@@ -15,11 +15,11 @@ import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["JSON_CONTENT_TYPE", "MEDIA_WRITE_TIMEOUT", "JsonRequest", "json_body", "pick_timeout"]
+__all__ = ["JSON_CONTENT_TYPE", "JSON_HEADERS", "MEDIA_WRITE_TIMEOUT", "JsonRequest", "json_body", "pick_timeout"]
 
 JSON_CONTENT_TYPE = "application/json"
 MEDIA_WRITE_TIMEOUT = 20.0  # seconds to upload a file, as PTB's own backend allows by default
-_JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
+JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 
 
 def json_body(request_data: RequestData) -> bytes:
@@ -113,7 +113,7 @@ class JsonRequest(BaseRequest):
                 )
             else:
                 response = await self._client.request(
-                    method, url, content=json_body(request_data), headers=_JSON_HEADERS, timeout=timeout
+                    method, url, content=json_body(request_data), headers=JSON_HEADERS, timeout=timeout
                 )
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.PoolTimeout):

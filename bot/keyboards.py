@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from babel import Locale
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action, pack
-from bot.content import LocaleContent, Section, Theme
+from bot.content import LocaleContent, Section, Theme, native_name
 from bot.i18n import Translator
 from bot.reports import ABOUT_PAGE, ReportKind
 
@@ -30,6 +29,7 @@ __all__ = [
     "my_subscriptions_keyboard",
     "original_keyboard",
     "report_comment_keyboard",
+    "report_kind_labels",
     "report_kinds_keyboard",
     "search_results_keyboard",
     "section_keyboard",
@@ -105,9 +105,8 @@ def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Trans
 
 
 def language_name(code: str) -> str:
-    """The language's own name for itself, capitalised (``Русский``, ``English``)."""
-    name = Locale.parse(code).get_display_name(code) or code
-    return name[:1].upper() + name[1:]
+    """The language's own name for itself, capitalised (``Русский``, ``English``), from CLDR."""
+    return native_name(code)
 
 
 def main_menu_keyboard(content: LocaleContent, t: Translator) -> Keyboard:
@@ -212,12 +211,7 @@ def original_keyboard(
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(Action.ORIGINAL, where, page, total, t))
-    back = (
-        _button(f"◂ {own}", Action.ABOUT, page)
-        if theme_id == ABOUT_PAGE
-        else _button(f"◂ {own}", Action.SECTION, theme_id, section_id, page)
-    )
-    switch: Row = [back]
+    switch: Row = [_back_to_page(where, page, t, label=f"◂ {own}")]
     if other is not None:
         code, name = other
         switch.append(_button(f"📖 {name}", Action.REFERENCE, code, theme_id, section_id, page))
@@ -227,14 +221,19 @@ def original_keyboard(
     return Keyboard(rows)
 
 
-def report_kinds_keyboard(where: tuple[str, str], page: int, t: Translator) -> Keyboard:
-    """What is wrong with the page: four answers, and back to the page."""
-    labels = {
+def report_kind_labels(t: Translator) -> dict[ReportKind, str]:
+    """What a reader can say is wrong with a page, in ``t``'s language (buttons, and the admins' message)."""
+    return {
         ReportKind.TRANSLATION: t.gettext("Translation is wrong"),
         ReportKind.UNCLEAR: t.gettext("Hard to understand"),
         ReportKind.TYPO: t.gettext("Typo"),
         ReportKind.OTHER: t.gettext("Something else"),
     }
+
+
+def report_kinds_keyboard(where: tuple[str, str], page: int, t: Translator) -> Keyboard:
+    """What is wrong with the page: four answers, and back to the page."""
+    labels = report_kind_labels(t)
     buttons = [_button(label, Action.REPORT_KIND, kind.value, *where, page) for kind, label in labels.items()]
     return Keyboard([buttons[:2], buttons[2:], [_back_to_page(where, page, t)]])
 

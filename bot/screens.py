@@ -159,10 +159,7 @@ class Screens:
         """Page ``page`` of a translated section (or of About) with the same items in ``reference``."""
         if reference not in reference_choices(code) or self.library.locale(code).code != code:
             return None
-        if theme_id == ABOUT_PAGE:
-            if section_id != ABOUT_SECTION or not 0 <= page < len(self.library.about_pages(code, self.t(code))):
-                return None
-        elif not 0 <= page < len(self.library.pages(code, theme_id, section_id)):
+        if not self._page_exists(code, theme_id, section_id, page):
             return None
         return self._original(code, reference, theme_id, section_id, page)
 

@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.callbacks import Action, Callback
 from bot.handlers.common import BotContext, Reader, get_reader, show
 from bot.i18n import Translator
+from bot.keyboards import report_kind_labels
 from bot.reports import ABOUT_PAGE, COMMENT_MAX_CHARS, Report, ReportKind
 
 __all__ = ["on_report_callback", "on_report_comment", "report_html"]
@@ -112,12 +113,7 @@ def _too_many(t: Translator) -> str:
 
 def report_html(report: Report, comment: str | None, t: Translator, context: BotContext) -> str:
     """The admins' message: what is wrong, where (language, theme, section, page, item ids), the comment."""
-    kinds = {
-        ReportKind.TRANSLATION: t.gettext("Translation is wrong"),
-        ReportKind.UNCLEAR: t.gettext("Hard to understand"),
-        ReportKind.TYPO: t.gettext("Typo"),
-        ReportKind.OTHER: t.gettext("Something else"),
-    }
+    kinds = report_kind_labels(t)
     library, names = context.library, context.screens.names
     if report.theme_id == ABOUT_PAGE:
         where = t.gettext("About the brief, page {page}").format(page=report.page + 1)
