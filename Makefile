@@ -10,7 +10,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install install-runtime demo run test lint typecheck checks pytest locales lock bench clean
+.PHONY: install install-runtime demo run test lint typecheck checks pytest pytest-oldest locales lock bench clean
 
 # The bot's dependencies exactly as locked (the same as the Docker image), then the bot itself without deps, and
 # the Bot API emulator beside it (its own distribution, emulator/: the demo and the tests need it, the image not).
@@ -40,7 +40,7 @@ run: $(RUNTIME_STAMP)
 	@$(BIN)/brief-bot run
 
 ## make test: lint, types, content and locale checks, and the tests
-test: lint typecheck checks pytest
+test: lint typecheck checks pytest pytest-oldest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,6 +57,25 @@ checks: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
+# The oldest python-telegram-bot that pyproject.toml allows, in a venv of its own: the tests that lean on PTB's
+# request and error interfaces (our JSON and aiohttp backends, replies, the engine, the webhook) run against it, so
+# that the floor stays true (the lock, and so the image, holds the newest).
+OLDEST     := $(VENV)-oldest
+PTB_FLOOR   = $(shell sed -n 's/.*"python-telegram-bot>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+OLDEST_STAMP := $(OLDEST)/.installed-stamp
+PTB_FACING := tests/test_json_request.py tests/test_aiohttp_request.py tests/test_replies.py tests/test_broadcast.py \
+	tests/test_webhook.py
+
+$(OLDEST_STAMP): pyproject.toml emulator/pyproject.toml
+	@test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	@$(OLDEST)/bin/python -m pip --quiet --disable-pip-version-check install -e '.[dev]' -e ./emulator \
+		'python-telegram-bot==$(PTB_FLOOR)'
+	@touch $(OLDEST_STAMP)
+
+pytest-oldest: $(OLDEST_STAMP)
+	@$(OLDEST)/bin/python -c 'import telegram; print("python-telegram-bot", telegram.__version__, "(the floor):")'
+	$(OLDEST)/bin/pytest -q -p no:cacheprovider $(PTB_FACING)
+
 ## make locales: re-extract interface strings after changing them in the code, then translate locales/ru
 locales: $(STAMP)
 	$(BIN)/brief-bot sync-locales
@@ -72,4 +91,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/reading.py
 
 clean:
-	rm -rf $(VENV) $(VENV)-lock .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock $(OLDEST) .mypy_cache .ruff_cache .pytest_cache
