@@ -30,7 +30,7 @@ from bot.cache import cached, tree_key
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, progress, reading, reports
-from bot.handlers.common import SERVICES_KEY, BotContext, Services
+from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotContext, Services
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
@@ -194,6 +194,8 @@ def build_application(
         .application_class(BotApplication)
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
+        .defaults(DEFAULTS)
+        .defaults(DEFAULTS)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         # Updates from different people are handled concurrently, one person's in order; the storage

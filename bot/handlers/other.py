@@ -13,7 +13,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import deeplinks
@@ -80,9 +80,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
                     id=uuid4().hex,
                     title=f"{theme.short_title} › {section.short_title}",
                     description=snippet(hit.text, hit.position, width=120),
-                    input_message_content=InputTextMessageContent(
-                        body + more, parse_mode=ParseMode.HTML, disable_web_page_preview=True
-                    ),
+                    input_message_content=InputTextMessageContent(body + more),
                     reply_markup=InlineKeyboardMarkup(
                         [[InlineKeyboardButton(reader.t.gettext("Open in the bot"), url=link)]]
                     ),

@@ -9,7 +9,6 @@ import dataclasses
 import logging
 from typing import Any
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import admin_screens as views
@@ -52,7 +51,6 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
             text,
             chat_id=announcement.status_chat,
             message_id=announcement.status_message,
-            parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
         )
     except BadRequest as exc:
