@@ -25,7 +25,6 @@ from bot.limits import CAPTION_MAX
 from bot.screens import Screen
 
 __all__ = [
-    "ADMIN_COMMANDS",
     "announce_command",
     "announcements_command",
     "export_command",
@@ -36,7 +35,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("announce", "announcements", "stats", "export", "cancel")
 DRAFT_KEY = "announce_draft"
 RECENT_ANNOUNCEMENTS = 8
 PREVIEW_ID = 0  # the unsubscribe button in a preview points at no real announcement

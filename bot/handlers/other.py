@@ -17,8 +17,8 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import deeplinks
+from bot.commands import ADMIN_COMMANDS
 from bot.deeplinks import DeepLink
-from bot.handlers.admin import ADMIN_COMMANDS
 from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, peek_reader, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.impact import Metric
