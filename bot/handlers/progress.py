@@ -17,7 +17,7 @@ from bot.broadcast import MarkupFor, Progress
 from bot.handlers.common import SERVICES_KEY, Services
 from bot.i18n import I18n
 from bot.keyboards import Keyboard, announcement_keyboard
-from bot.storage import Announcement, DeliveryFigures
+from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
 __all__ = ["make_markup_for", "report_progress"]
 
@@ -43,7 +43,7 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
     figures = DeliveryFigures(
         pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
     )
-    current = dataclasses.replace(announcement, state=progress.state)
+    current = dataclasses.replace(announcement, state=AnnouncementState(progress.state))
     text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
     keyboard = Keyboard(views.controls(current, t)) if not progress.final else None
     try:
