@@ -20,7 +20,7 @@ from bot.i18n import Translator
 from bot.impact import shown
 from bot.keyboards import GENERAL_TOPIC, Keyboard, checkbox, language_name
 from bot.screens import Screen
-from bot.storage import Announcement, DeliveryFigures
+from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
 __all__ = [
     "announcements_screen",
@@ -175,13 +175,18 @@ def confirmed_screen(t: Translator, announcement_id: int, scheduled: bool) -> Sc
 def controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[InlineKeyboardButton]]:
     """Pause, resume, cancel and retry buttons for what ``item``'s state allows (one row, or none)."""
     row: list[InlineKeyboardButton] = []
-    if item.state in ("running", "queued"):
+    if item.state in (AnnouncementState.RUNNING, AnnouncementState.QUEUED):
         row.append(button(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
-    if item.state == "paused":
+    if item.state == AnnouncementState.PAUSED:
         row.append(button(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
-    if item.state in ("scheduled", "queued", "running", "paused"):
+    if item.state in (
+        AnnouncementState.SCHEDULED,
+        AnnouncementState.QUEUED,
+        AnnouncementState.RUNNING,
+        AnnouncementState.PAUSED,
+    ):
         row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
-    if failed and item.state in ("running", "paused", "done"):
+    if failed and item.state in (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE):
         # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
         row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), "retry", item.id))
     return [row] if row else []
@@ -201,7 +206,7 @@ def announcements_screen(
             when=short_time(item.created_at),
             audience=audience_label(item.topics, item.language, content, t),
         )
-        if item.state == "scheduled":
+        if item.state == AnnouncementState.SCHEDULED:
             # Nobody is queued before its time: figures would read "Sent: 0 of 0 … Waiting: 0".
             body = html.escape(t.gettext("Scheduled for {time}.").format(time=short_time(item.scheduled_at)))
         else:
@@ -209,7 +214,7 @@ def announcements_screen(
         lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
         item_controls = controls(item, t, figures.failed)
         chart = button(t.gettext("📊 #{id}").format(id=item.id), "achart", item.id)
-        if item.state != "scheduled":  # a scheduled one has no deliveries to draw yet
+        if item.state != AnnouncementState.SCHEDULED:  # a scheduled one has no deliveries to draw yet
             if item_controls:
                 item_controls[0].append(chart)
             else:

@@ -12,7 +12,7 @@ from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.keyboards import language_name
 from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE
-from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures
+from bot.storage import Announcement, AnnouncementDraft, AnnouncementState, DeliveryFigures
 
 __all__ = [
     "Draft",
@@ -172,18 +172,18 @@ def progress_text(
 ) -> str:
     """The admin's live status message."""
     state = {
-        "running": t.gettext("sending"),
-        "paused": t.gettext("paused"),
-        "done": t.gettext("finished"),
-        "cancelled": t.gettext("cancelled"),
-        "queued": t.gettext("queued"),
-        "scheduled": t.gettext("scheduled"),
+        AnnouncementState.RUNNING: t.gettext("sending"),
+        AnnouncementState.PAUSED: t.gettext("paused"),
+        AnnouncementState.DONE: t.gettext("finished"),
+        AnnouncementState.CANCELLED: t.gettext("cancelled"),
+        AnnouncementState.QUEUED: t.gettext("queued"),
+        AnnouncementState.SCHEDULED: t.gettext("scheduled"),
     }.get(announcement.state, announcement.state)
     lines = [
         "<b>" + html.escape(t.gettext("Announcement #{id}: {state}").format(id=announcement.id, state=state)) + "</b>",
         html.escape(figures_text(figures, t)),
     ]
-    if not final and announcement.state == "running":
+    if not final and announcement.state == AnnouncementState.RUNNING:
         speed = t.gettext("{rate} messages per second").format(rate=f"{rate:.1f}")
         if eta_seconds is not None:
             minutes = max(1, round(eta_seconds / 60))

@@ -27,10 +27,11 @@ from telegram.request import BaseRequest
 from bot.aiohttp_request import AiohttpRequest
 from bot.broadcast import BroadcastEngine
 from bot.cache import cached, tree_key
+from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, progress, reading, reports
-from bot.handlers.common import SERVICES_KEY, BotContext, Services
+from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotContext, Services
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
@@ -44,7 +45,6 @@ from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 __all__ = [
-    "READER_COMMANDS",
     "BotApplication",
     "build_application",
     "load_static",
@@ -54,24 +54,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ADMIN_HANDLERS: dict[str, Any] = {
-    "announce": admin.announce_command,
-    "announcements": admin.announcements_command,
-    "stats": admin.stats_command,
-    "export": admin.export_command,
-    "cancel": admin.cancel_command,
-}
-READER_COMMANDS: dict[str, Any] = {
-    "start": reading.start_command,
-    "menu": reading.menu_command,
-    "themes": reading.menu_command,
-    "about": reading.about_command,
-    "search": reading.search_command,
-    "language": reading.language_command,
-    "subscriptions": reading.subscriptions_command,
-    "forget": reading.forget_command,
-    "help": reading.help_command,
-}
+# Where each audience's command handlers live (bot/commands.py names them by function name).
+HANDLER_MODULES = {Audience.READER: reading, Audience.ADMIN: admin}
 
 Static = tuple[Content, I18n, Library, SearchIndex]
 
@@ -194,6 +178,8 @@ def build_application(
         .application_class(BotApplication)
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
+        .defaults(DEFAULTS)
+        .defaults(DEFAULTS)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         # Updates from different people are handled concurrently, one person's in order; the storage
@@ -229,12 +215,11 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any], admin_id
         MessageHandler(private & admins & ~filters.COMMAND & filters.UpdateType.MESSAGE, admin.on_admin_message),
         group=-1,
     )
-    # 1a. Admin commands, for admins only: to anyone else they are unknown commands (step 2).
-    for name, callback in ADMIN_HANDLERS.items():
-        app.add_handler(CommandHandler(name, callback, filters=private & admins))
-    # 1. Commands in private chats.
-    for name, callback in READER_COMMANDS.items():
-        app.add_handler(CommandHandler(name, callback, filters=private))
+    # 1. Commands in private chats; admin commands for admins only: to anyone else they are unknown (step 2).
+    for command in COMMANDS:
+        callback = getattr(HANDLER_MODULES[command.audience], command.handler)
+        audience = private & admins if command.audience is Audience.ADMIN else private
+        app.add_handler(CommandHandler(command.name, callback, filters=audience))
     # 2. Any other command in a private chat is unknown (admin commands, for non-admins, fall here too).
     app.add_handler(MessageHandler(private & filters.COMMAND, other.on_unknown_command))
     # 3. Plain text is a search. Edited messages are ignored on purpose: the answer to the original stands.

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}  # N_: bot/commands.py
 
 
 def check_content_command(root: Path | None = None) -> int:

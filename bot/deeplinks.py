@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from telegram.helpers import create_deep_linked_url
+
 from bot.limits import DEEP_LINK_PAYLOAD_MAX
 
 __all__ = ["DeepLink", "DeepLinkError", "decode", "encode", "share_url", "start_url"]
@@ -57,7 +59,7 @@ def decode(payload: str) -> DeepLink | None:
 
 def start_url(bot_username: str, link: DeepLink) -> str:
     """The link that opens ``link`` in the bot."""
-    return f"https://t.me/{bot_username}?start={encode(link)}"
+    return create_deep_linked_url(bot_username, encode(link))
 
 
 def share_url(url: str, text: str) -> str:

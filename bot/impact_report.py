@@ -14,7 +14,7 @@ from bot import charts
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.impact import ABOUT, SMALL_COUNT, Metric, by_week, shown, weeks_back
-from bot.storage import Storage
+from bot.storage import DeliveryState, Storage
 
 __all__ = [
     "CHART_WEEKS",
@@ -104,10 +104,10 @@ async def sections_png(storage: Storage, today: dt.date, content: LocaleContent,
 def delivery_states(t: Translator) -> dict[str, str]:
     """The outcomes an announcement's chart draws, with their labels."""
     return {
-        "sent": t.gettext("Delivered"),
-        "blocked": t.gettext("Blocked the bot"),
-        "gone": t.gettext("Account gone"),
-        "failed": t.gettext("Failed"),
+        DeliveryState.SENT: t.gettext("Delivered"),
+        DeliveryState.BLOCKED: t.gettext("Blocked the bot"),
+        DeliveryState.GONE: t.gettext("Account gone"),
+        DeliveryState.FAILED: t.gettext("Failed"),
     }
 
 

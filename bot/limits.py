@@ -39,7 +39,7 @@ INLINE_RESULTS_MAX: int = InlineQueryLimit.RESULTS  # 50 results per inline answ
 USER_ID_MAX = 2**52 - 1
 
 # /start payloads: Telegram allows 64 characters of A-Za-z0-9_- in t.me/<bot>?start=<payload>.
-DEEP_LINK_PAYLOAD_MAX = 64
+DEEP_LINK_PAYLOAD_MAX: int = MessageLimit.DEEP_LINK_LENGTH
 
 # A button label longer than this is cut with "…" by Telegram clients on a narrow phone screen.
 BUTTON_TEXT_MAX = 32

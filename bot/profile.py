@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from telegram import Bot, BotCommand
 from telegram.constants import BotCommandLimit, BotDescriptionLimit
 
+from bot.commands import COMMANDS
 from bot.i18n import I18n, Translator
 from bot.storage import Storage
 
@@ -29,17 +30,7 @@ class Profile:
 
 def build_profile(t: Translator) -> Profile:
     """The localized command list and descriptions."""
-    commands = (
-        ("start", t.gettext("Start and main menu")),
-        ("menu", t.gettext("Themes of the brief")),
-        ("themes", t.gettext("Themes of the brief")),
-        ("about", t.gettext("About the brief, authors and licence")),
-        ("search", t.gettext("Search the brief")),
-        ("subscriptions", t.gettext("Choose which updates you receive")),
-        ("language", t.gettext("Change the language")),
-        ("forget", t.gettext("Erase your data")),
-        ("help", t.gettext("Help and privacy")),
-    )
+    commands = tuple((c.name, t.gettext(c.menu)) for c in COMMANDS if c.menu is not None)
     profile = Profile(
         commands=commands,
         description=t.gettext(

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardMarkup
 
 from bot import deeplinks
+from bot.commands import help_text
 from bot.deeplinks import DeepLink
 from bot.i18n import I18n, Translator
 from bot.keyboards import (
@@ -361,14 +362,4 @@ class Screens:
     def _help(self, code: str) -> Screen:
         """Commands and privacy in a few lines."""
         t = self.t(code)
-        text = t.gettext(
-            "/menu — themes of the brief\n"
-            "/about — about the brief, authors and licence\n"
-            "/search words — search the brief\n"
-            "/subscriptions — choose which updates you receive\n"
-            "/language — change the language\n"
-            "/forget — erase your data\n\n"
-            "The bot keeps only your Telegram id, language and subscriptions: no names and no messages. "
-            "The ✕ Hide button removes a message from this chat."
-        )
-        return Screen(html.escape(text), menu_keyboard(t))
+        return Screen(html.escape(help_text(t.gettext)), menu_keyboard(t))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from bot.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
     AnnouncementDraft,
+    AnnouncementState,
     DatabaseLockedError,
+    DeliveryState,
     Outcome,
     SchemaTooNewError,
     Storage,
@@ -217,3 +220,19 @@ async def test_an_announcement_is_done_only_when_nothing_is_pending_or_sending(t
         assert await storage.retry_failed(announcement_id) == 1
         announcement = await storage.announcement(announcement_id)
         assert announcement is not None and announcement.state == "running"
+
+
+def test_the_state_enums_name_what_the_schema_allows() -> None:
+    """A state added to an enum but not to the schema's CHECK (or the reverse) would fail only at run time."""
+    db = sqlite3.connect(":memory:")
+    for migration in MIGRATIONS:
+        db.executescript(migration)
+
+    def allowed(table: str) -> set[str]:
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        listed = re.search(r"state\s+IN\s*\(([^)]*)\)", sql)
+        assert listed is not None
+        return set(re.findall(r"'(\w+)'", listed.group(1)))
+
+    assert allowed("announcements") == set(AnnouncementState)
+    assert allowed("deliveries") == set(DeliveryState)

@@ -12,7 +12,6 @@ import html
 import logging
 
 from telegram import InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
 from bot import admin_screens as views
@@ -26,7 +25,6 @@ from bot.limits import CAPTION_MAX
 from bot.screens import Screen
 
 __all__ = [
-    "ADMIN_COMMANDS",
     "announce_command",
     "announcements_command",
     "export_command",
@@ -37,7 +35,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("announce", "announcements", "stats", "export", "cancel")
 DRAFT_KEY = "announce_draft"
 RECENT_ANNOUNCEMENTS = 8
 PREVIEW_ID = 0  # the unsubscribe button in a preview points at no real announcement
@@ -171,9 +168,7 @@ async def export_command(update: Update, context: BotContext) -> None:
         rows,
     ).format(count=rows, threshold=impact_report.SMALL_COUNT)
     name = f"page-views-{_today().isoformat()}.csv"
-    await context.bot.send_document(
-        chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]), parse_mode=ParseMode.HTML
-    )
+    await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
 
 
 async def _announcement_chart(update: Update, context: BotContext, reader: Reader, announcement_id: int) -> None:
@@ -211,7 +206,6 @@ async def _send_photo(
         chat.id,
         InputFile(png, filename="chart.png"),
         caption=html.escape(caption[:CAPTION_MAX]),
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
 
@@ -382,7 +376,6 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
         await context.bot.send_message(
             chat.id,
             html.escape(t.gettext("Preview: {language}").format(language=language_name(code))),
-            parse_mode=ParseMode.HTML,
         )
         await context.bot.copy_message(
             chat.id,
@@ -394,7 +387,7 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
         )
     counts = await context.storage.count_audience(draft.topics, draft.language)
     summary = views.preview_screen(t, context.library.locale(reader.language), draft, counts, default)
-    await context.bot.send_message(chat.id, summary.text, parse_mode=ParseMode.HTML, reply_markup=summary.keyboard)
+    await context.bot.send_message(chat.id, summary.text, reply_markup=summary.keyboard)
 
 
 async def _confirm(update: Update, context: BotContext, reader: Reader, draft: Draft) -> Screen:

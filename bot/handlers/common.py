@@ -11,7 +11,7 @@ from typing import Any
 from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, Defaults, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast import BroadcastEngine
@@ -25,11 +25,15 @@ from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
-__all__ = ["BotContext", "Reader", "Services", "get_reader", "peek_reader", "show"]
+__all__ = ["DEFAULTS", "BotContext", "Reader", "Services", "get_reader", "peek_reader", "show"]
 
 logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+# Every text the bot writes is HTML it escaped itself, and its links point into the bot: a preview would only
+# repeat the bot's own card. The reader Bot (an ExtBot built with these) fills them in wherever a call leaves
+# them out; do_api_request (show()) bypasses that, so _screen_fields reads them from here.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 # A reply refused with "retry after N s" (Telegram's per-chat limit, about one message a second) is sent again
 # once if N is at most this; a longer wait means the reader has moved on and the screen is superseded.
 REPLY_RETRY_WAIT_MAX = 3.0
@@ -170,7 +174,6 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
 # lower case (the Bot API's names are case-insensitive): PTB warns when a name it has a method for is used.
 _EDIT_TEXT = "editmessagetext"
 _SEND_MESSAGE = "sendmessage"
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def _show(update: Update, context: BotContext, screen: Screen) -> None:
@@ -208,9 +211,9 @@ def _screen_fields(screen: Screen) -> dict[str, Any]:
     """What an edit and a new message of ``screen`` both carry."""
     return {
         "text": screen.text,
-        "parse_mode": ParseMode.HTML,
+        "parse_mode": DEFAULTS.parse_mode,
         "reply_markup": screen.keyboard,
-        "link_preview_options": _NO_PREVIEW,
+        "link_preview_options": DEFAULTS.link_preview_options,
     }
 
 

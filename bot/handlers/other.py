@@ -13,12 +13,12 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import deeplinks
+from bot.commands import ADMIN_COMMANDS
 from bot.deeplinks import DeepLink
-from bot.handlers.admin import ADMIN_COMMANDS
 from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, peek_reader, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.impact import Metric
@@ -80,9 +80,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
                     id=uuid4().hex,
                     title=f"{theme.short_title} › {section.short_title}",
                     description=snippet(hit.text, hit.position, width=120),
-                    input_message_content=InputTextMessageContent(
-                        body + more, parse_mode=ParseMode.HTML, disable_web_page_preview=True
-                    ),
+                    input_message_content=InputTextMessageContent(body + more),
                     reply_markup=InlineKeyboardMarkup(
                         [[InlineKeyboardButton(reader.t.gettext("Open in the bot"), url=link)]]
                     ),

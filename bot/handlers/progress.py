@@ -9,7 +9,6 @@ import dataclasses
 import logging
 from typing import Any
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import admin_screens as views
@@ -18,7 +17,7 @@ from bot.broadcast import MarkupFor, Progress
 from bot.handlers.common import SERVICES_KEY, Services
 from bot.i18n import I18n
 from bot.keyboards import Keyboard, announcement_keyboard
-from bot.storage import Announcement, DeliveryFigures
+from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
 __all__ = ["make_markup_for", "report_progress"]
 
@@ -44,7 +43,7 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
     figures = DeliveryFigures(
         pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
     )
-    current = dataclasses.replace(announcement, state=progress.state)
+    current = dataclasses.replace(announcement, state=AnnouncementState(progress.state))
     text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
     keyboard = Keyboard(views.controls(current, t)) if not progress.final else None
     try:
@@ -52,7 +51,6 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
             text,
             chat_id=announcement.status_chat,
             message_id=announcement.status_message,
-            parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
         )
     except BadRequest as exc:

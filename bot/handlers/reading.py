@@ -7,8 +7,8 @@ import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.helpers import create_deep_linked_url
 
 from bot import deeplinks
 from bot.callbacks import Action, Callback, unpack
@@ -361,7 +361,7 @@ async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
 
 def open_in_private_keyboard(username: str, label: str) -> InlineKeyboardMarkup:
     """A button that opens the bot's private chat."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=f"https://t.me/{username}")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=create_deep_linked_url(username))]])
 
 
 async def send_plain(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
@@ -370,4 +370,4 @@ async def send_plain(update: Update, text: str, keyboard: InlineKeyboardMarkup |
     message = update.effective_message
     if chat is None or message is None:
         return
-    await message.reply_text(html.escape(text), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await message.reply_text(html.escape(text), reply_markup=keyboard)

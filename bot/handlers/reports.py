@@ -9,7 +9,6 @@ import html
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
@@ -88,7 +87,7 @@ async def _deliver(update: Update, context: BotContext, reader: Reader, report: 
     delivered = 0
     for chat_id in targets:
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
+            await context.bot.send_message(chat_id, text)
             delivered += 1
         except TelegramError as exc:
             # The error names the chat, never the report's text.

@@ -16,7 +16,15 @@ import aiosqlite
 
 from bot.storage.database import now_iso
 from bot.storage.readers import Readers
-from bot.storage.records import Announcement, AnnouncementDraft, Delivery, DeliveryFigures, Outcome
+from bot.storage.records import (
+    Announcement,
+    AnnouncementDraft,
+    AnnouncementState,
+    Delivery,
+    DeliveryFigures,
+    DeliveryState,
+    Outcome,
+)
 
 __all__ = ["QUEUE_CHUNK", "TIMELINE_STATES", "Deliveries"]
 
@@ -24,7 +32,7 @@ __all__ = ["QUEUE_CHUNK", "TIMELINE_STATES", "Deliveries"]
 QUEUE_CHUNK = 20_000
 
 # Outcomes drawn on an announcement's delivery chart (a retry that is pending again is not an outcome yet).
-TIMELINE_STATES = ("sent", "blocked", "gone", "failed")
+TIMELINE_STATES = (DeliveryState.SENT, DeliveryState.BLOCKED, DeliveryState.GONE, DeliveryState.FAILED)
 
 
 async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, counts: dict[str, int]) -> None:
@@ -53,7 +61,7 @@ def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tupl
         silent=bool(row[5]),
         protect=bool(row[6]),
         scheduled_at=row[7],
-        state=str(row[8]),
+        state=AnnouncementState(row[8]),
         status_chat=row[9],
         status_message=row[10],
         started_at=row[11],
@@ -67,7 +75,7 @@ class Deliveries(Readers):
 
     async def create_announcement(self, draft: AnnouncementDraft) -> int:
         """Store a confirmed announcement (scheduled, or queued to send at once); return its id."""
-        state = "scheduled" if draft.scheduled_at else "queued"
+        state = AnnouncementState.SCHEDULED if draft.scheduled_at else AnnouncementState.QUEUED
         async with self.transaction() as db:
             cursor = await db.execute(
                 """
@@ -135,7 +143,7 @@ class Deliveries(Readers):
         million-row queue; a crash half-way is harmless (INSERT OR IGNORE: queueing again completes it).
         """
         announcement = await self.announcement(announcement_id)
-        if announcement is None or announcement.state not in ("scheduled", "queued"):
+        if announcement is None or announcement.state not in (AnnouncementState.SCHEDULED, AnnouncementState.QUEUED):
             return 0
         after = -1
         while True:
@@ -194,7 +202,7 @@ class Deliveries(Readers):
                 """,
                 [(o.state, o.error, o.not_before, announcement_id, o.user_id) for o in rows],
             )
-            gone = [o.user_id for o in rows if o.state in ("blocked", "gone")]
+            gone = [o.user_id for o in rows if o.state in (DeliveryState.BLOCKED, DeliveryState.GONE)]
             if gone:
                 await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", [(u,) for u in gone])
             settled = Counter(o.state for o in rows if o.state in TIMELINE_STATES)
@@ -218,7 +226,7 @@ class Deliveries(Readers):
                 (error, announcement_id),
             )
             count = cursor.rowcount
-            await _add_to_timeline(db, announcement_id, {"failed": count})
+            await _add_to_timeline(db, announcement_id, {DeliveryState.FAILED: count})
         return count
 
     async def retry_failed(self, announcement_id: int) -> int:
@@ -238,7 +246,7 @@ class Deliveries(Readers):
                     (announcement_id,),
                 )
                 # The chart's failed line comes down as they are sent again.
-                await _add_to_timeline(db, announcement_id, {"failed": -count})
+                await _add_to_timeline(db, announcement_id, {DeliveryState.FAILED: -count})
         return count
 
     async def finish_announcement(self, announcement_id: int) -> bool:
@@ -260,10 +268,10 @@ class Deliveries(Readers):
             rows = await cur.fetchall()
         counts = {str(r[0]): int(r[1]) for r in rows}
         return DeliveryFigures(
-            pending=counts.get("pending", 0) + counts.get("sending", 0),
-            sent=counts.get("sent", 0),
-            blocked=counts.get("blocked", 0) + counts.get("gone", 0),
-            failed=counts.get("failed", 0),
+            pending=counts.get(DeliveryState.PENDING, 0) + counts.get(DeliveryState.SENDING, 0),
+            sent=counts.get(DeliveryState.SENT, 0),
+            blocked=counts.get(DeliveryState.BLOCKED, 0) + counts.get(DeliveryState.GONE, 0),
+            failed=counts.get(DeliveryState.FAILED, 0),
         )
 
     async def delivery_languages(self, announcement_id: int) -> dict[str, int]:

@@ -3,8 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["Announcement", "AnnouncementDraft", "Delivery", "DeliveryFigures", "Erased", "Outcome", "UserRecord"]
+__all__ = [
+    "Announcement",
+    "AnnouncementDraft",
+    "AnnouncementState",
+    "Delivery",
+    "DeliveryFigures",
+    "DeliveryState",
+    "Erased",
+    "Outcome",
+    "UserRecord",
+]
+
+
+class AnnouncementState(StrEnum):
+    """Where an announcement is; the values are what the database stores (the schema's CHECK lists them)."""
+
+    SCHEDULED = "scheduled"  # waits for its time
+    QUEUED = "queued"  # waits for the engine
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryState(StrEnum):
+    """Where one recipient's copy is; the values are what the database stores."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by the engine; back to pending if it stops before the outcome is stored
+    SENT = "sent"
+    BLOCKED = "blocked"  # the reader blocked the bot
+    GONE = "gone"  # the account no longer exists
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +80,7 @@ class Announcement:
     silent: bool
     protect: bool
     scheduled_at: str | None
-    state: str
+    state: AnnouncementState
     status_chat: int | None
     status_message: int | None
     started_at: str | None
@@ -69,7 +102,7 @@ class Outcome:
     """What happened when a delivery was tried: sent, blocked, gone, failed, or pending again (retry)."""
 
     user_id: int
-    state: str
+    state: str  # a DeliveryState: the engine passes the plain strings, which equal its values
     error: str | None = None
     not_before: float = 0.0
 
