@@ -14,6 +14,7 @@ import pytest
 from telegram import Message, Update
 
 import bench.reading as bench
+import bot.cache
 from bot.app import Static, build_application, load_static, start_application, stop_application
 from bot.cache import cached, tree_key
 from bot.callbacks import Action, pack
@@ -152,6 +153,22 @@ def test_the_start_up_cache_is_used_rebuilt_when_corrupt_and_keyed_by_the_files(
     before = tree_key([content])
     (content / "a.yaml").write_text("a: 2")
     assert tree_key([content]) != before
+
+
+def test_the_start_up_cache_key_follows_subpackage_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pickles name each class's module: moving a class (bot/content.py became a package) must change the key,
+    # or a start would unpickle objects of a layout the code no longer has.
+    code = tmp_path / "bot"
+    (code / "content").mkdir(parents=True)
+    (code / "cache.py").write_text("")
+    (code / "content" / "model.py").write_text("class Item: ...")
+    monkeypatch.setattr(bot.cache, "__file__", str(code / "cache.py"))
+    before = tree_key([])
+    (code / "content" / "model.py").write_text("class Item:\n    id: str")
+    edited = tree_key([])
+    assert edited != before
+    (code / "content" / "model.py").rename(code / "content" / "items.py")
+    assert tree_key([]) not in {before, edited}
 
 
 def test_load_static_from_the_cache_gives_the_same_brief_and_search(tmp_path: Path, static: Static) -> None:
