@@ -14,6 +14,7 @@ import pytest
 from telegram import Message, Update
 
 import bench.reading as bench
+import bot.cache
 from bot.app import Static, build_application, load_static, start_application, stop_application
 from bot.cache import cached, tree_key
 from bot.callbacks import Action, pack
@@ -125,6 +126,54 @@ def test_search_finds_what_a_scan_finds_without_scanning(static: Static, code: s
     assert index.search("zzqxv", 5) == [] and _CountingList.reads == 0
 
 
+def _ranked_by_scan(
+    index: LocaleIndex, docs: list[tuple[list[str], list[str]]], query: str, limit: int
+) -> list[tuple[str, str, str, int, float]]:
+    """The ranking rule applied to every item (``docs``: its words and their stems) in turn: the reference."""
+    words = re.findall(r"[^\W_]+", normalize(query))
+    stems = index.stem(words)
+    scored = []
+    for order, (doc, (doc_words, doc_stems)) in enumerate(zip(index.docs, docs, strict=True)):
+        score, first = 0.0, len(doc_words)
+        for word, stem in zip(words, stems, strict=True):
+            positions = [
+                i
+                for i, (w, s) in enumerate(zip(doc_words, doc_stems, strict=True))
+                if s == stem or w == word or (len(word) >= MIN_PREFIX and w.startswith(word))
+            ]
+            if not positions:
+                break
+            score += 1 + 2 * (word in doc_words) + 0.1 * min(len(positions), 5)
+            first = min(first, positions[0])
+        else:
+            if words:
+                scored.append((-score, order, (doc.theme_id, doc.section_id, doc.item_id, doc.starts[first], score)))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [s[2] for s in scored[:limit]]
+
+
+@pytest.mark.parametrize("code", ["ru", "en", "ky"])
+def test_ranked_results_equal_a_scan_of_every_item(static: Static, code: str) -> None:
+    index = LocaleIndex.of(static[0].locales[code])
+    rng = random.Random(5)
+    vocabulary = sorted({w for d in index.docs for w in re.findall(r"[^\W_]+", normalize(d.text))})
+    words_of = [re.findall(r"[^\W_]+", normalize(d.text)) for d in index.docs]
+    common = sorted(vocabulary, key=lambda w: -sum(w in words for words in words_of))[:12]  # in the most items
+    docs = [(words, index.stem(words)) for words in words_of]
+
+    def form(word: str) -> str:  # the word, a prefix of it, another ending, or a short piece
+        return rng.choice((word, word[: max(1, len(word) - 2)], word[:3], word + "ами", word[:2], word.upper()))
+
+    queries = ["", "zzqxv", "и", "в в", " ".join(common), " ".join(common[:4] * 2)]
+    for _ in range(150):
+        pool = common if rng.random() < 0.4 else vocabulary
+        queries.append(" ".join(form(w) for w in rng.choices(pool, k=rng.choice((1, 1, 2, 2, 3, 5)))))
+    for query in queries:
+        for limit in (5, len(index.docs)):
+            hits = [(h.theme_id, h.section_id, h.item_id, h.position, h.score) for h in index.search(query, limit)]
+            assert hits == _ranked_by_scan(index, docs, query, limit), query
+
+
 def test_the_start_up_cache_is_used_rebuilt_when_corrupt_and_keyed_by_the_files(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -152,6 +201,22 @@ def test_the_start_up_cache_is_used_rebuilt_when_corrupt_and_keyed_by_the_files(
     before = tree_key([content])
     (content / "a.yaml").write_text("a: 2")
     assert tree_key([content]) != before
+
+
+def test_the_start_up_cache_key_follows_subpackage_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pickles name each class's module: moving a class (bot/content.py became a package) must change the key,
+    # or a start would unpickle objects of a layout the code no longer has.
+    code = tmp_path / "bot"
+    (code / "content").mkdir(parents=True)
+    (code / "cache.py").write_text("")
+    (code / "content" / "model.py").write_text("class Item: ...")
+    monkeypatch.setattr(bot.cache, "__file__", str(code / "cache.py"))
+    before = tree_key([])
+    (code / "content" / "model.py").write_text("class Item:\n    id: str")
+    edited = tree_key([])
+    assert edited != before
+    (code / "content" / "model.py").rename(code / "content" / "items.py")
+    assert tree_key([]) not in {before, edited}
 
 
 def test_load_static_from_the_cache_gives_the_same_brief_and_search(tmp_path: Path, static: Static) -> None:

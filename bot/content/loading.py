@@ -1,0 +1,218 @@
+"""Reading ``content/<locale>/*.yaml``: every file parsed, validated and overlaid, then built into the model.
+
+Every problem is collected before raising, so one run of the check lists them all.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content.fallback import count_strings, fallback_name, native_name, overlay
+from bot.content.model import (
+    ABOUT_FILE,
+    FALLBACK_LOCALE,
+    FILE_NAMES,
+    REFERENCE_LOCALE,
+    THEME_IDS,
+    About,
+    Content,
+    ContentError,
+    ContentProblem,
+    Group,
+    Item,
+    LocaleContent,
+    Note,
+    Section,
+    Theme,
+)
+from bot.content.validation import claimed, compare, language_problems, validate_file
+
+_LOCALE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+# --------------------------------------------------------------------------------------------- building
+
+
+def _build_theme(raw: dict[str, Any]) -> Theme:
+    sections = []
+    for s in raw["sections"]:
+        raw_groups = s.get("groups") or [{"id": "all", "title": None, "items": s["items"]}]
+        groups = tuple(
+            Group(
+                id=g["id"],
+                title=g["title"],
+                items=tuple(
+                    Item(
+                        id=i["id"],
+                        text=i["text"],
+                        notes=tuple(Note(text=n.get("text"), url=n.get("url")) for n in i.get("notes", [])),
+                        translator_note=i.get("translator_note"),
+                    )
+                    for i in g["items"]
+                ),
+            )
+            for g in raw_groups
+        )
+        sections.append(
+            Section(
+                id=s["id"],
+                title=s["title"],
+                short_title=s["short_title"],
+                intro=s.get("intro"),
+                groups=groups,
+            )
+        )
+    return Theme(
+        id=raw["id"],
+        title=raw["title"],
+        short_title=raw["short_title"],
+        moderator_name=raw["moderator"]["name"],
+        moderator_country=raw["moderator"]["country"],
+        countries=tuple(raw["countries"]),
+        protect_content=raw["protect_content"],
+        sections=tuple(sections),
+    )
+
+
+def _build_about(raw: dict[str, Any]) -> About:
+    bg, lic = raw["background"], raw["licence"]
+    return About(
+        title=raw["title"],
+        short_title=raw["short_title"],
+        initiative=raw["initiative"],
+        background_title=bg["title"],
+        background_text=bg["text"],
+        topics=tuple(bg["topics"]),
+        participants=bg["participants"],
+        by_country=tuple(bg["by_country"]),
+        purpose=raw["purpose"],
+        authors=tuple(raw["authors"]),
+        editors=tuple(raw["editors"]),
+        illustrations=raw["illustrations"],
+        disclaimer=raw["disclaimer"],
+        licence_notice=lic["notice"],
+        licence_terms=lic["terms"],
+        licence_name=lic["name"],
+        licence_url=lic["url"],
+        attribution=lic["attribution"],
+        language_name=raw["language_name"],
+        translation_notice=raw.get("translation_notice"),
+    )
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path, problems: list[ContentProblem], root: Path) -> Any:
+    name = str(path.relative_to(root))
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(ContentProblem(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(ContentProblem(name, "", f"cannot read: {exc}"))
+    return None
+
+
+def load_content(root: Path) -> Content:
+    """Load and validate every locale under ``root``; raise ``ContentError`` listing every problem."""
+    problems: list[ContentProblem] = []
+    if not root.is_dir():
+        raise ContentError([ContentProblem(str(root), "", "content directory not found")])
+    locale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and _LOCALE_CODE.match(p.name))
+    raw: dict[str, dict[str, Any]] = {}
+    for directory in locale_dirs:
+        files: dict[str, Any] = {}
+        for yaml_path in sorted(directory.glob("*.yaml")):
+            rel = f"{directory.name}/{yaml_path.name}"
+            if yaml_path.stem not in FILE_NAMES:
+                problems.append(ContentProblem(rel, "", f"unknown file (expected: {', '.join(FILE_NAMES)}.yaml)"))
+                continue
+            files[yaml_path.stem] = _read_yaml(yaml_path, problems, root)
+        raw[directory.name] = files
+    missing_locales = [code for code in (REFERENCE_LOCALE, FALLBACK_LOCALE) if code not in raw]
+    for code in missing_locales:
+        problems.append(ContentProblem(f"{code}/", "", "required locale is missing"))
+    if missing_locales:
+        raise ContentError(problems)
+
+    # Structure of each complete locale on its own, then parity with English.
+    for code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
+        for name in FILE_NAMES:
+            file = f"{code}/{name}.yaml"
+            if name not in raw[code]:
+                problems.append(ContentProblem(file, "", "file is missing"))
+                continue
+            problems.extend(validate_file(raw[code][name], name, file))
+    if problems:
+        raise ContentError(problems)
+    for name in FILE_NAMES:
+        compare(
+            raw[REFERENCE_LOCALE][name],
+            raw[FALLBACK_LOCALE][name],
+            "",
+            f"{FALLBACK_LOCALE}/{name}.yaml",
+            problems,
+        )
+        for code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
+            language_problems(code, raw[code][name], "", f"{code}/{name}.yaml", problems)
+    if "translation_notice" not in raw[FALLBACK_LOCALE][ABOUT_FILE]:
+        problems.append(
+            ContentProblem(f"{FALLBACK_LOCALE}/{ABOUT_FILE}.yaml", "translation_notice", "a translation needs it")
+        )
+
+    # Partial locales: overlay on the fallback, then validate the result like a complete file.
+    merged: dict[str, dict[str, Any]] = {
+        REFERENCE_LOCALE: raw[REFERENCE_LOCALE],
+        FALLBACK_LOCALE: raw[FALLBACK_LOCALE],
+    }
+    coverage: dict[str, float] = {REFERENCE_LOCALE: 1.0, FALLBACK_LOCALE: 1.0}
+    for code, files in raw.items():
+        if code in merged:
+            continue
+        done = total = 0
+        merged[code] = {}
+        for name in FILE_NAMES:
+            base = copy.deepcopy(raw[FALLBACK_LOCALE][name])
+            file = f"{code}/{name}.yaml"
+            if name in files:
+                language_problems(code, claimed(files[name], raw[FALLBACK_LOCALE][name]), "", file, problems)
+                merged_file, d, t = overlay(base, files[name], "", file, problems)
+            else:
+                merged_file, d, t = base, 0, count_strings(base)
+            problems.extend(validate_file(merged_file, name, file))
+            merged[code][name] = merged_file
+            done, total = done + d, total + t
+        coverage[code] = done / total if total else 0.0
+    if problems:
+        raise ContentError(problems)
+    for code, files in merged.items():
+        about = files[ABOUT_FILE]
+        if code not in (REFERENCE_LOCALE, FALLBACK_LOCALE) and about["language_name"] == fallback_name(raw):
+            about["language_name"] = native_name(code)  # not translated yet: CLDR's name beats "Русский"
+
+    locales = {
+        code: LocaleContent(
+            code=code,
+            themes=tuple(_build_theme(files[t]) for t in THEME_IDS),
+            about=_build_about(files[ABOUT_FILE]),
+            coverage=coverage[code],
+        )
+        for code, files in merged.items()
+    }
+    return Content(locales=locales)
+
+
+def check_content(root: Path) -> tuple[Content | None, list[ContentProblem]]:
+    """Validate ``root``; return the content (or None) and the problems found."""
+    try:
+        return load_content(root), []
+    except ContentError as exc:
+        return None, list(exc.problems)
