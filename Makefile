@@ -86,9 +86,10 @@ lock:
 	$(VENV)-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
 		--strip-extras --output-file requirements.lock pyproject.toml
 
-## make bench: the reading benchmark (prints numbers)
+## make bench: the reading benchmark and, in its quick size, the broadcast engine's (prints numbers)
 bench: $(STAMP)
 	$(BIN)/python bench/reading.py
+	$(BIN)/python bench/engine.py --quick
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock $(OLDEST) .mypy_cache .ruff_cache .pytest_cache
