@@ -166,7 +166,7 @@ def _today() -> dt.date:
 
 # --------------------------------------------------------------------------------------------- buttons
 
-# Controls of a sent announcement: the engine's method for each button.
+# The controls of a sent announcement; the button's value is its id.
 _CONTROLS = (AdminButton.PAUSE, AdminButton.RESUME, AdminButton.CANCEL, AdminButton.RETRY)
 
 
