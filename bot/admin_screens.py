@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton
 
 from bot import impact_report
 from bot.announce import Draft, audience_label, figures_text, progress_text, recipients_text
-from bot.callbacks import Action, pack
+from bot.callbacks import Admin, AdminButton
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.impact import shown
@@ -38,9 +38,9 @@ __all__ = [
 ]
 
 
-def button(text: str, step: str, value: str | int) -> InlineKeyboardButton:
-    """A button of the admin screens: ``step`` and ``value`` travel in its callback data."""
-    return InlineKeyboardButton(text, callback_data=pack(Action.ADMIN, step, value))
+def button(text: str, kind: AdminButton, value: str | int) -> InlineKeyboardButton:
+    """A button of the admin screens: ``kind`` and ``value`` travel in its callback data."""
+    return InlineKeyboardButton(text, callback_data=Admin(kind, str(value)).pack())
 
 
 def bold(text: str) -> str:
@@ -60,20 +60,28 @@ def short_time(iso: str | None) -> str:
 
 def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Screen:
     """Step 1: everyone, or the subscribers of some topics."""
-    rows = [[button(checkbox(draft.everyone) + " " + t.gettext("Everyone"), "aud", "all")]]
+    rows = [[button(checkbox(draft.everyone) + " " + t.gettext("Everyone"), AdminButton.AUDIENCE, "all")]]
     general = t.gettext("General announcements")
-    rows.append([button(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", "aud", GENERAL_TOPIC)])
-    rows += [[button(f"{checkbox(th.id in draft.topics)} {th.short_title}", "aud", th.id)] for th in content.themes]
-    rows.append([button(t.gettext("Next ›"), "aud", "next"), button(t.gettext("Cancel"), "no", 0)])
+    rows.append([button(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", AdminButton.AUDIENCE, GENERAL_TOPIC)])
+    rows += [
+        [button(f"{checkbox(th.id in draft.topics)} {th.short_title}", AdminButton.AUDIENCE, th.id)]
+        for th in content.themes
+    ]
+    rows.append(
+        [button(t.gettext("Next ›"), AdminButton.AUDIENCE, "next"), button(t.gettext("Cancel"), AdminButton.DROP, 0)]
+    )
     text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
     return Screen(html.escape(text), Keyboard(rows))
 
 
 def language_filter_screen(t: Translator, languages: Sequence[str]) -> Screen:
     """Step 2: all readers, or the readers of one of ``languages``."""
-    rows = [[button(t.gettext("All languages"), "lng", "all")]]
-    rows += [[button(t.gettext("Only {language}").format(language=language_name(c)), "lng", c)] for c in languages]
-    rows.append([button(t.gettext("Cancel"), "no", 0)])
+    rows = [[button(t.gettext("All languages"), AdminButton.LANGUAGE, "all")]]
+    rows += [
+        [button(t.gettext("Only {language}").format(language=language_name(c)), AdminButton.LANGUAGE, c)]
+        for c in languages
+    ]
+    rows.append([button(t.gettext("Cancel"), AdminButton.DROP, 0)])
     text = t.gettext("Step 2 of 4: all readers, or only the readers of one language?")
     return Screen(html.escape(text), Keyboard(rows))
 
@@ -90,18 +98,31 @@ def ask_message_screen(t: Translator, draft: Draft, default_language: str) -> Sc
         text += "\n\n" + t.gettext("Or skip: readers of this language then get the {default} version.").format(
             default=language_name(default_language)
         )
-        rows.append([button(t.gettext("Skip"), "skip", draft.asking)])
-    rows.append([button(t.gettext("Cancel"), "no", 0)])
+        rows.append([button(t.gettext("Skip"), AdminButton.SKIP, draft.asking)])
+    rows.append([button(t.gettext("Cancel"), AdminButton.DROP, 0)])
     return Screen(html.escape(text), Keyboard(rows))
 
 
 def options_screen(t: Translator, draft: Draft) -> Screen:
     """Step 4: silent, protected, now or scheduled."""
     rows = [
-        [button(checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), "opt", "silent")],
-        [button(checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"), "opt", "protect")],
-        [button(t.gettext("Send now"), "opt", "now"), button(t.gettext("Schedule…"), "opt", "when")],
-        [button(t.gettext("Cancel"), "no", 0)],
+        [
+            button(
+                checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), AdminButton.OPTION, "silent"
+            )
+        ],
+        [
+            button(
+                checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"),
+                AdminButton.OPTION,
+                "protect",
+            )
+        ],
+        [
+            button(t.gettext("Send now"), AdminButton.OPTION, "now"),
+            button(t.gettext("Schedule…"), AdminButton.OPTION, "when"),
+        ],
+        [button(t.gettext("Cancel"), AdminButton.DROP, 0)],
     ]
     return Screen(html.escape(t.gettext("Step 4 of 4: options.")), Keyboard(rows))
 
@@ -120,7 +141,7 @@ def schedule_screen(t: Translator, problem: str | None = None) -> Screen:
         text = t.gettext("That moment has already passed.") + "\n\n" + text
     elif problem == "range":
         text = t.gettext("That date is too far in the future.") + "\n\n" + text
-    return Screen(html.escape(text), Keyboard([[button(t.gettext("Cancel"), "no", 0)]]))
+    return Screen(html.escape(text), Keyboard([[button(t.gettext("Cancel"), AdminButton.DROP, 0)]]))
 
 
 def preview_screen(
@@ -155,7 +176,9 @@ def preview_screen(
         else t.gettext("Sends as soon as you confirm.")
     )
     lines.append(html.escape(when))
-    keyboard = Keyboard([[button(t.gettext("✓ Confirm"), "ok", 0), button(t.gettext("Cancel"), "no", 0)]])
+    keyboard = Keyboard(
+        [[button(t.gettext("✓ Confirm"), AdminButton.CONFIRM, 0), button(t.gettext("Cancel"), AdminButton.DROP, 0)]]
+    )
     return Screen("\n".join(lines), keyboard)
 
 
@@ -176,19 +199,19 @@ def controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[In
     """Pause, resume, cancel and retry buttons for what ``item``'s state allows (one row, or none)."""
     row: list[InlineKeyboardButton] = []
     if item.state in (AnnouncementState.RUNNING, AnnouncementState.QUEUED):
-        row.append(button(t.gettext("⏸ Pause #{id}").format(id=item.id), "pause", item.id))
+        row.append(button(t.gettext("⏸ Pause #{id}").format(id=item.id), AdminButton.PAUSE, item.id))
     if item.state == AnnouncementState.PAUSED:
-        row.append(button(t.gettext("▶ Resume #{id}").format(id=item.id), "resume", item.id))
+        row.append(button(t.gettext("▶ Resume #{id}").format(id=item.id), AdminButton.RESUME, item.id))
     if item.state in (
         AnnouncementState.SCHEDULED,
         AnnouncementState.QUEUED,
         AnnouncementState.RUNNING,
         AnnouncementState.PAUSED,
     ):
-        row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), "cancel", item.id))
+        row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), AdminButton.CANCEL, item.id))
     if failed and item.state in (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE):
         # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
-        row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), "retry", item.id))
+        row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), AdminButton.RETRY, item.id))
     return [row] if row else []
 
 
@@ -213,14 +236,14 @@ def announcements_screen(
             body = progress_text(item, figures, 0.0, None, True, t)
         lines.append(f"\n<b>{html.escape(head)}</b>\n{body}")
         item_controls = controls(item, t, figures.failed)
-        chart = button(t.gettext("📊 #{id}").format(id=item.id), "achart", item.id)
+        chart = button(t.gettext("📊 #{id}").format(id=item.id), AdminButton.ANNOUNCEMENT_CHART, item.id)
         if item.state != AnnouncementState.SCHEDULED:  # a scheduled one has no deliveries to draw yet
             if item_controls:
                 item_controls[0].append(chart)
             else:
                 item_controls = [[chart]]
         rows += item_controls
-    rows.append([button(t.gettext("↻ Refresh"), "list", 0)])
+    rows.append([button(t.gettext("↻ Refresh"), AdminButton.LIST, 0)])
     return Screen("\n".join(lines), Keyboard(rows))
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content import LocaleContent
@@ -28,7 +29,7 @@ __all__ = [
 _SCHEDULE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{1,2}:[0-9]{2})(?:\s+(\S+))?\s*$")
 
 
-class Step:
+class Step(StrEnum):
     """Where an admin is in /announce."""
 
     AUDIENCE = "audience"
@@ -44,7 +45,7 @@ class Draft:
     """An announcement being put together by one admin (kept in memory until confirmed)."""
 
     admin_id: int
-    step: str = Step.AUDIENCE
+    step: Step = Step.AUDIENCE
     everyone: bool = True
     topics: set[str] = field(default_factory=set)
     language: str | None = None  # only readers of this language

@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -20,6 +19,7 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -31,7 +31,7 @@ from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, progress, reading, reports
-from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotContext, Services
+from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotApp, BotContext, Services, resolve_reader
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
@@ -67,7 +67,7 @@ READER_CONNECTIONS = 256
 COUNTERS_TASK_KEY = "counters_task"
 
 
-class BotApplication(Application[Any, BotContext, Any, Any, Any, Any]):
+class BotApplication(BotApp):
     """PTB's ``Application`` without one unbounded set.
 
     PTB notes the id of every chat and user it sees for its persistence, and only a persistence ever empties
@@ -112,7 +112,7 @@ def build_application(
     broadcast: bool = True,
     heartbeat: Heartbeat | None = None,
     broadcast_request: BaseRequest | None = None,
-) -> Application[Any, BotContext, Any, Any, Any, Any]:
+) -> BotApp:
     """The whole bot; storage opens in ``post_init`` and closes in ``post_shutdown``.
 
     ``static`` (from ``load_static``) lets tests and benchmarks share one loaded copy of the content;
@@ -126,7 +126,7 @@ def build_application(
         settings, content_root, cache_dir=settings.database_path.parent / STATIC_CACHE_DIR
     )
 
-    async def post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    async def post_init(app: BotApp) -> None:
         storage = await Storage.open(settings.database_path, settings.default_language)
         # The bot's username (for share links) is known once initialize() has called getMe.
         screens = Screens(library, i18n, search, app.bot.username)
@@ -159,7 +159,7 @@ def build_application(
         if engine is not None:
             await engine.start()
 
-    async def post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    async def post_shutdown(app: BotApp) -> None:
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is None:
             return
@@ -179,7 +179,6 @@ def build_application(
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
         .defaults(DEFAULTS)
-        .defaults(DEFAULTS)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         # Updates from different people are handled concurrently, one person's in order; the storage
@@ -197,11 +196,14 @@ def build_application(
     return app
 
 
-def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any], admin_ids: frozenset[int]) -> None:
+def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     """Register handlers. Order matters within a group: the first matching handler wins."""
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=admin_ids, allow_empty=False) if admin_ids else filters.User(user_id=[])
-    # 0. Group -2 runs first: a reader's message while their report of a problem waits for a comment is that
+    # 0. Group -3 runs first, for every update: it resolves the reader once (storing a visit only where a
+    #    handler below would: bot/handlers/common.py), so no handler repeats it.
+    app.add_handler(TypeHandler(Update, resolve_reader), group=-3)
+    #    Group -2 runs next: a reader's message while their report of a problem waits for a comment is that
     #    comment, and nothing else (not a search, not an admin's draft).
     app.add_handler(
         MessageHandler(
@@ -248,7 +250,7 @@ ALLOWED_UPDATES = [
 ]
 
 
-async def start_application(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+async def start_application(app: BotApp) -> None:
     """Start ``app`` without polling, running ``post_init`` as ``run_polling`` would (demo, tests, benchmarks)."""
     await app.initialize()
     if app.post_init is not None:
@@ -256,7 +258,7 @@ async def start_application(app: Application[Any, BotContext, Any, Any, Any, Any
     await app.start()
 
 
-async def stop_application(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+async def stop_application(app: BotApp) -> None:
     """Undo ``start_application``."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()

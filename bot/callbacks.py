@@ -1,19 +1,54 @@
 """Callback data of inline buttons: one small typed codec, each payload checked against 64 bytes when packed.
 
 Format: ``<version>:<action>[:<arg>...]``. Arguments are ids from the content (never titles), so a payload is
-short and stable. Data from another version of the bot, or forged, unpacks to ``None``: the handler then
-answers "this menu has expired" and shows a fresh menu.
+short and stable. Each action has a typed payload (``PAYLOADS``): handlers ``read`` one and get its fields
+typed. Data from another version of the bot, or forged, reads as ``None``: the handler then answers "this menu
+has expired" and shows a fresh menu.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import get_type_hints
 
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 
-__all__ = ["VERSION", "Action", "Callback", "CallbackDataError", "pack", "unpack"]
+__all__ = [
+    "PAYLOADS",
+    "VERSION",
+    "AboutPage",
+    "Action",
+    "Admin",
+    "AdminButton",
+    "Callback",
+    "CallbackDataError",
+    "ChooseLanguage",
+    "Forget",
+    "ForgetConfirm",
+    "Hide",
+    "ItemPage",
+    "Languages",
+    "Menu",
+    "Noop",
+    "OriginalPage",
+    "Payload",
+    "Reference",
+    "ReportPage",
+    "ReportSend",
+    "ReportWhat",
+    "SearchHelp",
+    "SectionPage",
+    "Subscriptions",
+    "ThemePage",
+    "Toggle",
+    "ToggleFrom",
+    "Unsubscribe",
+    "pack",
+    "read",
+    "unpack",
+]
 
 VERSION = "1"  # bump when the meaning of existing payloads changes: old buttons then expire politely
 SEPARATOR = ":"
@@ -46,29 +81,216 @@ class Action(StrEnum):
     REPORT_SEND = "K"  # send the waiting report without a comment
 
 
-ARITY: dict[Action, int] = {
-    Action.MENU: 0,
-    Action.THEME: 1,
-    Action.SECTION: 3,
-    Action.ITEM: 2,
-    Action.ABOUT: 1,
-    Action.LANGUAGES: 0,
-    Action.LANGUAGE: 1,
-    Action.SEARCH: 0,
-    Action.SUBSCRIPTIONS: 0,
-    Action.TOGGLE: 2,
-    Action.UNSUBSCRIBE: 1,
-    Action.FORGET: 0,
-    Action.FORGET_CONFIRM: 0,
-    Action.HIDE: 0,
-    Action.NOOP: 0,
-    Action.ADMIN: 2,
-    Action.ORIGINAL: 3,
-    Action.REFERENCE: 4,
-    Action.REPORT: 3,
-    Action.REPORT_KIND: 4,
-    Action.REPORT_SEND: 0,
+class AdminButton(StrEnum):
+    """What an admin's button does: a step of the /announce wizard, or a control of /announcements."""
+
+    AUDIENCE = "aud"  # wizard step 1: everyone, a topic, or next
+    LANGUAGE = "lng"  # step 2: all languages or one
+    SKIP = "skip"  # step 3: skip this language's version
+    OPTION = "opt"  # step 4: silent, protect, now, or schedule
+    CONFIRM = "ok"  # send (or schedule) the previewed announcement
+    DROP = "no"  # cancel the draft
+    PAUSE = "pause"  # controls of a sent announcement: its id
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    LIST = "list"  # refresh /announcements
+    CHART = "chart"  # the most-read sections chart
+    ANNOUNCEMENT_CHART = "achart"  # one announcement's delivery chart: its id
+
+
+class ToggleFrom(StrEnum):
+    """Where a subscription toggle was pressed (the screen to show again)."""
+
+    THEME = "t"
+    CHECKLIST = "S"
+
+
+# Typed payloads, one per action (as aiogram's CallbackData): fields are packed in order; an ``int`` field is a
+# small non-negative number, a ``StrEnum`` field one of its values, a ``str`` field a short id.
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A button payload; ``pack()`` encodes it."""
+
+    def pack(self) -> str:
+        """Encode this payload; raise ``CallbackDataError`` if it is malformed or too long."""
+        return pack(_ACTION_OF[type(self)], *(getattr(self, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True, slots=True)
+class Menu(Payload):
+    """The main menu."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThemePage(Payload):
+    """A theme's page."""
+
+    theme: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPage(Payload):
+    """A page of a section."""
+
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage(Payload):
+    """The page holding an item."""
+
+    theme: str
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class AboutPage(Payload):
+    """A page of "About the brief"."""
+
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Languages(Payload):
+    """The language picker."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(Payload):
+    """Choose a language."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHelp(Payload):
+    """How to search."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriptions(Payload):
+    """The subscriptions checklist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle(Payload):
+    """Subscribe to or unsubscribe from a topic."""
+
+    topic: str
+    origin: ToggleFrom
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe(Payload):
+    """Leave the topics an announcement was sent for."""
+
+    announcement: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forget(Payload):
+    """Ask to erase my data."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetConfirm(Payload):
+    """Erase my data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hide(Payload):
+    """Delete this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Noop(Payload):
+    """A label-only button."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admin(Payload):
+    """An admin's choice: the button and its value (a topic, a language, an option, an announcement id)."""
+
+    button: AdminButton
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalPage(Payload):
+    """A translated page in the reader's original."""
+
+    theme: str  # or ABOUT_PAGE
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reference(Payload):
+    """Compare with another original from now on, showing this page in it."""
+
+    code: str
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage(Payload):
+    """Report a problem with a page."""
+
+    theme: str  # or ABOUT_PAGE
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWhat(Payload):
+    """What is wrong with the page (a ``ReportKind`` value, checked by the report desk)."""
+
+    kind: str
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSend(Payload):
+    """Send the waiting report without a comment."""
+
+
+PAYLOADS: dict[Action, type[Payload]] = {
+    Action.MENU: Menu,
+    Action.THEME: ThemePage,
+    Action.SECTION: SectionPage,
+    Action.ITEM: ItemPage,
+    Action.ABOUT: AboutPage,
+    Action.LANGUAGES: Languages,
+    Action.LANGUAGE: ChooseLanguage,
+    Action.SEARCH: SearchHelp,
+    Action.SUBSCRIPTIONS: Subscriptions,
+    Action.TOGGLE: Toggle,
+    Action.UNSUBSCRIBE: Unsubscribe,
+    Action.FORGET: Forget,
+    Action.FORGET_CONFIRM: ForgetConfirm,
+    Action.HIDE: Hide,
+    Action.NOOP: Noop,
+    Action.ADMIN: Admin,
+    Action.ORIGINAL: OriginalPage,
+    Action.REFERENCE: Reference,
+    Action.REPORT: ReportPage,
+    Action.REPORT_KIND: ReportWhat,
+    Action.REPORT_SEND: ReportSend,
 }
+_ACTION_OF = {payload: action for action, payload in PAYLOADS.items()}
+# Each payload's fields with their types, read once (the annotations are strings under ``annotations``).
+_FIELDS = {payload: tuple(get_type_hints(payload)[f.name] for f in fields(payload)) for payload in PAYLOADS.values()}
+ARITY: dict[Action, int] = {action: len(_FIELDS[payload]) for action, payload in PAYLOADS.items()}
+assert len(_ACTION_OF) == len(PAYLOADS), "each action has a payload type of its own"
 
 
 class CallbackDataError(ValueError):
@@ -84,8 +306,28 @@ class Callback:
 
     def int_arg(self, index: int) -> int | None:
         """Return argument ``index`` as a non-negative int, or None when it is not one."""
-        value = self.args[index]
-        return int(value) if value.isdigit() and len(value) < 6 else None
+        return _small_number(self.args[index])
+
+    def payload(self) -> Payload | None:
+        """The typed payload; None when an argument is not of its field's type (forged or stale data)."""
+        cls = PAYLOADS[self.action]
+        values: list[object] = []
+        for kind, text in zip(_FIELDS[cls], self.args, strict=True):
+            value: object
+            if kind is int:
+                value = _small_number(text)
+            elif isinstance(kind, type) and issubclass(kind, StrEnum):
+                value = kind._value2member_map_.get(text)
+            else:
+                value = text
+            if value is None:
+                return None
+            values.append(value)
+        return cls(*values)
+
+
+def _small_number(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 6 else None
 
 
 def pack(action: Action, *args: str | int) -> str:
@@ -125,3 +367,10 @@ def unpack(data: str | None) -> Callback | None:
     if len(args) != ARITY[action] or not all(_ARG.match(a) for a in args):
         return None
     return Callback(action, args)
+
+
+def read(data: str | None) -> Payload | None:
+    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page that is no
+    number, a toggle from nowhere)."""
+    callback = unpack(data)
+    return None if callback is None else callback.payload()

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import Action, pack
+from bot.callbacks import (
+    AboutPage,
+    ChooseLanguage,
+    ForgetConfirm,
+    Hide,
+    ItemPage,
+    Languages,
+    Menu,
+    Noop,
+    OriginalPage,
+    Payload,
+    Reference,
+    ReportPage,
+    ReportSend,
+    ReportWhat,
+    SearchHelp,
+    SectionPage,
+    Subscriptions,
+    ThemePage,
+    Toggle,
+    ToggleFrom,
+    Unsubscribe,
+)
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.i18n import Translator
 from bot.reports import ABOUT_PAGE, ReportKind
@@ -63,8 +86,8 @@ class Keyboard(InlineKeyboardMarkup):
         return cached
 
 
-def _button(text: str, action: Action, *args: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=pack(action, *args))
+def _button(text: str, payload: Payload) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=payload.pack())
 
 
 def _footer(t: Translator, *, back: InlineKeyboardButton | None = None, menu: bool = True) -> Row:
@@ -72,8 +95,8 @@ def _footer(t: Translator, *, back: InlineKeyboardButton | None = None, menu: bo
     if back is not None:
         row.append(back)
     if menu:
-        row.append(_button(t.gettext("☰ Menu"), Action.MENU))
-    row.append(_button(t.gettext("✕ Hide"), Action.HIDE))
+        row.append(_button(t.gettext("☰ Menu"), Menu()))
+    row.append(_button(t.gettext("✕ Hide"), Hide()))
     return row
 
 
@@ -89,7 +112,7 @@ def is_topic(content: LocaleContent, topic: str) -> bool:
 
 def my_subscriptions_keyboard(t: Translator) -> Keyboard:
     """One button that opens the subscription checklist."""
-    return Keyboard([[_button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS)]])
+    return Keyboard([[_button(t.gettext("🔔 My subscriptions"), Subscriptions())]])
 
 
 def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Translator) -> Keyboard:
@@ -101,7 +124,7 @@ def announcement_keyboard(announcement_id: int, topics: frozenset[str], t: Trans
         if len(topics) == 1
         else t.gettext("🔕 Unsubscribe from these themes")
     )
-    return Keyboard([[_button(label, Action.UNSUBSCRIBE, announcement_id)]])
+    return Keyboard([[_button(label, Unsubscribe(announcement_id))]])
 
 
 def language_name(code: str) -> str:
@@ -111,15 +134,15 @@ def language_name(code: str) -> str:
 
 def main_menu_keyboard(content: LocaleContent, t: Translator) -> Keyboard:
     """The five themes, then About, Search, My subscriptions, Language, Hide."""
-    rows: list[Row] = [[_button(theme.short_title, Action.THEME, theme.id)] for theme in content.themes]
-    rows.append([_button(t.gettext("ℹ About the brief"), Action.ABOUT, 0)])
+    rows: list[Row] = [[_button(theme.short_title, ThemePage(theme.id))] for theme in content.themes]
+    rows.append([_button(t.gettext("ℹ About the brief"), AboutPage(0))])
     rows.append(
         [
-            _button(t.gettext("🔍 Search"), Action.SEARCH),
-            _button(t.gettext("🔔 My subscriptions"), Action.SUBSCRIPTIONS),
+            _button(t.gettext("🔍 Search"), SearchHelp()),
+            _button(t.gettext("🔔 My subscriptions"), Subscriptions()),
         ]
     )
-    rows.append([_button(t.gettext("🌐 Language"), Action.LANGUAGES), _button(t.gettext("✕ Hide"), Action.HIDE)])
+    rows.append([_button(t.gettext("🌐 Language"), Languages()), _button(t.gettext("✕ Hide"), Hide())])
     return Keyboard(rows)
 
 
@@ -133,7 +156,7 @@ LANGUAGES_PER_ROW = 3  # seven names side by side would be cut short on a phone
 
 def language_rows(names: Mapping[str, str], current: str) -> list[Row]:
     """One button per shipped language (its name in itself), the current one ticked."""
-    buttons = [_button(("✓ " if code == current else "") + name, Action.LANGUAGE, code) for code, name in names.items()]
+    buttons = [_button(("✓ " if code == current else "") + name, ChooseLanguage(code)) for code, name in names.items()]
     return [buttons[i : i + LANGUAGES_PER_ROW] for i in range(0, len(buttons), LANGUAGES_PER_ROW)]
 
 
@@ -145,11 +168,11 @@ def language_keyboard(names: Mapping[str, str], current: str, t: Translator) -> 
 def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> Keyboard:
     """One button per section, the subscription toggle, Share, Menu, Hide."""
     rows: list[Row] = [
-        [_button(f"{section.short_title} ({len(section.items)})", Action.SECTION, theme.id, section.id, 0)]
+        [_button(f"{section.short_title} ({len(section.items)})", SectionPage(theme.id, section.id, 0))]
         for section in theme.sections
     ]
     toggle = t.gettext("🔕 Unsubscribe") if subscribed else t.gettext("🔔 Subscribe")
-    second: Row = [_button(toggle, Action.TOGGLE, theme.id, "t")]
+    second: Row = [_button(toggle, Toggle(theme.id, ToggleFrom.THEME))]
     if share:
         second.append(InlineKeyboardButton(t.gettext("↗ Share"), url=share))
     rows.append(second)
@@ -157,13 +180,13 @@ def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str 
     return Keyboard(rows)
 
 
-def _pager(action: Action, args: Sequence[str], page: int, total: int, t: Translator) -> Row:
+def _pager(to_page: Callable[[int], Payload], page: int, total: int, t: Translator) -> Row:
     row: Row = []
     if page > 0:
-        row.append(_button("‹", action, *args, page - 1))
-    row.append(_button(t.gettext("page {page}/{total}").format(page=page + 1, total=total), Action.NOOP))
+        row.append(_button("‹", to_page(page - 1)))
+    row.append(_button(t.gettext("page {page}/{total}").format(page=page + 1, total=total), Noop()))
     if page + 1 < total:
-        row.append(_button("›", action, *args, page + 1))
+        row.append(_button("›", to_page(page + 1)))
     return row
 
 
@@ -174,8 +197,8 @@ def _page_tools(where: tuple[str, str], page: int, t: Translator, *, original: b
     """📖 Original (on a translated page) and ⚠ Report a problem: the reader can always check and say."""
     row: Row = []
     if original:
-        row.append(_button(t.gettext("📖 Original"), Action.ORIGINAL, *where, page))
-    row.append(_button(t.gettext("⚠ Report a problem"), Action.REPORT, *where, page))
+        row.append(_button(t.gettext("📖 Original"), OriginalPage(*where, page)))
+    row.append(_button(t.gettext("⚠ Report a problem"), ReportPage(*where, page)))
     return row
 
 
@@ -185,11 +208,11 @@ def section_keyboard(
     """‹ page › , then Share, then Original and Report, then Back (to the theme), Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
-        rows.append(_pager(Action.SECTION, (theme.id, section.id), page, total, t))
+        rows.append(_pager(functools.partial(SectionPage, theme.id, section.id), page, total, t))
     if share:
         rows.append([InlineKeyboardButton(t.gettext("↗ Share"), url=share)])
     rows.append(_page_tools((theme.id, section.id), page, t, original=original))
-    rows.append(_footer(t, back=_button(t.gettext("‹ Back"), Action.THEME, theme.id)))
+    rows.append(_footer(t, back=_button(t.gettext("‹ Back"), ThemePage(theme.id))))
     return Keyboard(rows)
 
 
@@ -197,7 +220,7 @@ def about_keyboard(page: int, total: int, t: Translator, *, original: bool) -> K
     """‹ page › for the About view, Original and Report, Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
-        rows.append(_pager(Action.ABOUT, (), page, total, t))
+        rows.append(_pager(AboutPage, page, total, t))
     rows.append(_page_tools((ABOUT_PAGE, ABOUT_SECTION), page, t, original=original))
     rows.append(_footer(t))
     return Keyboard(rows)
@@ -210,13 +233,13 @@ def original_keyboard(
     theme_id, section_id = where
     rows: list[Row] = []
     if total > 1:
-        rows.append(_pager(Action.ORIGINAL, where, page, total, t))
+        rows.append(_pager(functools.partial(OriginalPage, *where), page, total, t))
     switch: Row = [_back_to_page(where, page, t, label=f"◂ {own}")]
     if other is not None:
         code, name = other
-        switch.append(_button(f"📖 {name}", Action.REFERENCE, code, theme_id, section_id, page))
+        switch.append(_button(f"📖 {name}", Reference(code, theme_id, section_id, page)))
     rows.append(switch)
-    to_theme = None if theme_id == ABOUT_PAGE else _button(t.gettext("‹ Back"), Action.THEME, theme_id)
+    to_theme = None if theme_id == ABOUT_PAGE else _button(t.gettext("‹ Back"), ThemePage(theme_id))
     rows.append(_footer(t, back=to_theme))
     return Keyboard(rows)
 
@@ -234,7 +257,7 @@ def report_kind_labels(t: Translator) -> dict[ReportKind, str]:
 def report_kinds_keyboard(where: tuple[str, str], page: int, t: Translator) -> Keyboard:
     """What is wrong with the page: four answers, and back to the page."""
     labels = report_kind_labels(t)
-    buttons = [_button(label, Action.REPORT_KIND, kind.value, *where, page) for kind, label in labels.items()]
+    buttons = [_button(label, ReportWhat(kind.value, *where, page)) for kind, label in labels.items()]
     return Keyboard([buttons[:2], buttons[2:], [_back_to_page(where, page, t)]])
 
 
@@ -242,7 +265,7 @@ def report_comment_keyboard(where: tuple[str, str], page: int, t: Translator) ->
     """Send the report now without a comment, or give up and go back to the page."""
     return Keyboard(
         [
-            [_button(t.gettext("Send without a comment"), Action.REPORT_SEND)],
+            [_button(t.gettext("Send without a comment"), ReportSend())],
             [_back_to_page(where, page, t, label=t.gettext("Cancel"))],
         ]
     )
@@ -254,13 +277,13 @@ def _back_to_page(
     theme_id, section_id = where
     text = label or t.gettext("‹ Back")
     if theme_id == ABOUT_PAGE:
-        return _button(text, Action.ABOUT, page)
-    return _button(text, Action.SECTION, theme_id, section_id, page)
+        return _button(text, AboutPage(page))
+    return _button(text, SectionPage(theme_id, section_id, page))
 
 
 def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translator) -> Keyboard:
     """One button per hit: (label, theme id, item id) opens the page holding it."""
-    rows: list[Row] = [[_button(label, Action.ITEM, theme_id, item_id)] for label, theme_id, item_id in targets]
+    rows: list[Row] = [[_button(label, ItemPage(theme_id, item_id))] for label, theme_id, item_id in targets]
     rows.append(_footer(t))
     return Keyboard(rows)
 
@@ -272,16 +295,15 @@ def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t
         return checkbox(topic in subscribed)
 
     rows: list[Row] = [
-        [_button(f"{mark(theme.id)} {theme.short_title}", Action.TOGGLE, theme.id, "S")] for theme in content.themes
+        [_button(f"{mark(theme.id)} {theme.short_title}", Toggle(theme.id, ToggleFrom.CHECKLIST))]
+        for theme in content.themes
     ]
     general = t.gettext("General announcements")
     rows.append(
         [
             _button(
                 f"{mark(GENERAL_TOPIC)} {general}",
-                Action.TOGGLE,
-                GENERAL_TOPIC,
-                "S",
+                Toggle(GENERAL_TOPIC, ToggleFrom.CHECKLIST),
             )
         ]
     )
@@ -293,7 +315,7 @@ def confirm_forget_keyboard(t: Translator) -> Keyboard:
     """Erase or keep."""
     return Keyboard(
         [
-            [_button(t.gettext("Yes, erase my data"), Action.FORGET_CONFIRM)],
-            [_button(t.gettext("No, keep it"), Action.MENU)],
+            [_button(t.gettext("Yes, erase my data"), ForgetConfirm())],
+            [_button(t.gettext("No, keep it"), Menu())],
         ]
     )

@@ -1,17 +1,18 @@
-"""What every handler shares: the typed context, the reader of an update, and showing a screen."""
+"""What every handler shares: the typed context, the reader of an update (resolved once), and showing a screen."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application, CallbackContext, Defaults, ExtBot
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, Defaults, ExtBot, filters
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast import BroadcastEngine
@@ -25,7 +26,18 @@ from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
 
-__all__ = ["DEFAULTS", "BotContext", "Reader", "Services", "get_reader", "peek_reader", "show"]
+__all__ = [
+    "DEFAULTS",
+    "BotApp",
+    "BotContext",
+    "Reader",
+    "Services",
+    "get_reader",
+    "is_admin",
+    "peek_reader",
+    "resolve_reader",
+    "show",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +69,22 @@ class Services:
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """A context with typed access to the services instead of ``bot_data`` look-ups."""
 
-    def __init__(
-        self,
-        application: Application[Any, Any, Any, Any, Any, Any],
-        chat_id: int | None = None,
-        user_id: int | None = None,
-    ) -> None:
+    def __init__(self, application: BotApp, chat_id: int | None = None, user_id: int | None = None) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        # PTB builds one context per update and hands it to the handler of every group (Application.
+        # process_update), so what ``resolve_reader`` stores here in the first group is there for the others.
+        self._reader: Reader | None = None
+
+    @property
+    def reader(self) -> Reader:
+        """The person behind this update, resolved once by ``resolve_reader`` before any other handler."""
+        if self._reader is None:
+            raise RuntimeError("no reader for this update: its handler serves updates that resolve none")
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: Reader) -> None:
+        self._reader = reader
 
     @property
     def services(self) -> Services:
@@ -87,6 +108,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.screens
 
 
+BotApp: TypeAlias = Application[Any, BotContext, Any, Any, Any, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """The person behind an update, with their language."""
@@ -96,6 +120,7 @@ class Reader:
     chosen: bool  # False until they pick a language themselves
     t: Translator
     reference: str | None = None  # the original they compare translated pages with (None: reading English)
+    stranger: bool = False  # nothing was stored about them before this update (checked for buttons only)
 
 
 async def get_reader(update: Update, context: BotContext) -> Reader | None:
@@ -109,6 +134,11 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
     language = record.language if record.language in services.i18n.languages else guess
     chosen = record.language_chosen
     return Reader(user.id, language, chosen, services.i18n.get(language), pick_reference(language, record.reference))
+
+
+def is_admin(context: BotContext, user_id: int | None) -> bool:
+    """Whether ``user_id`` is in ADMIN_IDS."""
+    return user_id is not None and user_id in context.services.settings.admin_ids
 
 
 def pick_reference(language: str, stored: str | None) -> str | None:
@@ -134,6 +164,41 @@ async def peek_reader(update: Update, context: BotContext) -> Reader | None:
     stored = record.language if record is not None else None
     language = stored if stored in services.i18n.languages else guess
     return Reader(user.id, language, record is not None and record.language_chosen, services.i18n.get(language))
+
+
+# The updates that record a visit: a message in the private chat (a command even when edited, as the command
+# handlers answer those too) and a button. Inline mode only looks (``peek_reader``); anything else (a group
+# chat, a block) resolves no reader: nothing about the person is stored or needed.
+_RECORDS_VISIT = filters.ChatType.PRIVATE & (filters.UpdateType.MESSAGE | filters.COMMAND)
+
+
+async def resolve_reader(update: Update, context: BotContext) -> None:
+    """Resolve the reader of ``update`` once, for every later handler (``context.reader``).
+
+    Registered in the first handler group. An update that needs a reader but comes from nobody, or from a bot,
+    goes no further: there is nobody to answer.
+    """
+    try:
+        if update.inline_query is not None or update.chosen_inline_result is not None:
+            reader = await peek_reader(update, context)
+        elif update.callback_query is not None:
+            # A button of a menu shown before /forget: the handler starts afresh instead of acting on it, so
+            # whether the person was known is read before this visit stores them again.
+            user = update.callback_query.from_user
+            known = user.is_bot or await context.storage.is_known(user.id)
+            reader = await get_reader(update, context)
+            if reader is not None and not known:
+                reader = dataclasses.replace(reader, stranger=True)
+        elif _RECORDS_VISIT.check_update(update):
+            reader = await get_reader(update, context)
+        else:
+            return
+    except Exception as exc:  # reported like any handler's error, once: the other handlers would fail too
+        await context.application.process_error(update, exc)
+        raise ApplicationHandlerStop from exc
+    if reader is None:
+        raise ApplicationHandlerStop
+    context.reader = reader
 
 
 _EDIT_IMPOSSIBLE = (

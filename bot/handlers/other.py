@@ -19,7 +19,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from bot import deeplinks
 from bot.commands import ADMIN_COMMANDS
 from bot.deeplinks import DeepLink
-from bot.handlers.common import SERVICES_KEY, BotContext, get_reader, peek_reader, retry_after_seconds
+from bot.handlers.common import SERVICES_KEY, BotContext, retry_after_seconds
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.impact import Metric
 from bot.keyboards import menu_keyboard
@@ -50,9 +50,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     query = update.inline_query
     if query is None:
         return
-    reader = await peek_reader(update, context)
-    if reader is None:
-        return
+    reader = context.reader  # looked up, never stored (bot/handlers/common.py peek_reader)
     text = without_lone_surrogates(query.query).strip()
     results: list[InlineQueryResultArticle] = []
     username = context.bot.username
@@ -92,18 +90,15 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
 
 async def on_chosen_inline_result(update: Update, context: BotContext) -> None:
     """Someone shared a result of inline mode into a chat: one share, counted by language only."""
-    if reader := await peek_reader(update, context):
-        context.storage.tally.count(Metric.SHARE, reader.language)
+    context.storage.tally.count(Metric.SHARE, context.reader.language)
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, contacts, locations, ...: say what the bot understands."""
-    if reader := await get_reader(update, context):
-        await send_plain(
-            update,
-            reader.t.gettext("I understand text only. Send words to search the brief, or open the menu."),
-            menu_keyboard(reader.t),
-        )
+    t = context.reader.t
+    await send_plain(
+        update, t.gettext("I understand text only. Send words to search the brief, or open the menu."), menu_keyboard(t)
+    )
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
@@ -113,8 +108,8 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
     command = (message.text or "").split()[0].lstrip("/").split("@")[0] if message and message.text else ""
     if command in ADMIN_COMMANDS and user is not None:
         logger.warning("user %s is not an admin and tried /%s", user.id, command)
-    if reader := await get_reader(update, context):
-        await send_plain(update, reader.t.gettext("I do not know that command. See /help."), menu_keyboard(reader.t))
+    t = context.reader.t
+    await send_plain(update, t.gettext("I do not know that command. See /help."), menu_keyboard(t))
 
 
 async def on_group_message(update: Update, context: BotContext) -> None:

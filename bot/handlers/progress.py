@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from telegram.error import BadRequest, TelegramError
 
 from bot import admin_screens as views
 from bot.announce import progress_text
 from bot.broadcast import MarkupFor, Progress
-from bot.handlers.common import SERVICES_KEY, Services
+from bot.handlers.common import SERVICES_KEY, BotApp, Services
 from bot.i18n import I18n
 from bot.keyboards import Keyboard, announcement_keyboard
 from bot.storage import Announcement, AnnouncementState, DeliveryFigures
@@ -33,7 +32,7 @@ def make_markup_for(i18n: I18n) -> MarkupFor:
     return markup_for
 
 
-async def report_progress(app: Any, announcement: Announcement, progress: Progress) -> None:
+async def report_progress(app: BotApp, announcement: Announcement, progress: Progress) -> None:
     """Edit the status message of ``announcement`` (in its admin's language)."""
     if announcement.status_chat is None or announcement.status_message is None:
         return

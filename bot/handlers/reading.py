@@ -11,10 +11,35 @@ from telegram.error import BadRequest
 from telegram.helpers import create_deep_linked_url
 
 from bot import deeplinks
-from bot.callbacks import Action, Callback, unpack
+from bot.callbacks import (
+    AboutPage,
+    Admin,
+    ChooseLanguage,
+    Forget,
+    ForgetConfirm,
+    Hide,
+    ItemPage,
+    Languages,
+    Menu,
+    Noop,
+    OriginalPage,
+    Payload,
+    Reference,
+    ReportPage,
+    ReportSend,
+    ReportWhat,
+    SearchHelp,
+    SectionPage,
+    Subscriptions,
+    ThemePage,
+    Toggle,
+    ToggleFrom,
+    Unsubscribe,
+    read,
+)
 from bot.deeplinks import DeepLink
 from bot.handlers.admin import on_admin_callback
-from bot.handlers.common import BotContext, Reader, get_reader, show
+from bot.handlers.common import BotContext, Reader, show
 from bot.handlers.reports import on_report_callback
 from bot.impact import ABOUT, Metric
 from bot.keyboards import is_topic, my_subscriptions_keyboard
@@ -41,9 +66,7 @@ logger = logging.getLogger(__name__)
 
 async def start_command(update: Update, context: BotContext) -> None:
     """``/start`` with an optional deep-link payload."""
-    reader = await get_reader(update, context)
-    if reader is None:
-        return
+    reader = context.reader
     screen: Screen | None = None
     if context.args:
         link = deeplinks.decode(context.args[0])
@@ -84,22 +107,22 @@ def _count_link(context: BotContext, reader: Reader, link: DeepLink) -> None:
     tally.page(reader.language, link.theme_id, section or "")
 
 
-def _count_view(context: BotContext, reader: Reader, callback: Callback) -> None:
+def _count_view(context: BotContext, reader: Reader, payload: Payload) -> None:
     """A page view of a theme, section or About (called once the page exists)."""
     tally, code = context.storage.tally, reader.language
-    match callback.action:
-        case Action.THEME:
-            tally.page(code, callback.args[0])
-        case Action.SECTION:
-            tally.page(code, callback.args[0], callback.args[1])
-        case Action.ITEM:
-            where = context.library.locate(code, callback.args[0], callback.args[1])
+    match payload:
+        case ThemePage(theme):
+            tally.page(code, theme)
+        case SectionPage(theme, section):
+            tally.page(code, theme, section)
+        case ItemPage(theme, item):
+            where = context.library.locate(code, theme, item)
             if where is not None:
                 tally.page(code, where.theme_id, where.section_id)
-        case Action.ABOUT:
+        case AboutPage():
             tally.page(code, ABOUT)
-        case Action.ORIGINAL | Action.REFERENCE:
-            tally.page(code, callback.args[-3], callback.args[-2])
+        case OriginalPage(theme, section) | Reference(_, theme, section):
+            tally.page(code, theme, section)
 
 
 async def _open_link(context: BotContext, reader: Reader, link: DeepLink) -> Screen | None:
@@ -112,30 +135,27 @@ async def _open_link(context: BotContext, reader: Reader, link: DeepLink) -> Scr
 
 async def menu_command(update: Update, context: BotContext) -> None:
     """``/menu`` and ``/themes``."""
-    if reader := await get_reader(update, context):
-        await show(update, context, main_menu(context, reader))
+    await show(update, context, main_menu(context, context.reader))
 
 
 async def about_command(update: Update, context: BotContext) -> None:
     """``/about``."""
-    if reader := await get_reader(update, context):
-        screen = context.screens.about(reader.language, 0)
-        assert screen is not None  # page 0 always exists
-        await show(update, context, screen)
+    screen = context.screens.about(context.reader.language, 0)
+    assert screen is not None  # page 0 always exists
+    await show(update, context, screen)
 
 
 async def language_command(update: Update, context: BotContext) -> None:
     """``/language``."""
-    if reader := await get_reader(update, context):
-        await show(update, context, context.screens.language(reader.language))
+    await show(update, context, context.screens.language(context.reader.language))
 
 
 async def search_command(update: Update, context: BotContext) -> None:
     """``/search words``."""
-    if reader := await get_reader(update, context):
-        if context.args:
-            context.storage.tally.count(Metric.SEARCH, reader.language)  # that one searched, never the words
-        await show(update, context, context.screens.search_for(reader.language, " ".join(context.args or [])))
+    language = context.reader.language
+    if context.args:
+        context.storage.tally.count(Metric.SEARCH, language)  # that one searched, never the words
+    await show(update, context, context.screens.search_for(language, " ".join(context.args or [])))
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -143,27 +163,24 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    if reader := await get_reader(update, context):
-        context.storage.tally.count(Metric.SEARCH, reader.language)  # that one searched, never the words
-        await show(update, context, context.screens.search_for(reader.language, message.text))
+    language = context.reader.language
+    context.storage.tally.count(Metric.SEARCH, language)  # that one searched, never the words
+    await show(update, context, context.screens.search_for(language, message.text))
 
 
 async def subscriptions_command(update: Update, context: BotContext) -> None:
     """``/subscriptions``."""
-    if reader := await get_reader(update, context):
-        await show(update, context, await subscriptions_screen(context, reader))
+    await show(update, context, await subscriptions_screen(context, context.reader))
 
 
 async def forget_command(update: Update, context: BotContext) -> None:
     """``/forget``: ask first."""
-    if reader := await get_reader(update, context):
-        await show(update, context, context.screens.forget(reader.language))
+    await show(update, context, context.screens.forget(context.reader.language))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """``/help``."""
-    if reader := await get_reader(update, context):
-        await show(update, context, context.screens.help(reader.language))
+    await show(update, context, context.screens.help(context.reader.language))
 
 
 # --------------------------------------------------------------------------------------------- buttons
@@ -174,98 +191,91 @@ async def on_callback(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    if not await context.storage.is_known(query.from_user.id):
+    reader = context.reader
+    if reader.stranger:
         # A button of a menu shown before /forget: acting on it would silently store the person again
         # (a subscription, a guessed language). Start afresh instead, as for a newcomer, and say why.
-        await _fresh_start(update, context)
+        await _fresh_start(update, context, reader)
         return
-    reader = await get_reader(update, context)
-    if reader is None:
-        await query.answer()
-        return
-    callback = unpack(query.data)
-    if callback is None:
-        await _expired(update, context, reader)
-        return
-    if callback.action is Action.HIDE:
-        if isinstance(query.message, Message):
-            try:
-                await query.message.delete()
-            except BadRequest:
-                # A bot cannot delete its messages after 48 hours. Say so, rather than leave a new message
-                # behind (editing fails on such old messages too, and show() would then send one).
-                text = reader.t.gettext("This message is too old for me to hide. You can delete it yourself.")
-                await query.answer(text, show_alert=True)
-                return
-        await query.answer()
-        return
-    if callback.action is Action.NOOP:
-        await query.answer()
-        return
-    if callback.action is Action.FORGET_CONFIRM:
-        await _forget(update, context, reader)
-        return
-    if callback.action is Action.LANGUAGE:
-        reader = await _set_language(context, reader, callback.args[0])
-        if reader is None:
-            await _expired(update, context, await get_reader(update, context))
-            return
-        await query.answer(reader.t.gettext("Language changed."))
-        await show(update, context, main_menu(context, reader))
-        return
-    if callback.action is Action.TOGGLE:
-        await _toggle(update, context, reader, callback)
-        return
-    if callback.action is Action.UNSUBSCRIBE:
-        await _unsubscribe_from_announcement(update, context, reader, callback)
-        return
-    if callback.action in (Action.REPORT, Action.REPORT_KIND, Action.REPORT_SEND):
-        if not await on_report_callback(update, context, reader, callback):
+    payload = read(query.data)
+    match payload:
+        case None:
             await _expired(update, context, reader)
-        return
-    if callback.action is Action.REFERENCE:
-        reader = await _set_reference(context, reader, callback.args[0])
-    if callback.action is Action.ADMIN:
-        await on_admin_callback(update, context, reader, callback)
-        return
-    screen = await _screen_for(context, reader, callback)
-    if screen is None:
-        await _expired(update, context, reader)
-        return
-    _count_view(context, reader, callback)
+        case Hide():
+            await _hide(update, reader)
+        case Noop():
+            await query.answer()
+        case ForgetConfirm():
+            await _forget(update, context, reader)
+        case ChooseLanguage(code):
+            changed = await _set_language(context, reader, code)
+            if changed is None:
+                await _expired(update, context, reader)
+                return
+            context.reader = changed
+            await query.answer(changed.t.gettext("Language changed."))
+            await show(update, context, main_menu(context, changed))
+        case Toggle():
+            await _toggle(update, context, reader, payload)
+        case Unsubscribe(announcement_id):
+            await _unsubscribe_from_announcement(update, context, reader, announcement_id)
+        case ReportPage() | ReportWhat() | ReportSend():
+            if not await on_report_callback(update, context, reader, payload):
+                await _expired(update, context, reader)
+        case Admin():
+            await on_admin_callback(update, context, reader, payload)
+        case _:
+            if isinstance(payload, Reference):
+                reader = context.reader = await _set_reference(context, reader, payload.code)
+            screen = await _screen_for(context, reader, payload)
+            if screen is None:
+                await _expired(update, context, reader)
+                return
+            _count_view(context, reader, payload)
+            await query.answer()
+            await show(update, context, screen)
+
+
+async def _hide(update: Update, reader: Reader) -> None:
+    query = update.callback_query
+    assert query is not None
+    if isinstance(query.message, Message):
+        try:
+            await query.message.delete()
+        except BadRequest:
+            # A bot cannot delete its messages after 48 hours. Say so, rather than leave a new message
+            # behind (editing fails on such old messages too, and show() would then send one).
+            text = reader.t.gettext("This message is too old for me to hide. You can delete it yourself.")
+            await query.answer(text, show_alert=True)
+            return
     await query.answer()
-    await show(update, context, screen)
 
 
-async def _screen_for(context: BotContext, reader: Reader, callback: Callback) -> Screen | None:
+async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> Screen | None:
     screens, code = context.screens, reader.language
-    match callback.action:
-        case Action.MENU:
+    match payload:
+        case Menu():
             return main_menu(context, reader)
-        case Action.THEME:
-            return await theme_screen(context, reader, callback.args[0])
-        case Action.SECTION:
-            page = callback.int_arg(2)
-            return None if page is None else screens.section(code, callback.args[0], callback.args[1], page)
-        case Action.ITEM:
-            return screens.item(code, callback.args[0], callback.args[1])
-        case Action.ABOUT:
-            page = callback.int_arg(0)
-            return None if page is None else screens.about(code, page)
-        case Action.LANGUAGES:
+        case ThemePage(theme):
+            return await theme_screen(context, reader, theme)
+        case SectionPage(theme, section, page):
+            return screens.section(code, theme, section, page)
+        case ItemPage(theme, item):
+            return screens.item(code, theme, item)
+        case AboutPage(page):
+            return screens.about(code, page)
+        case Languages():
             return screens.language(code)
-        case Action.SEARCH:
+        case SearchHelp():
             return screens.search_help(code)
-        case Action.SUBSCRIPTIONS:
+        case Subscriptions():
             return await subscriptions_screen(context, reader)
-        case Action.FORGET:
+        case Forget():
             return screens.forget(code)
-        case Action.ORIGINAL | Action.REFERENCE:
-            theme_id, section_id, _ = callback.args[-3:]
-            page = callback.int_arg(len(callback.args) - 1)
-            if page is None or reader.reference is None:
+        case OriginalPage(theme, section, page) | Reference(_, theme, section, page):
+            if reader.reference is None:
                 return None
-            return screens.original(code, reader.reference, theme_id, section_id, page)
+            return screens.original(code, reader.reference, theme, section, page)
     return None
 
 
@@ -277,20 +287,19 @@ async def _set_reference(context: BotContext, reader: Reader, code: str) -> Read
     return dataclasses.replace(reader, reference=code)
 
 
-async def _expired(update: Update, context: BotContext, reader: Reader | None) -> None:
+async def _expired(update: Update, context: BotContext, reader: Reader) -> None:
     """A button from an old menu or another version of the bot: say so, and show a fresh menu."""
     query = update.callback_query
-    if query is None or reader is None:
+    if query is None:
         return
     await query.answer(reader.t.gettext("This menu has expired. Here is a fresh one."))
     await show(update, context, main_menu(context, reader))
 
 
-async def _fresh_start(update: Update, context: BotContext) -> None:
+async def _fresh_start(update: Update, context: BotContext, reader: Reader) -> None:
     """The newcomer's start (the language picker), for someone the bot no longer knows."""
     query = update.callback_query
-    reader = await get_reader(update, context)
-    if query is None or reader is None:
+    if query is None:
         return
     await query.answer()
     note = reader.t.gettext("Your data was erased, so the bot starts afresh.")
@@ -305,29 +314,28 @@ async def _set_language(context: BotContext, reader: Reader, code: str) -> Reade
     return Reader(reader.user_id, code, True, i18n.get(code))
 
 
-async def _toggle(update: Update, context: BotContext, reader: Reader, callback: Callback) -> None:
+async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: Toggle) -> None:
     query = update.callback_query
     assert query is not None
-    topic, origin = callback.args
-    if not is_topic(context.library.locale(reader.language), topic) or origin not in ("t", "S"):
+    topic = toggle.topic
+    if not is_topic(context.library.locale(reader.language), topic):
         await _expired(update, context, reader)
         return
     now_subscribed = await context.storage.toggle_subscription(reader.user_id, topic)
     context.storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
-    screen = await theme_screen(context, reader, topic) if origin == "t" else None
+    screen = await theme_screen(context, reader, topic) if toggle.origin is ToggleFrom.THEME else None
     await show(update, context, screen or await subscriptions_screen(context, reader))
 
 
 async def _unsubscribe_from_announcement(
-    update: Update, context: BotContext, reader: Reader, callback: Callback
+    update: Update, context: BotContext, reader: Reader, announcement_id: int
 ) -> None:
     """The button under an announcement: leave the topics it was sent for; the message itself stays."""
     query = update.callback_query
     assert query is not None
     t = reader.t
-    announcement_id = callback.int_arg(0)
     announcement = await context.storage.announcement(announcement_id) if announcement_id else None
     if announcement is None or not announcement.topics:
         await query.answer(t.gettext("Nothing to unsubscribe from here."))

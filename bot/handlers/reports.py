@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.callbacks import Action, Callback
-from bot.handlers.common import BotContext, Reader, get_reader, show
+from bot.callbacks import ReportPage, ReportSend, ReportWhat
+from bot.handlers.common import BotContext, Reader, show
 from bot.i18n import Translator
 from bot.keyboards import report_kind_labels
 from bot.reports import ABOUT_PAGE, COMMENT_MAX_CHARS, Report, ReportKind
@@ -23,34 +23,34 @@ __all__ = ["on_report_callback", "on_report_comment", "report_html"]
 logger = logging.getLogger(__name__)
 
 
-async def on_report_callback(update: Update, context: BotContext, reader: Reader, callback: Callback) -> bool:
+async def on_report_callback(
+    update: Update, context: BotContext, reader: Reader, payload: ReportPage | ReportWhat | ReportSend
+) -> bool:
     """The Report buttons; return False for a payload that names no real page (the menu has expired)."""
     query = update.callback_query
     assert query is not None
     screens, desk, t = context.screens, context.services.reports, reader.t
-    if callback.action is Action.REPORT_SEND:
-        report = desk.take(reader.user_id)
-        if report is None:
-            return False
-        await query.answer()
-        await _deliver(update, context, reader, report, comment=None)
-        return True
-    if callback.action is Action.REPORT:
-        theme_id, section_id, _ = callback.args
-        page = callback.int_arg(2)
-        screen = None if page is None else screens.report_kinds(reader.language, theme_id, section_id, page)
-        if screen is None:
-            return False
-        if not desk.allowed(reader.user_id):
-            await query.answer(_too_many(t), show_alert=True)
+    match payload:
+        case ReportSend():
+            report = desk.take(reader.user_id)
+            if report is None:
+                return False
+            await query.answer()
+            await _deliver(update, context, reader, report, comment=None)
             return True
-        await query.answer()
-        await show(update, context, screen)
-        return True
-    kind_text, theme_id, section_id, _ = callback.args
-    page = callback.int_arg(3)
-    items = None if page is None else screens.page_items(reader.language, theme_id, section_id, page)
-    if page is None or items is None or kind_text not in ReportKind.__members__.values():
+        case ReportPage(theme_id, section_id, page):
+            screen = screens.report_kinds(reader.language, theme_id, section_id, page)
+            if screen is None:
+                return False
+            if not desk.allowed(reader.user_id):
+                await query.answer(_too_many(t), show_alert=True)
+                return True
+            await query.answer()
+            await show(update, context, screen)
+            return True
+    kind_text, theme_id, section_id, page = payload.kind, payload.theme, payload.section, payload.page
+    items = screens.page_items(reader.language, theme_id, section_id, page)
+    if items is None or kind_text not in ReportKind.__members__.values():
         return False
     if not desk.allowed(reader.user_id):
         await query.answer(_too_many(t), show_alert=True)
@@ -70,10 +70,10 @@ async def on_report_comment(update: Update, context: BotContext) -> None:
         return
     if not context.services.reports.waiting(user.id):
         return  # not reporting: the message goes on to the other handlers (a search, an admin's draft…)
-    reader = await get_reader(update, context)
     report = context.services.reports.take(user.id)
-    if reader is None or report is None:
+    if report is None:
         return
+    reader = context.reader
     await _deliver(update, context, reader, report, comment=message.text[:COMMENT_MAX_CHARS])
     raise ApplicationHandlerStop
 
