@@ -12,6 +12,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from bot.dblock import take_lock
+
 __all__ = ["BackupError", "backup_database", "integrity_problems", "restore_database", "snapshot_path"]
 
 logger = logging.getLogger(__name__)
@@ -84,8 +86,6 @@ def restore_database(backup: Path, database: Path) -> Path | None:
 
     The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned.
     """
-    from bot.storage.database import take_lock  # here: bot.storage.database imports this module
-
     problems = integrity_problems(backup)
     if problems:
         raise BackupError(f"{backup} fails the integrity check: {'; '.join(problems[:5])}")

@@ -15,15 +15,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.storage import Storage
+from typing import Protocol
 
 __all__ = [
     "FLUSH_SECONDS",
     "PENDING_KEYS_MAX",
     "SMALL_COUNT",
+    "CounterStore",
     "Metric",
     "PageKey",
     "Tally",
@@ -113,8 +111,23 @@ class Tally:
         self.daily.update(daily)
 
 
+class CounterStore(Protocol):
+    """What ``flush_periodically`` needs of the storage (bot/storage/counters.py), named here so that this
+    module, which the storage imports, does not import it back."""
+
+    @property
+    def tally(self) -> Tally: ...
+
+    async def flush_counters(self) -> None: ...
+
+    async def purge_counters(self, before: dt.date) -> int: ...
+
+
 async def flush_periodically(
-    storage: Storage, retention_days: int, interval: float = FLUSH_SECONDS, today: Callable[[], dt.date] = _utc_today
+    storage: CounterStore,
+    retention_days: int,
+    interval: float = FLUSH_SECONDS,
+    today: Callable[[], dt.date] = _utc_today,
 ) -> None:
     """Write the tally every ``interval`` seconds (sooner when it grows); once a day, drop expired counters."""
     purged: dt.date | None = None

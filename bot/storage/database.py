@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import fcntl
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -21,6 +20,7 @@ from typing import Self
 import aiosqlite
 
 from bot.backup import snapshot_before_migration
+from bot.dblock import DatabaseLockedError, take_lock
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["BUSY_TIMEOUT_MS", "Database", "DatabaseLockedError", "SchemaTooNewError", "now_iso", "take_lock"]
@@ -32,34 +32,6 @@ BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second proce
 
 class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of the bot; it is left untouched."""
-
-
-class DatabaseLockedError(RuntimeError):
-    """Another bot process holds the database (an overlapping deploy): this one must not start."""
-
-
-def _lock_path(path: Path | str) -> Path:
-    return Path(f"{path}.lock")
-
-
-def take_lock(path: Path | str) -> int:
-    """Hold an exclusive lock on ``<database>.lock`` for as long as the returned descriptor stays open.
-
-    Two bots on one database would both poll Telegram and both send announcements: the second one's start-up
-    would release the first one's claimed deliveries (duplicates) and mark announcements done under its feet.
-    The lock makes the claims in 'sending' belong to the one process that holds it. flock is released by the
-    kernel when the process dies, so a crash (even SIGKILL) never leaves a stale lock behind.
-    """
-    fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise DatabaseLockedError(f"another bot is running on this database ({path})") from None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 def now_iso() -> str:
