@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["Announcement", "AnnouncementDraft", "Delivery", "DeliveryFigures", "Erased", "Outcome", "UserRecord"]
@@ -92,6 +93,24 @@ class DeliveryFigures:
     def done(self) -> int:
         """Recipients whose delivery is settled."""
         return self.sent + self.blocked + self.failed
+
+    def after(self, outcomes: Iterable[Outcome]) -> DeliveryFigures:
+        """These figures once ``outcomes`` (of pending deliveries) are written; a retry stays pending."""
+        sent = blocked = failed = 0
+        for outcome in outcomes:
+            state = outcome.state
+            if state == "sent":
+                sent += 1
+            elif state in ("blocked", "gone"):
+                blocked += 1
+            elif state == "failed":
+                failed += 1
+        return DeliveryFigures(
+            pending=self.pending - sent - blocked - failed,
+            sent=self.sent + sent,
+            blocked=self.blocked + blocked,
+            failed=self.failed + failed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
