@@ -1,6 +1,6 @@
 """The broadcast engine's call-backs: each recipient's unsubscribe button, and the admin's progress message.
 
-The engine (bot/broadcast.py) knows nothing of languages or admins; ``bot/app.py`` hands it these two.
+The engine (bot/broadcast/) knows nothing of languages or admins; ``bot/app.py`` hands it these two.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.broadcast import MarkupFor, Progress
 from bot.handlers.common import SERVICES_KEY, Services
 from bot.i18n import I18n
 from bot.keyboards import Keyboard, announcement_keyboard
-from bot.storage import Announcement, DeliveryFigures
+from bot.storage import Announcement
 
 __all__ = ["make_markup_for", "report_progress"]
 
@@ -41,11 +41,8 @@ async def report_progress(app: Any, announcement: Announcement, progress: Progre
     services: Services = app.bot_data[SERVICES_KEY]
     admin = await services.storage.get_user(announcement.created_by)
     t = services.i18n.get(admin.language if admin else None)
-    figures = DeliveryFigures(
-        pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
-    )
     current = dataclasses.replace(announcement, state=progress.state)
-    text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
+    text = progress_text(current, progress.figures, progress.rate, progress.eta_seconds, progress.final, t)
     keyboard = Keyboard(views.controls(current, t)) if not progress.final else None
     try:
         await app.bot.edit_message_text(
