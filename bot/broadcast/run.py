@@ -142,7 +142,8 @@ class Run:
                 await self._wait(settings.tick)
                 continue
             if self.in_flight >= settings.max_in_flight:
-                await self._wait(settings.tick)  # every sender is busy: the next to finish says so
+                # Every sender is busy: the next to finish says so (no timer: one per send would cost).
+                await self._wait(None)
                 continue
             now = time.monotonic()
             delivery = self._pop_ready(now)

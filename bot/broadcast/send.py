@@ -61,13 +61,15 @@ class CopyRequests:
         version = versions.get(language, fallback)
         kwargs = None
         if version is not None:
+            markup = self._markup_for(announcement, language)  # a failing one raises for each reader: a try each
             kwargs = {
                 "from_chat_id": version[0],
                 "message_id": version[1],
                 "disable_notification": announcement.silent,
                 "protect_content": announcement.protect,
-                # A failing markup_for raises here, and again for the next reader: each counts a try of theirs.
-                "reply_markup": self._markup_for(announcement, language),
+                # Already in its JSON form: PTB passes a dict through as is, and would otherwise serialise the
+                # keyboard object again on every send (the largest part of a copy's CPU after the HTTP stack).
+                "reply_markup": markup.to_dict() if markup is not None else None,
                 "allow_paid_broadcast": True if self._paid else None,
             }
         self._by_language[language] = kwargs
