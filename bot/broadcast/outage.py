@@ -9,7 +9,6 @@ probe delay and one send at a time probes the API. Several chats failing in a ro
 from __future__ import annotations
 
 import logging
-import time
 
 from bot.broadcast.settings import Clock
 from bot.pacer import Pacer
@@ -29,7 +28,7 @@ class OutageTracker:
         self.probe_base = probe_base
         self.probe_cap = probe_cap
         self._probe_delay = probe_base
-        self._degraded_since: float | None = None  # monotonic: when a transient error was first seen
+        self._degraded_since: float | None = None  # pacer's clock: when a transient error was first seen
         self._outage_since: float | None = None  # ``clock``: when the outage was confirmed
 
     @property
@@ -50,7 +49,7 @@ class OutageTracker:
     def suspect(self) -> None:
         """A send failed with a transient error: pause everything for the probe delay."""
         if self._degraded_since is None:
-            self._degraded_since = time.monotonic()
+            self._degraded_since = self._pacer.now()  # the run's monotonic time, which sends start on
         self._pacer.hold(self._probe_delay)
 
     def probe_failed(self) -> None:
