@@ -6,7 +6,12 @@ derived from them or explained.
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+
 from telegram.constants import FloodLimit, InlineKeyboardButtonLimit, InlineQueryLimit, MessageLimit
+from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 __all__ = [
     "BUTTON_TEXT_MAX",
@@ -24,6 +29,7 @@ __all__ = [
     "SEARCH_RESULTS_MAX",
     "TEXT_MAX",
     "USER_ID_MAX",
+    "retry_after_seconds",
 ]
 
 TEXT_MAX: int = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters of a message's text, after entity parsing
@@ -58,3 +64,12 @@ ITEM_TEXT_MAX = TEXT_MAX - PAGE_HEADER_RESERVE
 # whole 4096-character message) is refused with a clear answer rather than searched word by word.
 SEARCH_RESULTS_MAX = 5
 SEARCH_QUERY_MAX = 256
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long Telegram's flood control asked to wait, in seconds (PTB 22 is moving the attribute from an int
+    to a timedelta, and warns on each read until then)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)

@@ -20,7 +20,7 @@ from bench.population import add_users_bulk
 from bot.broadcast import BroadcastEngine, Progress
 from bot.config import DEFAULT_BROADCAST_RATE
 from bot.limits import FREE_BROADCAST_RATE, GLOBAL_MESSAGES_PER_SECOND
-from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, Outcome, Storage
+from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, DeliveryState, Outcome, Storage
 from emulator import BotAPIEmulator
 
 # PTB warns about the future type of RetryAfter.retry_after each time it builds one.
@@ -548,7 +548,7 @@ async def test_rows_left_sending_by_a_crash_are_sent_on_start(tmp_path: Path) ->
         assert len(claimed) == 8
         for delivery in claimed[:3]:
             await w.bot.copy_message(delivery.user_id, ADMIN_ID, w.versions["ru"][1])
-        await w.storage.record_outcomes(announcement_id, [Outcome(d.user_id, "sent") for d in claimed[:3]])
+        await w.storage.record_outcomes(announcement_id, [Outcome(d.user_id, DeliveryState.SENT) for d in claimed[:3]])
         async with running(w.engine()):
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)

@@ -17,7 +17,7 @@ from bot import charts
 from bot.callbacks import Action, pack
 from bot.impact import SMALL_COUNT, Metric, PageKey, Tally, flush_periodically, shown
 from bot.impact_report import CSV_ENCODING
-from bot.storage import AnnouncementDraft, Outcome, Storage
+from bot.storage import AnnouncementDraft, DeliveryState, Outcome, Storage
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 
@@ -184,10 +184,10 @@ async def test_an_announcement_s_delivery_is_drawn_over_time(tmp_path: Path) -> 
         announcement_id = await storage.create_announcement(draft)
         await storage.queue_recipients(announcement_id)
         claimed = await storage.claim_deliveries(announcement_id, 20, 0.0)
-        outcomes = [Outcome(d.user_id, "sent") for d in claimed[:15]] + [
-            Outcome(claimed[15].user_id, "blocked"),
-            Outcome(claimed[16].user_id, "failed", "x"),
-            Outcome(claimed[17].user_id, "pending", "retry", 1.0),
+        outcomes = [Outcome(d.user_id, DeliveryState.SENT) for d in claimed[:15]] + [
+            Outcome(claimed[15].user_id, DeliveryState.BLOCKED),
+            Outcome(claimed[16].user_id, DeliveryState.FAILED, "x"),
+            Outcome(claimed[17].user_id, DeliveryState.PENDING, "retry", 1.0),
         ]
         await storage.record_outcomes(announcement_id, outcomes)
         timeline = await storage.delivery_timeline(announcement_id)

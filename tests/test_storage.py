@@ -211,11 +211,11 @@ async def test_an_announcement_is_done_only_when_nothing_is_pending_or_sending(t
         await storage.queue_recipients(announcement_id)
         claimed = await storage.claim_deliveries(announcement_id, 1, 0.0)
         assert not await storage.finish_announcement(announcement_id)  # one pending, one sending
-        await storage.record_outcomes(announcement_id, [Outcome(claimed[0].user_id, "sent")])
+        await storage.record_outcomes(announcement_id, [Outcome(claimed[0].user_id, DeliveryState.SENT)])
         assert not await storage.finish_announcement(announcement_id)  # one pending
         (other,) = await storage.claim_deliveries(announcement_id, 1, 0.0)
         assert not await storage.finish_announcement(announcement_id)  # one sending
-        await storage.record_outcomes(announcement_id, [Outcome(other.user_id, "failed", "x")])
+        await storage.record_outcomes(announcement_id, [Outcome(other.user_id, DeliveryState.FAILED, "x")])
         assert await storage.finish_announcement(announcement_id)
         assert await storage.retry_failed(announcement_id) == 1
         announcement = await storage.announcement(announcement_id)

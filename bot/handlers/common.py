@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -13,7 +12,6 @@ from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, Defaults, ExtBot, filters
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast import BroadcastEngine
 from bot.config import Settings
@@ -21,6 +19,7 @@ from bot.content import Content
 from bot.i18n import I18n, Translator
 from bot.languages import reference_choices
 from bot.library import Library
+from bot.limits import retry_after_seconds
 from bot.reports import ReportDesk
 from bot.screens import Screen, Screens
 from bot.search import SearchIndex
@@ -207,14 +206,6 @@ _EDIT_IMPOSSIBLE = (
     "message can't be found",
     "there is no text in the message to edit",
 )
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """The wait Telegram asked for, in seconds (PTB 22 is moving the attribute to a timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        wait = exc.retry_after
-    return float(wait) if isinstance(wait, int) else wait.total_seconds()
 
 
 async def show(update: Update, context: BotContext, screen: Screen) -> None:

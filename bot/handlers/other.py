@@ -19,11 +19,11 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from bot import deeplinks
 from bot.commands import ADMIN_COMMANDS
 from bot.deeplinks import DeepLink
-from bot.handlers.common import SERVICES_KEY, BotContext, retry_after_seconds
+from bot.handlers.common import SERVICES_KEY, BotContext
 from bot.handlers.reading import open_in_private_keyboard, send_plain
 from bot.impact import Metric
 from bot.keyboards import menu_keyboard
-from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX
+from bot.limits import INLINE_RESULTS_MAX, TEXT_MAX, retry_after_seconds
 from bot.markup import to_html
 from bot.render import snippet
 from bot.search import check_query, without_lone_surrogates

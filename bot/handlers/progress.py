@@ -1,6 +1,6 @@
 """The broadcast engine's call-backs: each recipient's unsubscribe button, and the admin's progress message.
 
-The engine (bot/broadcast.py) knows nothing of languages or admins; ``bot/app.py`` hands it these two.
+The engine (bot/broadcast/) knows nothing of languages or admins; ``bot/app.py`` hands it these two.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.broadcast import MarkupFor, Progress
 from bot.handlers.common import SERVICES_KEY, BotApp, Services
 from bot.i18n import I18n
 from bot.keyboards import Keyboard, announcement_keyboard
-from bot.storage import Announcement, AnnouncementState, DeliveryFigures
+from bot.storage import Announcement, AnnouncementState
 
 __all__ = ["make_markup_for", "report_progress"]
 
@@ -39,11 +39,8 @@ async def report_progress(app: BotApp, announcement: Announcement, progress: Pro
     services: Services = app.bot_data[SERVICES_KEY]
     admin = await services.storage.get_user(announcement.created_by)
     t = services.i18n.get(admin.language if admin else None)
-    figures = DeliveryFigures(
-        pending=progress.pending, sent=progress.sent, blocked=progress.blocked, failed=progress.failed
-    )
     current = dataclasses.replace(announcement, state=AnnouncementState(progress.state))
-    text = progress_text(current, figures, progress.rate, progress.eta_seconds, progress.final, t)
+    text = progress_text(current, progress.figures, progress.rate, progress.eta_seconds, progress.final, t)
     keyboard = Keyboard(views.controls(current, t)) if not progress.final else None
     try:
         await app.bot.edit_message_text(

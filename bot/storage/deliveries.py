@@ -1,6 +1,6 @@
 """Announcements and their durable delivery queue: audiences, queued recipients, claims, outcomes, figures.
 
-Every recipient has one row in ``deliveries``; the broadcast engine (bot/broadcast.py) claims due rows, sends,
+Every recipient has one row in ``deliveries``; the broadcast engine (bot/broadcast/) claims due rows, sends,
 and records each outcome, so a crash or a pause resumes where it stopped and nobody gets a message twice.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiosqlite
@@ -35,7 +35,7 @@ QUEUE_CHUNK = 20_000
 TIMELINE_STATES = (DeliveryState.SENT, DeliveryState.BLOCKED, DeliveryState.GONE, DeliveryState.FAILED)
 
 
-async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, counts: dict[str, int]) -> None:
+async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, counts: Mapping[DeliveryState, int]) -> None:
     """Add outcomes to this minute's bucket of ``announcement_id`` (inside the caller's transaction)."""
     minute = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M")
     await db.executemany(
@@ -68,6 +68,13 @@ def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tupl
         finished_at=row[12],
         versions=versions,
     )
+
+
+IN_CHUNK = 500  # ids per "IN (...)" list: well under SQLite's limit of 999 bound parameters in older builds
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
 
 
 class Deliveries(Readers):
@@ -194,17 +201,24 @@ class Deliveries(Readers):
         rows = list(outcomes)
         if not rows:
             return
+        # Most outcomes of a batch are alike ('sent', no error): one UPDATE per kind of outcome and chunk of
+        # ids costs a fraction of one UPDATE per row.
+        groups: dict[tuple[str, str | None, float], list[int]] = defaultdict(list)
+        for o in rows:
+            groups[(o.state, o.error, o.not_before)].append(o.user_id)
+        gone = [o.user_id for o in rows if o.state in (DeliveryState.BLOCKED, DeliveryState.GONE)]
         async with self.transaction() as db:
-            await db.executemany(
-                """
-                UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, not_before = ?
-                WHERE announcement_id = ? AND user_id = ?
-                """,
-                [(o.state, o.error, o.not_before, announcement_id, o.user_id) for o in rows],
-            )
-            gone = [o.user_id for o in rows if o.state in (DeliveryState.BLOCKED, DeliveryState.GONE)]
-            if gone:
-                await db.executemany("UPDATE users SET blocked = 1 WHERE user_id = ?", [(u,) for u in gone])
+            for (state, error, not_before), ids in groups.items():
+                for chunk in _chunks(ids):
+                    await db.execute(
+                        "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, not_before = ? "
+                        f"WHERE announcement_id = ? AND user_id IN ({', '.join('?' * len(chunk))})",
+                        (state, error, not_before, announcement_id, *chunk),
+                    )
+            for chunk in _chunks(gone):
+                await db.execute(
+                    f"UPDATE users SET blocked = 1 WHERE user_id IN ({', '.join('?' * len(chunk))})", chunk
+                )
             settled = Counter(o.state for o in rows if o.state in TIMELINE_STATES)
             await _add_to_timeline(db, announcement_id, settled)
         for user_id in gone:

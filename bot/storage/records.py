@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -102,7 +103,7 @@ class Outcome:
     """What happened when a delivery was tried: sent, blocked, gone, failed, or pending again (retry)."""
 
     user_id: int
-    state: str  # a DeliveryState: the engine passes the plain strings, which equal its values
+    state: DeliveryState
     error: str | None = None
     not_before: float = 0.0
 
@@ -125,6 +126,24 @@ class DeliveryFigures:
     def done(self) -> int:
         """Recipients whose delivery is settled."""
         return self.sent + self.blocked + self.failed
+
+    def after(self, outcomes: Iterable[Outcome]) -> DeliveryFigures:
+        """These figures once ``outcomes`` (of pending deliveries) are written; a retry stays pending."""
+        sent = blocked = failed = 0
+        for outcome in outcomes:
+            state = outcome.state
+            if state == DeliveryState.SENT:
+                sent += 1
+            elif state in (DeliveryState.BLOCKED, DeliveryState.GONE):
+                blocked += 1
+            elif state == DeliveryState.FAILED:
+                failed += 1
+        return DeliveryFigures(
+            pending=self.pending - sent - blocked - failed,
+            sent=self.sent + sent,
+            blocked=self.blocked + blocked,
+            failed=self.failed + failed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
