@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,24 +26,27 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import admin_screens
 from bot.aiohttp_request import AiohttpRequest
-from bot.broadcast import BroadcastEngine
+from bot.announce import progress_text
+from bot.broadcast import BroadcastEngine, Progress
 from bot.cache import cached, tree_key
 from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.handlers import admin, other, progress, reading, reports
+from bot.handlers import admin, other, reading, reports
 from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotApp, BotContext, Services, resolve_reader
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
 from bot.json_request import JsonRequest
+from bot.keyboards import Keyboard, announcement_keyboard
 from bot.library import Library
 from bot.paths import content_dir, locales_dir
 from bot.profile import sync_profile
 from bot.screens import Screens
 from bot.search import SearchIndex
-from bot.storage import Storage
+from bot.storage import Announcement, Storage
 from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 __all__ = [
@@ -147,8 +152,8 @@ def build_application(
                 broadcast_bot,
                 storage,
                 rate=settings.broadcast_rate,
-                markup_for=progress.make_markup_for(i18n),
-                report=functools.partial(progress.report_progress, app),
+                markup_for=functools.partial(_unsubscribe_markup, i18n),
+                report=functools.partial(_report_progress, app, storage, i18n),
             )
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
@@ -267,3 +272,34 @@ async def stop_application(app: BotApp) -> None:
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
     await app.shutdown()
+
+
+# ------------------------------------------------------------------------------ the delivery engine's call-backs
+# The engine (bot/broadcast/) knows nothing of languages, keyboards or admins: it is handed these two.
+
+
+def _unsubscribe_markup(i18n: I18n, announcement: Announcement, language: str) -> Keyboard:
+    """Under each delivered copy: the unsubscribe button, in the recipient's language."""
+    return announcement_keyboard(announcement.id, announcement.topics, i18n.get(language))
+
+
+async def _report_progress(
+    app: BotApp, storage: Storage, i18n: I18n, announcement: Announcement, progress: Progress
+) -> None:
+    """Edit the status message of ``announcement`` (in its admin's language); a failed edit is one log line."""
+    if announcement.status_chat is None or announcement.status_message is None:
+        return
+    admin = await storage.get_user(announcement.created_by)
+    t = i18n.get(admin.language if admin else None)
+    current = dataclasses.replace(announcement, state=progress.state)
+    text = progress_text(current, progress.figures, progress.rate, progress.eta_seconds, progress.final, t)
+    keyboard = Keyboard(admin_screens.controls(current, t)) if not progress.final else None
+    try:
+        await app.bot.edit_message_text(
+            text, chat_id=announcement.status_chat, message_id=announcement.status_message, reply_markup=keyboard
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            logger.info("could not update the status of announcement %s: %s", announcement.id, exc.message)
+    except TelegramError as exc:
+        logger.info("could not update the status of announcement %s: %s", announcement.id, exc)

@@ -18,7 +18,7 @@ class Progress:
     """Where an announcement's delivery stands, for the admin's status message."""
 
     announcement_id: int
-    state: str  # the announcement's state: running, paused, done, cancelled
+    state: AnnouncementState  # running, paused, done or cancelled
     figures: DeliveryFigures  # blocked: blocked the bot, deactivated, or chat not found; failed: gave up
     rate: float  # messages per second over the last few seconds
     eta_seconds: float | None  # None when unknown (e.g. paused)
@@ -34,27 +34,6 @@ class Progress:
         else:
             eta = None
         return cls(announcement.id, announcement.state, figures, rate, eta, final)
-
-    # The figures' counts read as the progress's own (reporters and tests use them so).
-    @property
-    def total(self) -> int:
-        return self.figures.total
-
-    @property
-    def sent(self) -> int:
-        return self.figures.sent
-
-    @property
-    def blocked(self) -> int:
-        return self.figures.blocked
-
-    @property
-    def failed(self) -> int:
-        return self.figures.failed
-
-    @property
-    def pending(self) -> int:
-        return self.figures.pending
 
 
 Reporter = Callable[[Announcement, Progress], Awaitable[None]]

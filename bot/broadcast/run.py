@@ -255,19 +255,50 @@ class Run:
     # ----------------------------------------------------------------------------------------- sends
 
     async def _sender(self) -> None:
-        """One of the pool: send what the dispatcher hands over, one at a time, until cancelled."""
+        """One of the pool: send what the dispatcher hands over (or what it may take itself), until cancelled."""
+        item: tuple[Delivery, float] | None = None
         while True:
-            delivery, started = await self._handoff.get()
+            if item is None:
+                item = await self._handoff.get()
+            delivery, started = item
             try:
                 outcome = await self.sender.attempt(self.requests, delivery)
             finally:
                 self.in_flight -= 1
                 self.pacer.chat_done(delivery.user_id)
+            item = None
             try:
                 self._settle(delivery, outcome, started)
+                item = self._take_now()
             except Exception:  # a bug must not shrink the pool; the row stays claimed until the run ends
                 logger.exception("announcement %d: settling a send failed", self.id)
-            self.changed.set()
+            if item is None:
+                self.changed.set()  # a sender is free, or the run's state moved on: the dispatcher decides
+
+    def _take_now(self) -> tuple[Delivery, float] | None:
+        """A sender's fast path: the next delivery, when one may be sent this instant with nothing to decide.
+
+        The sender that just finished takes it itself instead of waking the dispatcher to hand it over: two
+        fewer task switches per message, most of what the engine cost over a plain send loop. The same checks
+        as the dispatcher's, in the same order; anything that needs a wait or a decision (a halt, an outage, the
+        pacer's next slot, a chat's gap, an empty buffer) is left to the dispatcher.
+        """
+        if self.halt_reason is not None or self.give_up_error is not None or self.outage.degraded:
+            return None
+        now = time.monotonic()
+        if self.pacer.slot_at() > now:
+            return None
+        self._harvest_claim()
+        self._start_claim()
+        deferred = len(self.deferred)
+        delivery = self._pop_ready(now)
+        if len(self.deferred) > deferred:
+            self.changed.set()  # rows now wait for their chat's gap: the dispatcher sets a timer for them
+        if delivery is None:
+            return None
+        self.pacer.take_slot()
+        self.in_flight += 1
+        return delivery, time.monotonic()
 
     def _settle(self, delivery: Delivery, outcome: Outcome | Transient | None, started: float) -> None:
         if outcome is None:

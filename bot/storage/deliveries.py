@@ -179,9 +179,10 @@ class Deliveries(Readers):
 
     async def claim_deliveries(self, announcement_id: int, limit: int, now: float) -> list[Delivery]:
         """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first)."""
-        async with (
-            self.transaction() as db,
-            db.execute(
+        # One statement is its own transaction (the connection is in autocommit mode): one hop to aiosqlite's
+        # thread instead of five (BEGIN, execute, fetch, close, COMMIT), at ~100 claims a second at full speed.
+        async with self._write_lock:
+            rows = await self._db.execute_fetchall(
                 """
                 UPDATE deliveries SET state = 'sending'
                 WHERE announcement_id = ? AND user_id IN (
@@ -191,9 +192,7 @@ class Deliveries(Readers):
                 RETURNING user_id, language, attempts
                 """,
                 (announcement_id, announcement_id, now, limit),
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
+            )
         return sorted((Delivery(int(r[0]), str(r[1]), int(r[2])) for r in rows), key=lambda d: d.user_id)
 
     async def record_outcomes(self, announcement_id: int, outcomes: Iterable[Outcome]) -> None:
