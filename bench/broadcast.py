@@ -4,10 +4,6 @@ Phases, each in a fresh process (so that one phase's memory does not inflate the
 
 * ``rate``: an announcement to ``--recipients`` people (default 10,000) with the engine at 30/s, against an
   emulator with 50 ms latency that answers 429 beyond 30 messages/s. About six minutes at the default size.
-* ``ceiling``: messages/second with no latency and no flood limit, the engine unpaced: with its defaults
-  (``max_in_flight=32``), with ``max_in_flight=4`` (all that a zero-latency server needs), and a plain loop of
-  four concurrent ``copy_message`` calls without the engine, which is what python-telegram-bot's HTTP stack
-  (with the aiohttp backend) can do on this machine at all.
 * ``queue``: writing the delivery rows of an announcement to 1,000,000 subscribers (``queue_recipients``); the
   users and subscriptions are written first by another process.
 
@@ -15,21 +11,16 @@ The emulator runs in a child process, so its CPU and memory do not count against
 losses come from the emulator's per-chat delivered counts; "sent/s" is from the first to the last delivery.
 
 The emulator itself caps at about 1,400 requests/s on this machine: the engine's ceiling, its CPU per message
-beside a plain loop, and reader latency during a 1,000 msg/s broadcast are ``bench/engine.py``'s, against a
-near-free server (``bench/freeserver.py``).
+beside a plain loop of ``copy_message`` calls, and reader latency during a 1,000 msg/s broadcast are
+``bench/engine.py``'s, against a near-free server (``bench/freeserver.py``).
 
-The engine's Bot uses the aiohttp request backend (``bot/aiohttp_request.py``), as the app's broadcast Bot
-does: with python-telegram-bot's default httpx backend the same ceiling was about 720 messages/s, because
-httpcore's connection pool checks every open connection on each request.
-
-Run: ``.venv/bin/python bench/broadcast.py [--recipients N] [--ceiling-recipients N] [--subscribers N]``.
+Run: ``.venv/bin/python bench/broadcast.py [--recipients N] [--subscribers N]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import multiprocessing
 import resource
@@ -55,7 +46,6 @@ from emulator import BotAPIEmulator, EmulatedMessage
 ADMIN_ID = 900_001
 FIRST_USER = 1_000_000
 TELEGRAM_LIMIT = 30.0  # messages/second, the emulator's global flood limit in the rate phase
-CEILING_RATE = 10_000.0  # the engine's rate in the ceiling phase: far above what it can do, so unpaced
 
 # PTB warns about the future type of RetryAfter.retry_after each time it builds one.
 warnings.filterwarnings("ignore", message=".*retry_after.*", category=DeprecationWarning)
@@ -157,14 +147,8 @@ def markup_for(announcement: Announcement, language: str) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([[InlineKeyboardButton("Unsubscribe", callback_data=f"u:{announcement.id}")]])
 
 
-async def send_phase(
-    recipients: int, *, rate: float, latency: float, limit: float | None, plain_loop: int = 0, **options: Any
-) -> dict[str, Any]:
-    """One announcement to ``recipients`` people; return what the emulator saw and what it took.
-
-    ``plain_loop=N``: instead of the engine, N concurrent ``copy_message`` loops with no database, no pacing
-    and no bookkeeping: what python-telegram-bot's HTTP stack can do on its own, for comparison.
-    """
+async def send_phase(recipients: int, *, rate: float, latency: float, limit: float | None) -> dict[str, Any]:
+    """One announcement to ``recipients`` people; return what the emulator saw and what it took."""
     users = (FIRST_USER, FIRST_USER + recipients)
     with tempfile.TemporaryDirectory() as tmp:
         async with RemoteEmulator() as emu:
@@ -181,7 +165,7 @@ async def send_phase(
                     language=None,
                     versions={"en": (ADMIN_ID, source.message_id)},
                 )
-                announcement_id = await storage.create_announcement(draft)
+                await storage.create_announcement(draft)
                 await emu.call("limit", latency, limit)
                 finished = asyncio.Event()
 
@@ -189,20 +173,10 @@ async def send_phase(
                     if progress.final:
                         finished.set()
 
-                engine = BroadcastEngine(bot, storage, rate=rate, markup_for=markup_for, report=report, **options)
+                engine = BroadcastEngine(bot, storage, rate=rate, markup_for=markup_for, report=report)
                 started, cpu_started = time.monotonic(), cpu_seconds()
-                if plain_loop:
-                    chats = iter(range(*users))
-                    keyboard = markup_for(await storage.announcement(announcement_id), "en")  # type: ignore[arg-type]
-
-                    async def copy_loop() -> None:
-                        for chat in chats:
-                            await bot.copy_message(chat, ADMIN_ID, source.message_id, reply_markup=keyboard)
-
-                    await asyncio.gather(*(copy_loop() for _ in range(plain_loop)))
-                else:
-                    await engine.start()
-                    await finished.wait()
+                await engine.start()
+                await finished.wait()
                 elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
                 await engine.stop()
                 await storage.close()
@@ -218,7 +192,7 @@ async def send_phase(
         "duplicates": seen["duplicates"],
         "losses": seen["losses"],
         "duplicate_bound": engine.duplicate_bound,
-        "max_in_flight": plain_loop or engine.max_in_flight,
+        "max_in_flight": engine.max_in_flight,
         "engine_cpu": cpu / elapsed,  # cores busy in this process while sending (the SQLite thread included)
         "rss_mb": peak_rss_mb(),
     }
@@ -292,14 +266,6 @@ def print_table(results: dict[str, Any]) -> None:
             f"  rate: {r['recipients']:,} recipients, engine at {r['rate']:g}/s, emulator with 50 ms latency and 429 "
             f"beyond {TELEGRAM_LIMIT:g}/s; duplicate bound W={r['duplicate_bound']}"
         )
-    ceilings = [r for name, r in results.items() if name.startswith("ceiling")]
-    if ceilings:
-        r = ceilings[0]
-        cpu = ", ".join(f"{c['engine_cpu']:.0%}" for c in ceilings)
-        print(
-            f"  ceiling: {r['recipients']:,} recipients, no latency, no flood limit, engine unpaced "
-            f"({r['rate']:g}/s); CPU of the sending process: {cpu} of a core"
-        )
     if "queue" in results:
         r = results["queue"]
         print(
@@ -312,38 +278,15 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--phase", choices=["all", "rate", "ceiling", "queue", "queue-setup"], default="all")
+    parser.add_argument("--phase", choices=["all", "rate", "queue", "queue-setup"], default="all")
     parser.add_argument("--recipients", type=int, default=10_000, help="recipients in the rate phase")
-    parser.add_argument("--ceiling-recipients", type=int, default=20_000, help="recipients in the ceiling phase")
     parser.add_argument("--subscribers", type=int, default=1_000_000, help="subscribers in the queue phase")
-    parser.add_argument(
-        "--cheap-sniffio-import",
-        action="store_true",
-        help="make httpcore's per-request 'import sniffio' fail fast (what installing sniffio does): see the docstring",
-    )
-    parser.add_argument("--max-in-flight", type=int, help="(internal) the engine's max_in_flight")
-    parser.add_argument("--plain-loop", type=int, default=0, help="(internal) copy_message loops instead of the engine")
     parser.add_argument("--db", type=Path, help="(internal) database of the queue phases")
     parser.add_argument("--json", action="store_true", help="(internal) print the phase's result as JSON")
     args = parser.parse_args()
-    if args.cheap_sniffio_import and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]  # an import of a None entry fails at once
-
     result: dict[str, Any]
     if args.phase == "rate":
         result = asyncio.run(send_phase(args.recipients, rate=TELEGRAM_LIMIT, latency=0.05, limit=TELEGRAM_LIMIT))
-    elif args.phase == "ceiling":
-        options = {"max_in_flight": args.max_in_flight} if args.max_in_flight else {}
-        result = asyncio.run(
-            send_phase(
-                args.ceiling_recipients,
-                rate=CEILING_RATE,
-                latency=0.0,
-                limit=None,
-                plain_loop=args.plain_loop,
-                **options,
-            )
-        )
     elif args.phase == "queue-setup":
         result = asyncio.run(queue_setup(args.db, args.subscribers))
     elif args.phase == "queue" and args.db is not None:
@@ -354,13 +297,8 @@ def main() -> None:
             setup = in_subprocess("--phase", "queue-setup", "--db", str(db), "--subscribers", str(args.subscribers))
             result = {**setup, **in_subprocess("--phase", "queue", "--db", str(db))}
     else:
-        common = ["--cheap-sniffio-import"] if args.cheap_sniffio_import else []
-        ceiling = ["--phase", "ceiling", "--ceiling-recipients", str(args.ceiling_recipients), *common]
         phases = {
-            "rate": ["--phase", "rate", "--recipients", str(args.recipients), *common],
-            "ceiling, engine defaults": ceiling,
-            "ceiling, engine max_in_flight=4": [*ceiling, "--max-in-flight", "4"],
-            "ceiling, plain PTB loop x4": [*ceiling, "--plain-loop", "4"],
+            "rate": ["--phase", "rate", "--recipients", str(args.recipients)],
             "queue": ["--phase", "queue", "--subscribers", str(args.subscribers)],
         }
         results = {}
