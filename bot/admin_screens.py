@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton
 
 from bot import impact_report
 from bot.announce import Draft, audience_label, figures_text, progress_text, recipients_text
-from bot.callbacks import Admin, AdminButton
+from bot.callbacks import Admin, AdminButton, WizardChoice
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.impact import shown
@@ -60,7 +60,7 @@ def short_time(iso: str | None) -> str:
 
 def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Screen:
     """Step 1: everyone, or the subscribers of some topics."""
-    rows = [[button(checkbox(draft.everyone) + " " + t.gettext("Everyone"), AdminButton.AUDIENCE, "all")]]
+    rows = [[button(checkbox(draft.everyone) + " " + t.gettext("Everyone"), AdminButton.AUDIENCE, WizardChoice.ALL)]]
     general = t.gettext("General announcements")
     rows.append([button(f"{checkbox(GENERAL_TOPIC in draft.topics)} {general}", AdminButton.AUDIENCE, GENERAL_TOPIC)])
     rows += [
@@ -68,7 +68,10 @@ def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Scre
         for th in content.themes
     ]
     rows.append(
-        [button(t.gettext("Next ›"), AdminButton.AUDIENCE, "next"), button(t.gettext("Cancel"), AdminButton.DROP, 0)]
+        [
+            button(t.gettext("Next ›"), AdminButton.AUDIENCE, WizardChoice.NEXT),
+            button(t.gettext("Cancel"), AdminButton.DROP, 0),
+        ]
     )
     text = t.gettext("New announcement, step 1 of 4: who receives it? Choose everyone, or the subscribers of topics.")
     return Screen(html.escape(text), Keyboard(rows))
@@ -76,7 +79,7 @@ def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Scre
 
 def language_filter_screen(t: Translator, languages: Sequence[str]) -> Screen:
     """Step 2: all readers, or the readers of one of ``languages``."""
-    rows = [[button(t.gettext("All languages"), AdminButton.LANGUAGE, "all")]]
+    rows = [[button(t.gettext("All languages"), AdminButton.LANGUAGE, WizardChoice.ALL)]]
     rows += [
         [button(t.gettext("Only {language}").format(language=language_name(c)), AdminButton.LANGUAGE, c)]
         for c in languages
@@ -108,19 +111,21 @@ def options_screen(t: Translator, draft: Draft) -> Screen:
     rows = [
         [
             button(
-                checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"), AdminButton.OPTION, "silent"
+                checkbox(draft.silent) + " " + t.gettext("Silent (no notification sound)"),
+                AdminButton.OPTION,
+                WizardChoice.SILENT,
             )
         ],
         [
             button(
                 checkbox(draft.protect) + " " + t.gettext("Protect (no forwarding or saving)"),
                 AdminButton.OPTION,
-                "protect",
+                WizardChoice.PROTECT,
             )
         ],
         [
-            button(t.gettext("Send now"), AdminButton.OPTION, "now"),
-            button(t.gettext("Schedule…"), AdminButton.OPTION, "when"),
+            button(t.gettext("Send now"), AdminButton.OPTION, WizardChoice.NOW),
+            button(t.gettext("Schedule…"), AdminButton.OPTION, WizardChoice.WHEN),
         ],
         [button(t.gettext("Cancel"), AdminButton.DROP, 0)],
     ]

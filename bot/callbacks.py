@@ -45,6 +45,7 @@ __all__ = [
     "Toggle",
     "ToggleFrom",
     "Unsubscribe",
+    "WizardChoice",
     "pack",
     "read",
     "unpack",
@@ -97,6 +98,17 @@ class AdminButton(StrEnum):
     LIST = "list"  # refresh /announcements
     CHART = "chart"  # the most-read sections chart
     ANNOUNCEMENT_CHART = "achart"  # one announcement's delivery chart: its id
+
+
+class WizardChoice(StrEnum):
+    """The fixed values of the /announce wizard's buttons (the others are a topic or a language code)."""
+
+    ALL = "all"  # everyone (audience), or every language
+    NEXT = "next"  # the audience is chosen
+    SILENT = "silent"  # options: toggle no notification sound
+    PROTECT = "protect"  # options: toggle no forwarding or saving
+    NOW = "now"  # options: send now (to the preview)
+    WHEN = "when"  # options: schedule
 
 
 class ToggleFrom(StrEnum):

@@ -15,7 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import admin_screens as views
 from bot.announce import Draft, ScheduleError, Step, parse_schedule
-from bot.callbacks import Admin, AdminButton
+from bot.callbacks import Admin, AdminButton, WizardChoice
 from bot.handlers.common import BotContext, Reader, is_admin, show
 from bot.keyboards import announcement_keyboard, is_topic, language_name
 from bot.screens import Screen
@@ -90,30 +90,30 @@ async def _advance(
         await _drop_draft(context, reader.user_id)
         return Screen(html.escape(t.gettext("The announcement was cancelled.")))
     if button is AdminButton.AUDIENCE and draft.step is Step.AUDIENCE:
-        if value == "all":
+        if value == WizardChoice.ALL:
             draft.choose_everyone()
-        elif value == "next":
+        elif value == WizardChoice.NEXT:
             draft.step = Step.LANGUAGE
             return views.language_filter_screen(reader.t, _langs(context))
         elif is_topic(content, value):
             draft.toggle_topic(value)
         return views.audience_screen(reader.t, context.library.locale(reader.language), draft)
     if button is AdminButton.LANGUAGE and draft.step is Step.LANGUAGE:
-        draft.language = None if value == "all" else value if value in _langs(context) else None
+        draft.language = None if value == WizardChoice.ALL else value if value in _langs(context) else None
         return _ask_next_version(context, reader, draft)
     if button is AdminButton.SKIP and draft.step is Step.MESSAGE and draft.asking == value:
         draft.versions.pop(value, None)
         return _ask_next_version(context, reader, draft, skipped=value)
     if button is AdminButton.OPTION and draft.step is Step.OPTIONS:
-        if value == "silent":
+        if value == WizardChoice.SILENT:
             draft.silent = not draft.silent
-        elif value == "protect":
+        elif value == WizardChoice.PROTECT:
             draft.protect = not draft.protect
-        elif value == "now":
+        elif value == WizardChoice.NOW:
             draft.scheduled_at = None
             await _preview(update, context, reader, draft)
             return None
-        elif value == "when":
+        elif value == WizardChoice.WHEN:
             draft.step = Step.SCHEDULE
             return views.schedule_screen(reader.t)
         return views.options_screen(reader.t, draft)
