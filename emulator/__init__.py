@@ -3,8 +3,7 @@
 # Usage: the unmodified bot talks to it through PTB's own HTTP stack; tests act as users.
 #
 #     async with BotAPIEmulator() as emu:
-#         app = Application.builder().token(emu.token).base_url(emu.base_url) \
-#             .base_file_url(emu.base_file_url).build()
+#         app = Application.builder().token(emu.token).base_url(emu.base_url).build()
 #         ...start polling...
 #         user = emu.user(1001, language_code="en")
 #         [menu] = await user.ask("/start")

@@ -59,14 +59,8 @@ SEND_METHODS: Final[frozenset[str]] = frozenset(
     {
         "sendMessage",
         "copyMessage",
-        "forwardMessage",
         "sendPhoto",
         "sendDocument",
-        "sendVideo",
-        "sendAudio",
-        "sendVoice",
-        "sendAnimation",
-        "sendSticker",
     }
 )
 # Telegram's default set when allowed_updates is empty: everything except these.
@@ -98,11 +92,6 @@ class StoredFile:
     content: bytes | None
     file_name: str | None = None
     mime_type: str | None = None
-
-    @property
-    def file_path(self) -> str:
-        """Return the relative download path served under base_file_url."""
-        return f"{self.kind}s/{self.file_unique_id}"
 
 
 class EmulatorCore:
@@ -147,8 +136,6 @@ class EmulatorCore:
         self._commands: dict[tuple[str, int | None, int | None, str], list[dict[str, str]]] = {}
         self._descriptions: dict[str, str] = {}
         self._short_descriptions: dict[str, str] = {}
-        self._names: dict[str, str] = {}
-        self._menu_buttons: dict[int | None, dict[str, Any]] = {}
         self._global_window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = {}
         self._seq = 0

@@ -23,8 +23,6 @@ from ._models import (
     ERR_DELETE_NOT_FOUND,
     ERR_EDIT_NOT_FOUND,
     ERR_FILE_EMPTY,
-    ERR_FORWARD_NOT_FOUND,
-    ERR_NO_CAPTION_TO_EDIT,
     ERR_NO_TEXT_TO_EDIT,
     ERR_NOT_MODIFIED,
     ERR_QUERY_INVALID,
@@ -33,7 +31,6 @@ from ._models import (
     ERR_RESULT_ID_INVALID,
     ERR_RESULTS_TOO_MUCH,
     ERR_WRONG_FILE,
-    ApiError,
     CallbackAnswer,
     ChatState,
     EmulatedMessage,
@@ -128,34 +125,21 @@ class BotMethods(ServiceMethods):
 
     @staticmethod
     def _media_json(kind: str, file: StoredFile) -> Any:
-        """Return the Bot API object describing a media file of ``kind``."""
+        """Return the Bot API object describing a photo or a document."""
         base: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
         if file.size:
             base["file_size"] = file.size
         if kind == "photo":
             small = {**base, "file_id": f"{file.file_id}-s", "file_unique_id": f"{file.file_unique_id}-s"}
             return [{**small, "width": 90, "height": 90}, {**base, "width": 800, "height": 800}]
-        if kind == "sticker":
-            return {
-                **base,
-                "type": "regular",
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-            }
-        if kind in ("video", "animation"):
-            return {**base, "width": 640, "height": 360, "duration": 1}
-        if kind in ("audio", "voice"):
-            base["duration"] = 1
-        if file.file_name and kind in ("document", "audio", "video", "animation"):
+        if file.file_name:
             base["file_name"] = file.file_name
-        if file.mime_type and kind != "photo":
+        if file.mime_type:
             base["mime_type"] = file.mime_type
         return base
 
     def _send_media(self, p: Params, kind: str) -> Any:
-        """Send a photo/document/other media message."""
+        """Send a photo or a document."""
         chat = self._chat(p.get("chat_id"))
         self._check_blocked(chat)
         file = self._input_file(kind, p.get(kind), chat)
@@ -186,33 +170,8 @@ class BotMethods(ServiceMethods):
         """Send a document."""
         return self._send_media(p, "document")
 
-    @api("sendVideo")
-    def _send_video(self, p: Params) -> Any:
-        """Send a video."""
-        return self._send_media(p, "video")
-
-    @api("sendAudio")
-    def _send_audio(self, p: Params) -> Any:
-        """Send an audio file."""
-        return self._send_media(p, "audio")
-
-    @api("sendVoice")
-    def _send_voice(self, p: Params) -> Any:
-        """Send a voice note."""
-        return self._send_media(p, "voice")
-
-    @api("sendAnimation")
-    def _send_animation(self, p: Params) -> Any:
-        """Send an animation."""
-        return self._send_media(p, "animation")
-
-    @api("sendSticker")
-    def _send_sticker(self, p: Params) -> Any:
-        """Send a sticker."""
-        return self._send_media(p, "sticker")
-
     def _source(self, p: Params, not_found: str) -> tuple[ChatState, EmulatedMessage | None]:
-        """Resolve from_chat_id/message_id of copyMessage/forwardMessage."""
+        """Resolve from_chat_id/message_id of copyMessage."""
         source_chat = self._chat(p.get("from_chat_id"))
         message_id = int_param(p, "message_id")
         source = self._find(source_chat, message_id)
@@ -253,23 +212,6 @@ class BotMethods(ServiceMethods):
         fields.update(self._common(chat, p))
         result = self._deliver(chat, fields)
         return {"message_id": result["message_id"]}
-
-    @api("forwardMessage")
-    def _forward_message(self, p: Params) -> Any:
-        """Forward a message into another chat."""
-        chat = self._chat(p.get("chat_id"))
-        self._check_blocked(chat)
-        source_chat, source = self._source(p, ERR_FORWARD_NOT_FOUND)
-        fields = self._content(source)
-        origin: dict[str, Any] = {"date": source.date if source else int(time.time())}
-        if source_chat.type == "private":
-            sender = self.bot_id if source is None or source.from_bot else source.sender_id
-            origin.update(type="user", sender_user=self._user_json(sender))
-        else:
-            origin.update(type="chat", sender_chat=source_chat.to_json())
-        fields["extra"] = {**fields.get("extra", {}), "forward_origin": origin}
-        fields.update(protect_content=flag(p, "protect_content"), disable_notification=flag(p, "disable_notification"))
-        return self._deliver(chat, fields)
 
     # ----------------------------------------------------------------- editing & deleting
 
@@ -321,26 +263,6 @@ class BotMethods(ServiceMethods):
                 raise bad_request(ERR_NOT_MODIFIED)
         return self._edited(chat, msg, p, {"text": text, "entities": entities, "html": html, "reply_markup": markup})
 
-    @api("editMessageCaption")
-    def _edit_message_caption(self, p: Params) -> Any:
-        """Edit the caption (and inline keyboard) of a bot media message."""
-        caption, entities, html = self._formatted(
-            p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True
-        )
-        markup = inline_part(self._markup(p.get("reply_markup")))
-        if p.get("inline_message_id"):
-            return True
-        chat, msg = self._editable(p)
-        new_caption = caption or None
-        if msg is not None:
-            if msg.media is None:
-                raise bad_request(ERR_NO_CAPTION_TO_EDIT)
-            same = msg.caption == new_caption and msg.caption_entities == entities
-            if same and inline_part(msg.reply_markup) == markup:
-                raise bad_request(ERR_NOT_MODIFIED)
-        fields = {"caption": new_caption, "caption_entities": entities, "html": html, "reply_markup": markup}
-        return self._edited(chat, msg, p, fields)
-
     @api("editMessageReplyMarkup")
     def _edit_message_reply_markup(self, p: Params) -> Any:
         """Replace (or remove) the inline keyboard of a bot message."""
@@ -367,20 +289,6 @@ class BotMethods(ServiceMethods):
     def _delete_message(self, p: Params) -> Any:
         """Delete a message."""
         self._delete(self._chat(p.get("chat_id")), int_param(p, "message_id"))
-        return True
-
-    @api("deleteMessages")
-    def _delete_messages(self, p: Params) -> Any:
-        """Delete several messages, skipping those that cannot be found."""
-        chat = self._chat(p.get("chat_id"))
-        ids = p.get("message_ids")
-        if not isinstance(ids, list) or not ids:
-            raise bad_request("Bad Request: message_ids is empty")
-        for message_id in ids:
-            try:
-                self._delete(chat, int(message_id))
-            except ApiError:
-                continue
         return True
 
     # ----------------------------------------------------------------- queries

@@ -49,11 +49,9 @@ ERR_NOT_MODIFIED: Final = (
 ERR_EDIT_NOT_FOUND: Final = "Bad Request: message to edit not found"
 ERR_CANT_EDIT: Final = "Bad Request: message can't be edited"
 ERR_NO_TEXT_TO_EDIT: Final = "Bad Request: there is no text in the message to edit"
-ERR_NO_CAPTION_TO_EDIT: Final = "Bad Request: there is no caption in the message to edit"
 ERR_DELETE_NOT_FOUND: Final = "Bad Request: message to delete not found"
 ERR_CANT_DELETE: Final = "Bad Request: message can't be deleted"
 ERR_COPY_NOT_FOUND: Final = "Bad Request: message to copy not found"
-ERR_FORWARD_NOT_FOUND: Final = "Bad Request: message to forward not found"
 ERR_REPLY_NOT_FOUND: Final = "Bad Request: message to be replied not found"
 ERR_QUERY_INVALID: Final = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 ERR_ANSWER_TOO_LONG: Final = "Bad Request: MESSAGE_TOO_LONG"
@@ -76,15 +74,11 @@ ERR_CONFLICT_WEBHOOK: Final = (
 )
 ERR_WRONG_FILE: Final = "Bad Request: wrong file identifier/HTTP URL specified"
 ERR_FILE_EMPTY: Final = "Bad Request: file must be non-empty"
-ERR_INVALID_FILE_ID: Final = "Bad Request: invalid file_id"
-ERR_BAD_ACTION: Final = "Bad Request: wrong parameter action in request"
 ERR_COMMAND_INVALID: Final = "Bad Request: BOT_COMMAND_INVALID"
 ERR_COMMAND_DESCRIPTION_INVALID: Final = "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"
 ERR_TOO_MANY_COMMANDS: Final = "Bad Request: too many commands"
 ERR_DESCRIPTION_TOO_LONG: Final = "Bad Request: description is too long"
 ERR_SHORT_DESCRIPTION_TOO_LONG: Final = "Bad Request: short description is too long"
-ERR_NAME_TOO_LONG: Final = "Bad Request: name is too long"
-ERR_MESSAGE_ID_INVALID: Final = "Bad Request: MESSAGE_ID_INVALID"
 
 
 class ApiError(Exception):

@@ -50,49 +50,26 @@ _STRING_FIELDS: Final = frozenset(
         "caption",
         "parse_mode",
         "language_code",
-        "query",
         "inline_query_id",
         "callback_query_id",
         "inline_message_id",
         "url",
         "description",
         "short_description",
-        "name",
-        "title",
-        "action",
         "next_offset",
         "switch_pm_text",
         "switch_pm_parameter",
         "secret_token",
         "ip_address",
-        "file_id",
-        "emoji",
         "business_connection_id",
         "message_effect_id",
-        "game_short_name",
-        "phone_number",
-        "first_name",
-        "last_name",
-        "vcard",
-        "address",
-        "custom_title",
-        "payload",
-        "currency",
-        "start_parameter",
         "photo",
         "document",
-        "video",
-        "audio",
-        "voice",
-        "animation",
-        "sticker",
         "thumbnail",
     }
 )
 # Methods a fault without an explicit `method` never hits, so polling keeps working.
-_SERVICE_METHODS: Final = frozenset(
-    {"getUpdates", "getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "logOut", "close"}
-)
+_SERVICE_METHODS: Final = frozenset({"getUpdates", "getMe", "setWebhook", "deleteWebhook", "getWebhookInfo"})
 _HTTP_METHODS: Final = ("GET", "POST")
 
 
@@ -191,7 +168,6 @@ class BotAPIEmulator(BotMethods):
         self._reset_events()
         app = web.Application(client_max_size=FileSizeLimit.FILESIZE_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
         await runner.setup()
@@ -248,11 +224,6 @@ class BotAPIEmulator(BotMethods):
         """Return the base_url for PTB (``http://127.0.0.1:<port>/bot``; PTB appends the token)."""
         return f"http://{self.host}:{self.port}/bot"
 
-    @property
-    def base_file_url(self) -> str:
-        """Return the base_file_url for PTB."""
-        return f"http://{self.host}:{self.port}/file/bot"
-
     # ----------------------------------------------------------------- HTTP
 
     @staticmethod
@@ -263,15 +234,6 @@ class BotAPIEmulator(BotMethods):
     async def _handle_unknown(self, request: web.Request) -> web.Response:
         """Answer any other path like Telegram does."""
         return self._response(404, ApiError(404, ERR_NOT_FOUND).payload())
-
-    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        """Serve the content of a file obtained via getFile."""
-        if request.match_info["token"] != self.token:
-            return self._response(401, ApiError(401, ERR_UNAUTHORIZED).payload())
-        content = self._file_content(request.match_info["path"])
-        if content is None:
-            return self._response(404, ApiError(404, ERR_NOT_FOUND).payload())
-        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         """Handle one Bot API call."""
@@ -287,6 +249,7 @@ class BotAPIEmulator(BotMethods):
             return self._response(404, ApiError(404, ERR_NOT_FOUND).payload())
         method, handler = entry
         self.stats.calls[method] += 1
+
         polling = method == "getUpdates"
         if not polling:
             self._last_call_at = time.monotonic()
@@ -593,7 +556,7 @@ class BotAPIEmulator(BotMethods):
     # ----------------------------------------------------------------- driver: observation
 
     def delivered(self, chat_id: int) -> int:
-        """Return how many messages were successfully sent/copied/forwarded to the chat."""
+        """Return how many messages were successfully sent or copied to the chat."""
         return self.stats.delivered.get(chat_id, 0)
 
     def calls(self, method: str | None = None) -> list[CallRecord]:

@@ -1,4 +1,4 @@
-"""Service Bot API methods of the emulator: polling, webhooks, bot settings, chats and files."""
+"""Service Bot API methods of the emulator: polling, webhooks and the bot's commands and descriptions."""
 
 from __future__ import annotations
 
@@ -13,21 +13,16 @@ from typing import Any, Final
 from telegram.constants import (
     BotCommandLimit,
     BotDescriptionLimit,
-    BotNameLimit,
-    ChatAction,
     PollingLimit,
 )
 
 from ._core import EmulatorCore, Params
 from ._models import (
-    ERR_BAD_ACTION,
     ERR_COMMAND_DESCRIPTION_INVALID,
     ERR_COMMAND_INVALID,
     ERR_CONFLICT_POLL,
     ERR_CONFLICT_WEBHOOK,
     ERR_DESCRIPTION_TOO_LONG,
-    ERR_INVALID_FILE_ID,
-    ERR_NAME_TOO_LONG,
     ERR_SHORT_DESCRIPTION_TOO_LONG,
     ERR_TOO_MANY_COMMANDS,
     ApiError,
@@ -40,7 +35,6 @@ __all__ = ["ServiceMethods"]
 logger = logging.getLogger(__name__)
 
 _COMMAND_RE: Final = re.compile(r"^[a-z0-9_]+$")
-_CHAT_ACTIONS: Final = frozenset(a.value for a in ChatAction)
 
 
 class ServiceMethods(EmulatorCore):
@@ -144,16 +138,6 @@ class ServiceMethods(EmulatorCore):
             info["allowed_updates"] = sorted(self._allowed_updates)
         return info
 
-    @api("logOut")
-    def _log_out(self, p: Params) -> Any:
-        """Pretend to log out from the cloud Bot API server."""
-        return True
-
-    @api("close")
-    def _close(self, p: Params) -> Any:
-        """Pretend to close the bot instance."""
-        return True
-
     # ----------------------------------------------------------------- bot settings
 
     @staticmethod
@@ -200,17 +184,6 @@ class ServiceMethods(EmulatorCore):
             self._commands.pop(key, None)
         return True
 
-    @api("getMyCommands")
-    def _get_my_commands(self, p: Params) -> Any:
-        """Return the command list of a scope and language (exact match, like Telegram)."""
-        return [dict(c) for c in self._commands.get(self._scope_key(p), [])]
-
-    @api("deleteMyCommands")
-    def _delete_my_commands(self, p: Params) -> Any:
-        """Delete the command list of a scope and language."""
-        self._commands.pop(self._scope_key(p), None)
-        return True
-
     @staticmethod
     def _set_text(store: dict[str, str], p: Params, name: str, limit: int, error: str) -> Any:
         """Store a per-language bot text (empty removes it)."""
@@ -235,11 +208,6 @@ class ServiceMethods(EmulatorCore):
             ERR_DESCRIPTION_TOO_LONG,
         )
 
-    @api("getMyDescription")
-    def _get_my_description(self, p: Params) -> Any:
-        """Return the bot description for a language."""
-        return {"description": self._descriptions.get(str(p.get("language_code") or ""), "")}
-
     @api("setMyShortDescription")
     def _set_my_short_description(self, p: Params) -> Any:
         """Set the bot short description for a language."""
@@ -250,87 +218,3 @@ class ServiceMethods(EmulatorCore):
             BotDescriptionLimit.MAX_SHORT_DESCRIPTION_LENGTH,
             ERR_SHORT_DESCRIPTION_TOO_LONG,
         )
-
-    @api("getMyShortDescription")
-    def _get_my_short_description(self, p: Params) -> Any:
-        """Return the bot short description for a language."""
-        return {"short_description": self._short_descriptions.get(str(p.get("language_code") or ""), "")}
-
-    @api("setMyName")
-    def _set_my_name(self, p: Params) -> Any:
-        """Set the bot name for a language."""
-        return self._set_text(self._names, p, "name", BotNameLimit.MAX_NAME_LENGTH, ERR_NAME_TOO_LONG)
-
-    @api("getMyName")
-    def _get_my_name(self, p: Params) -> Any:
-        """Return the bot name for a language (the default name when none is set)."""
-        language = str(p.get("language_code") or "")
-        return {"name": self._names.get(language, self.bot_name if not language else "")}
-
-    @api("setChatMenuButton")
-    def _set_chat_menu_button(self, p: Params) -> Any:
-        """Store the menu button of a chat (or the default one)."""
-        chat_id = self._chat(p.get("chat_id")).id if p.get("chat_id") not in (None, "") else None
-        button = p.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict):
-            raise bad_request("Bad Request: can't parse menu button JSON object")
-        self._menu_buttons[chat_id] = button
-        return True
-
-    @api("getChatMenuButton")
-    def _get_chat_menu_button(self, p: Params) -> Any:
-        """Return the menu button of a chat (or the default one)."""
-        chat_id = self._chat(p.get("chat_id")).id if p.get("chat_id") not in (None, "") else None
-        return self._menu_buttons.get(chat_id) or self._menu_buttons.get(None) or {"type": "default"}
-
-    # ----------------------------------------------------------------- misc
-
-    @api("sendChatAction")
-    def _send_chat_action(self, p: Params) -> Any:
-        """Record a chat action ("typing"...)."""
-        chat = self._chat(p.get("chat_id"))
-        self._check_blocked(chat)
-        action = str(p.get("action") or "")
-        if action not in _CHAT_ACTIONS:
-            raise bad_request(ERR_BAD_ACTION)
-        view = self._views.get(chat.id)
-        if view is not None:
-            view.chat_actions.append(action)
-        return True
-
-    @api("getChat")
-    def _get_chat(self, p: Params) -> Any:
-        """Return ChatFullInfo."""
-        chat = self._chat(p.get("chat_id"))
-        return {
-            **chat.to_json(),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": True,
-                "limited_gifts": True,
-                "unique_gifts": True,
-                "premium_subscription": True,
-                "gifts_from_channels": True,
-            },
-        }
-
-    @api("getFile")
-    def _get_file(self, p: Params) -> Any:
-        """Return a File whose file_path is served under base_file_url."""
-        file = self._files.get(str(p.get("file_id") or ""))
-        if file is None:
-            raise bad_request(ERR_INVALID_FILE_ID)
-        data: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
-        if file.size:
-            data["file_size"] = file.size
-        if file.content is not None:
-            data["file_path"] = file.file_path
-        return data
-
-    def _file_content(self, path: str) -> bytes | None:
-        """Return the bytes served at a file_path, if known."""
-        for file in self._files.values():
-            if file.file_path == path:
-                return file.content
-        return None

@@ -35,7 +35,6 @@ class ChatTracker:
         self.recent_errors: deque[tuple[str, str]] = deque(maxlen=10)
         self.callback_answers: list[CallbackAnswer] = []
         self.inline_answers: list[InlineAnswer] = []
-        self.chat_actions: list[str] = []
 
     def _on_delivered(self, update_id: int, seq: int, now: float) -> None:
         """The bot fetched the awaited update: only activity from now on can answer it."""
