@@ -316,10 +316,6 @@ class Callback:
     action: Action
     args: tuple[str, ...] = ()
 
-    def int_arg(self, index: int) -> int | None:
-        """Return argument ``index`` as a non-negative int, or None when it is not one."""
-        return _small_number(self.args[index])
-
     def payload(self) -> Payload | None:
         """The typed payload; None when an argument is not of its field's type (forged or stale data)."""
         cls = PAYLOADS[self.action]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import deeplinks
-from bot.callbacks import ARITY, Action, Callback, CallbackDataError, pack, unpack
+from bot.callbacks import ARITY, Action, Callback, CallbackDataError, SectionPage, pack, read, unpack
 from bot.content import Content, load_content
 from bot.deeplinks import DeepLink
 from bot.i18n import I18n, pick_language
@@ -62,8 +62,10 @@ def test_unpack_rejects_forged_or_stale_data(data: str | None) -> None:
 
 
 def test_section_page_argument_must_be_a_small_number() -> None:
-    callback = unpack("1:s:climate:barriers:abc")
-    assert callback is not None and callback.int_arg(2) is None
+    assert unpack("1:s:climate:barriers:abc") is not None  # well-formed on the wire...
+    assert read("1:s:climate:barriers:abc") is None  # ...but no page number: stale or forged
+    assert read("1:s:climate:barriers:123456") is None  # no page is that far
+    assert read("1:s:climate:barriers:12") == SectionPage("climate", "barriers", 12)
 
 
 # ------------------------------------------------------------------------------------------ deep links
