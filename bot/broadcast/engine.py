@@ -95,15 +95,11 @@ class BroadcastEngine:
         self._markup_for = markup_for
         self._report = report
         self.max_in_flight = max_in_flight
-        self.max_attempts = max_attempts
-        self.progress_interval = progress_interval
         # W: the most rows in 'sending' at any moment, hence the most duplicates a crash can cause.
         self.duplicate_bound = duplicate_bound if duplicate_bound is not None else DUPLICATE_BOUND
         self.batch = batch if batch is not None else batch_for(rate, self.duplicate_bound, max_in_flight)
         if self.batch < 1 or self.duplicate_bound < 1:
             raise ValueError("batch and duplicate_bound must be at least 1")
-        self.retry_base = retry_base
-        self.retry_cap = retry_cap
         self.tick = tick
         self._clock = clock  # wall clock, epoch seconds: back-off times and schedules are stored as such
 
@@ -112,9 +108,9 @@ class BroadcastEngine:
         # Above the free limit Telegram accepts the messages only as paid broadcasts (charged in Stars).
         self.paid = rate > FREE_BROADCAST_RATE
         # Outages (see Run._transient): how long the engine keeps trying before it gives up on the recipients
-        # (measured on ``clock``), and the pause between two probes, doubling from ``probe_base``.
-        self.outage_horizon = outage_horizon
-        self.probe_base = probe_base
+        # (measured on ``clock``), and the pause between two probes, doubling from ``probe_base``. The values
+        # live in the tracker, the sender and the run's settings; the engine itself waits ``probe_cap`` when
+        # the API does not answer its first call.
         self.probe_cap = probe_cap
         self.outage = OutageTracker(
             self.pacer, clock=clock, horizon=outage_horizon, probe_base=probe_base, probe_cap=probe_cap
