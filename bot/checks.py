@@ -10,13 +10,13 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, check_content
 from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
-from bot.languages import discover_languages, order_languages
+from bot.languages import babel_locale, discover_languages, order_languages
 from bot.paths import content_dir, locales_dir
+from bot.plurals import cldr_categories, plural_problem
 from bot.textcheck import leftover_language, mixed_script_words
 
 __all__ = [
@@ -78,7 +78,7 @@ def _hidden_messages() -> list[str]:
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
     with path.open("rb") as fh:
-        return read_po(fh, locale=locale)
+        return read_po(fh, locale=babel_locale(locale) if locale else None)
 
 
 def catalogue_languages(root: Path | None = None) -> tuple[str, ...]:
@@ -151,12 +151,9 @@ def _catalogue_report(root: Path, code: str, used: set[tuple[str, ...]], russian
             problems.append(f"{po_path} is missing")
         return CatalogueReport(code, 0, len(used), tuple(problems))
     catalog = _read(po_path, code)
-    expected_forms = get_plural(code).num_plurals
-    if catalog.num_plurals != expected_forms:
-        problems.append(
-            f"{name}: the header has {catalog.num_plurals} plural forms, CLDR's rules for {code!r} have "
-            f"{expected_forms} (run `make locales`)"
-        )
+    expected_forms = len(cldr_categories(code))
+    if wrong := plural_problem(code, catalog.plural_forms):
+        problems.append(f"{name}: {wrong}")
     have = {_key(entry.id): entry for entry in catalog if entry.id}
     translated = 0
     for key in sorted(used):

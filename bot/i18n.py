@@ -13,7 +13,7 @@ from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.languages import fallback_chain
+from bot.languages import babel_locale, fallback_chain
 
 __all__ = [
     "CATALOG_DOMAIN",
@@ -83,7 +83,7 @@ def catalogue_path(locales_dir: Path, code: str) -> Path:
 def _load_po(path: Path) -> gettext.GNUTranslations:
     """Compile a ``.po`` file in memory: no separate compile step, and no stale ``.mo`` files."""
     with path.open("rb") as fh:
-        catalog = read_po(fh, locale=path.parent.parent.name)
+        catalog = read_po(fh, locale=babel_locale(path.parent.parent.name))
     for message in list(catalog)[1:]:
         # Babel compiles a plural entry with some forms empty; gettext would then print "" for them.
         if not is_translated(message):
