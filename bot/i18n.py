@@ -13,7 +13,7 @@ from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.languages import babel_locale, fallback_chain
+from bot.languages import babel_locale, canonical_tag, fallback_chain
 
 __all__ = [
     "CATALOG_DOMAIN",
@@ -139,10 +139,16 @@ class I18n:
 
 
 def pick_language(language_code: str | None, available: Iterable[str], default: str) -> str:
-    """Map Telegram's ``language_code`` (an IETF tag such as ``en-GB`` or ``kk``) to a shipped language."""
+    """Map Telegram's ``language_code`` (an IETF tag such as ``en-GB`` or ``kk``) to a shipped language.
+
+    A tag with a script is taken as it is when that script is shipped (``uz-Cyrl``); a bare ``uz`` picks
+    Uzbek in Latin, its official script, and the main menu offers the Cyrillic one (bot/screens.py).
+    """
     available = list(available)
     if not language_code:
         return default
+    if (tag := canonical_tag(language_code)) in available:
+        return str(tag)
     try:
         language = Locale.parse(language_code, sep="-").language
     except (ValueError, UnknownLocaleError):

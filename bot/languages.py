@@ -17,9 +17,9 @@ from pathlib import Path
 __all__ = [
     "FALLBACK_LANGUAGE",
     "LANGUAGE_TAG",
+    "REFERENCE_LANGUAGE",
     "babel_locale",
     "canonical_tag",
-    "REFERENCE_LANGUAGE",
     "discover_languages",
     "fallback_chain",
     "order_languages",

@@ -21,6 +21,7 @@ __all__ = [
     "SCHEMES",
     "OverrideError",
     "cyrillic_to_latin",
+    "in_script",
     "latin_to_cyrillic",
     "read_overrides",
     "script_of_text",
@@ -33,7 +34,7 @@ _KEPT = re.compile(
 )
 # Three or more Latin words in a row of which at least two are frequent English ones: a title left in English.
 # Only function words: Uzbek text borrows "gender", "feministik", but never "the" or "of".
-_ENGLISH = frozenset("the and of to for in on with from by a an is are".split())
+_ENGLISH = frozenset(["the", "and", "of", "to", "for", "in", "on", "with", "from", "by", "a", "an", "is", "are"])
 # alifbo reads "shch" as Russian щ; in Uzbek it is ш + ч ("ishchi" → "ишчи"): a word joiner keeps them apart.
 _SH_CH = re.compile(r"(?<=[sS][hH])(?=[cC][hH])")
 _JOINER = "\u2060"
@@ -119,7 +120,8 @@ def latin_to_cyrillic(text: str, overrides: Overrides | None = None) -> str:
     masked = _KEPT.sub(protect, text)
     for name in (k.removeprefix(KEEP) for k in overrides or () if k.startswith(KEEP)):
         masked = masked.replace(name, keep(name)) if name in masked else masked
-    pieces, cursor = [], 0
+    pieces: list[str] = []
+    cursor = 0
     for start, end in _english_runs(masked):
         pieces.extend((masked[cursor:start], keep(masked[start:end])))
         cursor = end
@@ -154,6 +156,14 @@ def script_of_text(text: str) -> str | None:
     if not latin and not cyrillic:
         return None
     return "Cyrl" if cyrillic > latin else "Latn"
+
+
+def in_script(language: str, text: str, script: str) -> str:
+    """``text`` of ``language`` (a language subtag) in ``script``, if this module can convert it, else as is."""
+    typed = script_of_text(text)
+    if language != "uz" or typed is None or typed == script:
+        return text
+    return latin_to_cyrillic(text) if script == "Cyrl" else cyrillic_to_latin(text)
 
 
 # Transliterators a language's about.yaml may name (``transliterate: uz-Latn-Cyrl``), by a BCP 47 transform

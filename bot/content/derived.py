@@ -5,6 +5,7 @@ A derived language says so in its ``about.yaml``::
     derived_from: uz              # the language whose text is transliterated
     transliterate: uz-Latn-Cyrl   # a scheme of bot/transliterate.py
     overrides: overrides.txt      # optional, beside about.yaml: words the rules get wrong
+    offer: Кирилл алифбосида ўқиш # optional: a button on the source's first menu choosing this language
 
 Its text is the source's, transliterated string by string when the content is loaded (so once per change of
 the files: the start-up cache keeps the result), with whatever its own YAML files say laid over it (its
@@ -26,7 +27,7 @@ from bot.transliterate import SCHEMES, OverrideError, Overrides, read_overrides
 
 __all__ = ["DERIVATION_KEYS", "Derivation", "derivation", "derive_files", "read_derivation", "transliterated"]
 
-DERIVATION_KEYS = ("derived_from", "transliterate", "overrides")
+DERIVATION_KEYS = ("derived_from", "transliterate", "overrides", "offer")
 _NOT_PROSE = frozenset({"id", "url", "urls", "protect_content"})
 
 
@@ -37,6 +38,7 @@ class Derivation:
     source: str
     scheme: str
     overrides: Overrides
+    offer: str | None = None
 
     def convert(self, text: str) -> str:
         """``text`` of the source language in this one."""
@@ -48,7 +50,7 @@ def derivation(code: str, about: Any, directory: Path, problems: list[ContentPro
     if not isinstance(about, dict) or "derived_from" not in about:
         return None
     file = f"{code}/{ABOUT_FILE}.yaml"
-    source, scheme, overrides_name = (about.pop(key, None) for key in DERIVATION_KEYS)
+    source, scheme, overrides_name, offer = (about.pop(key, None) for key in DERIVATION_KEYS)
     if not isinstance(source, str) or not source:
         problems.append(ContentProblem(file, "derived_from", "expected a language code"))
         return None
@@ -65,7 +67,10 @@ def derivation(code: str, about: Any, directory: Path, problems: list[ContentPro
             problems.append(ContentProblem(file, "overrides", f"cannot read {overrides_name}: {exc.strerror}"))
         except OverrideError as exc:
             problems.append(ContentProblem(f"{code}/{overrides_name}", "", str(exc)))
-    return Derivation(source, scheme, overrides)
+    if offer is not None and not isinstance(offer, str):
+        problems.append(ContentProblem(file, "offer", "expected a button label"))
+        offer = None
+    return Derivation(source, scheme, overrides, offer)
 
 
 def transliterated(node: Any, convert: Callable[[str], str], key: str = "") -> Any:

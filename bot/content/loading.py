@@ -212,6 +212,8 @@ def load_content(root: Path) -> Content:
             themes=tuple(_build_theme(files[t]) for t in THEME_IDS),
             about=_build_about(files[ABOUT_FILE]),
             coverage=coverage[code],
+            derived_from=rule.source if (rule := rules.get(code)) else None,
+            offer=rule.offer if rule else None,
         )
         for code, files in merged.items()
     }
