@@ -12,12 +12,20 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, check_content
+from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, Content, check_content
 from bot.content.derived import Derivation, read_derivation
+from bot.content.prose import prose
 from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
 from bot.languages import babel_locale, discover_languages, order_languages
 from bot.paths import content_dir, locales_dir
 from bot.plurals import cldr_categories, gettext_header, plural_problem
+from bot.readability import (
+    LONG_SENTENCE_WORDS,
+    MAX_SENTENCE_WORDS,
+    Readability,
+    allowed_abbreviations,
+    measure,
+)
 from bot.textcheck import leftover_language, mixed_script_words
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "extract_template",
     "locale_problems",
     "locale_reports",
+    "readability_report",
     "sync_locales",
 ]
 
@@ -48,7 +57,54 @@ def check_content_command(root: Path | None = None) -> int:
     print(f"{'locale':<8}{'themes':>8}{'sections':>10}{'items':>8}{'characters':>12}{'coverage':>10}")
     for s in content.summaries():
         print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{s.coverage:>9.0%}")
+    figures, errors = readability_report(content, root)
+    print(
+        f"\nreadability: sentences over {LONG_SENTENCE_WORDS} words (target ≤ 5%), the longest (at most "
+        f"{MAX_SENTENCE_WORDS} words), abbreviations not in content/source/glossary.<code>.md (target 0)"
+    )
+    print(f"{'locale':<9}{'sentences':>10}{'long':>6}{'share':>7}{'longest':>9}  {'unlisted':>8}  longest at")
+    for code, f in figures.items():
+        print(
+            f"{code:<9}{f.sentences:>10}{f.long:>6}{f.long_share:>7.1%}{f.longest:>9}  {len(f.unlisted):>8}  "
+            f"{f.longest_where}"
+        )
+    if errors:
+        national = ", ".join(c for c in figures if c not in REPORT_ONLY)
+        print(f"readability check FAILED ({national}; {', '.join(REPORT_ONLY)} report only):", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+# The English is the original and the Russian the shared fallback: their figures are shown, never an error.
+REPORT_ONLY = (REFERENCE_LOCALE, FALLBACK_LOCALE)
+
+
+def _allowed(root: Path, code: str) -> frozenset[str]:
+    """The abbreviations ``code`` allows bare: its glossary's, and a derived language's source's, converted."""
+    allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
+    if (rule := read_derivation(root, code)) is not None:
+        allowed |= {rule.convert(a) for a in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md")}
+    return frozenset(allowed)
+
+
+def readability_report(content: Content, root: Path) -> tuple[dict[str, Readability], list[str]]:
+    """Each language's readability figures, and the errors of the national languages (file and place)."""
+    figures: dict[str, Readability] = {}
+    errors: list[str] = []
+    fallback = content.get(FALLBACK_LOCALE)
+    for code in content.codes:
+        own = prose(content.get(code), None if code in REPORT_ONLY else fallback)
+        f = figures[code] = measure(((f"{file}: {place}", text) for file, place, text in own), _allowed(root, code))
+        if code in REPORT_ONLY:
+            continue
+        for where, words, sentence in f.too_long:
+            cut = sentence if len(sentence) <= 80 else sentence[:80] + "…"
+            errors.append(f"{where}: a sentence of {words} words (at most {MAX_SENTENCE_WORDS}): {cut}")
+        for where, abbreviation in f.unlisted:
+            errors.append(f"{where}: abbreviation {abbreviation} is not allowed bare in glossary.{code}.md")
+    return figures, errors
 
 
 def _key(message_id: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
