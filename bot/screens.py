@@ -288,8 +288,10 @@ class Screens:
         problem = check_query(query)
         t = self.t(code)
         if problem is None:
-            # Queries differing only in case, "ё" or spacing share one cached answer.
-            found = self.search(code, " ".join(normalize(query).split()))
+            # Queries differing only in case, "ё" or spacing share one cached answer. A query typed in the
+            # other script of the reader's language is transliterated first, before "ё" is folded into "е".
+            typed = self._search.in_script_of(code, query)
+            found = self.search(code, " ".join(normalize(typed).split()))
             if found is not None:
                 return found
             # Not cached: it echoes the query as the reader typed it.

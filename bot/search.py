@@ -275,9 +275,11 @@ class SearchIndex:
         """
         if code not in self._indexes:
             code = self._content.default
-        hits = self._indexes[code].search(query, limit)
-        if not hits:
-            converted = in_script(code.split("-")[0], query, script_of(code))
-            if converted != query:
-                hits = self._indexes[code].search(converted, limit)
-        return hits
+        return self._indexes[code].search(self.in_script_of(code, query), limit)
+
+    def in_script_of(self, code: str, query: str) -> str:
+        """``query`` in the script of locale ``code``: transliterated if typed in the language's other script.
+
+        Before normalising: Uzbek Cyrillic "ё" is its own letter (yo), not a way of writing "е".
+        """
+        return in_script(code.split("-")[0], query, script_of(code))
