@@ -80,8 +80,8 @@ def catalogue_path(locales_dir: Path, code: str) -> Path:
     return locales_dir / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
 
 
-def _load_po(path: Path) -> gettext.GNUTranslations:
-    """Compile a ``.po`` file in memory: no separate compile step, and no stale ``.mo`` files."""
+def _compile_po(path: Path) -> bytes:
+    """Compile a ``.po`` file to ``.mo`` bytes in memory: no separate compile step, and no stale ``.mo`` files."""
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=babel_locale(path.parent.parent.name))
     for message in list(catalog)[1:]:
@@ -90,8 +90,7 @@ def _load_po(path: Path) -> gettext.GNUTranslations:
             catalog.delete(message.id, message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 class I18n:
@@ -111,13 +110,16 @@ class I18n:
         fuzzy in the ``.po``) is left out of the compiled catalogue, so gettext asks the next one in the chain.
         """
         translators = {}
+        compiled: dict[Path, bytes] = {}  # each .po parsed once, though ru and en end every chain
         for code in languages:
             chain: gettext.NullTranslations | None = None
             for member in reversed(fallback_chain(code)):
                 po = catalogue_path(locales_dir, member)
                 if not po.is_file():
                     continue
-                link = _load_po(po)
+                if po not in compiled:
+                    compiled[po] = _compile_po(po)
+                link = gettext.GNUTranslations(io.BytesIO(compiled[po]))
                 if chain is not None:
                     link.add_fallback(chain)
                 chain = link

@@ -14,8 +14,6 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from alifbo import from_cyrillic, to_cyrillic, to_old_latin
-
 __all__ = [
     "KEEP",
     "SCHEMES",
@@ -138,6 +136,8 @@ def latin_to_cyrillic(text: str, overrides: Overrides | None = None) -> str:
             return word
 
         masked = _WORD.sub(override, masked)
+    from alifbo import to_cyrillic  # only when content is built or a query needs it: not on every start
+
     converted = to_cyrillic(_SH_CH.sub(_JOINER, masked), protect_spans=False).text.replace(_JOINER, "")
     marker = re.compile(f"[{chr(_PUA)}-{chr(_PUA + len(kept))}]")
     for _ in range(2):  # an English run kept whole may hold a placeholder kept before it
@@ -147,6 +147,8 @@ def latin_to_cyrillic(text: str, overrides: Overrides | None = None) -> str:
 
 def cyrillic_to_latin(text: str) -> str:
     """Uzbek Cyrillic ``text`` in the Latin script (for a query typed in the other script)."""
+    from alifbo import from_cyrillic, to_old_latin
+
     return to_old_latin(from_cyrillic(text, protect_spans=True).text).text
 
 
