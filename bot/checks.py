@@ -81,12 +81,18 @@ def check_content_command(root: Path | None = None) -> int:
 REPORT_ONLY = (REFERENCE_LOCALE, FALLBACK_LOCALE)
 
 
-def _allowed(root: Path, code: str) -> frozenset[str]:
-    """The abbreviations ``code`` allows bare: its glossary's, and a derived language's source's, converted."""
+def _allowed(root: Path, code: str) -> tuple[frozenset[str], str]:
+    """The abbreviations ``code`` allows bare, and the glossary that lists them.
+
+    A derived language's are its source's, converted (``glossary.uz.md``'s BMT allows БМТ in uz-Cyrl), and any
+    its own glossary adds.
+    """
     allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
+    where = f"glossary.{code}.md"
     if (rule := read_derivation(root, code)) is not None:
         allowed |= {rule.convert(a) for a in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md")}
-    return frozenset(allowed)
+        where = f"glossary.{rule.source}.md (transliterated)"
+    return frozenset(allowed), where
 
 
 def readability_report(content: Content, root: Path) -> tuple[dict[str, Readability], list[str]]:
@@ -96,14 +102,15 @@ def readability_report(content: Content, root: Path) -> tuple[dict[str, Readabil
     fallback = content.get(FALLBACK_LOCALE)
     for code in content.codes:
         own = prose(content.get(code), None if code in REPORT_ONLY else fallback)
-        f = figures[code] = measure(((f"{file}: {place}", text) for file, place, text in own), _allowed(root, code))
+        allowed, glossary = _allowed(root, code)
+        f = figures[code] = measure(((f"{file}: {place}", text) for file, place, text in own), allowed)
         if code in REPORT_ONLY:
             continue
         for where, words, sentence in f.too_long:
             cut = sentence if len(sentence) <= 80 else sentence[:80] + "…"
             errors.append(f"{where}: a sentence of {words} words (at most {MAX_SENTENCE_WORDS}): {cut}")
         for where, abbreviation in f.unlisted:
-            errors.append(f"{where}: abbreviation {abbreviation} is not allowed bare in glossary.{code}.md")
+            errors.append(f"{where}: abbreviation {abbreviation} is not allowed bare in {glossary}")
     return figures, errors
 
 
