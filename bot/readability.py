@@ -161,15 +161,30 @@ def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _main(argv: list[str]) -> int:
-    """Print a language's figures from its YAML files: ``python -m bot.readability kk [content-dir]``."""
+    """Print a language's figures from its YAML files: ``python -m bot.readability kk [content-dir]``.
+
+    A derived language (``uz-Cyrl``) is measured in its source's files, converted, against its source's
+    allowed list, converted.
+    """
     import yaml
+
+    from bot.content.derived import read_derivation, transliterated
 
     code = argv[0]
     root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent / "content"
-    allowed = allowed_abbreviations(root / "source" / f"glossary.{code}.md")
+    rule = read_derivation(root, code)
+    source = rule.source if rule else code
+    allowed = allowed_abbreviations(root / "source" / f"glossary.{source}.md")
+    if rule:
+        allowed = frozenset(rule.convert(a) for a in allowed) | allowed_abbreviations(
+            root / "source" / f"glossary.{code}.md"
+        )
     texts: list[tuple[str, str]] = []
-    for path in sorted((root / code).glob("*.yaml")):
-        texts.extend((f"{path.stem}:{where}", text) for where, text in _strings(yaml.safe_load(path.read_text()), ""))
+    for path in sorted((root / source).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if rule:
+            data = transliterated(data, rule.convert)
+        texts.extend((f"{path.stem}:{where}", text) for where, text in _strings(data, ""))
     figures = measure(texts, allowed)
     print(
         f"{code}: {figures.sentences} sentences, {figures.long} over {LONG_SENTENCE_WORDS} words "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,12 @@ def test_uzbek_latin_abbreviations_with_digraphs_count_whole() -> None:
     assert abbreviations("YaIMning oʻsishi, ShHT va YeOII, BMTning JRSh") == ["YaIM", "ShHT", "YeOII", "BMT", "JRSh"]
     assert abbreviations("Yangi Shahar Oʻzbekiston Chorvoq") == []
     assert abbreviations("OʻZBEKISTON COVID-19") == ["OʻZBEKISTON", "COVID"]
+
+
+def test_the_command_line_measures_a_derived_language_in_its_sources_files(tmp_path: Path) -> None:
+    root = make_content(tmp_path, {}, uz_items={"barriers-1": "BMT ayollar huquqlarini himoya qiladi. JRSH haqida."})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.readability", "uz-Cyrl", str(root)], capture_output=True, text=True, check=True
+    )
+    assert "unlisted abbreviation ЖРШ: 1×" in result.stdout
+    assert "БМТ" not in result.stdout  # allowed: glossary.uz.md's BMT, transliterated
