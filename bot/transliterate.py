@@ -10,6 +10,7 @@ override is a stem, so ``rayon`` also gives ``районларда``. Cyrillic t
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 __all__ = [
     "KEEP",
     "SCHEMES",
+    "TRANSLITERATION_RULES",
     "OverrideError",
     "cyrillic_to_latin",
     "in_script",
@@ -167,6 +169,14 @@ def in_script(language: str, text: str, script: str) -> str:
         return text
     return latin_to_cyrillic(text) if script == "Cyrl" else cyrillic_to_latin(text)
 
+
+def _package_dirs(name: str) -> tuple[Path, ...]:
+    spec = importlib.util.find_spec(name)  # found, not imported: start-up does not pay for the import
+    return tuple(Path(p) for p in (spec.submodule_search_locations or ())) if spec else ()
+
+
+# Where the letter rules live, for the start-up cache's key (bot/cache.py): new rules, new derived content.
+TRANSLITERATION_RULES = _package_dirs("alifbo")
 
 # Transliterators a language's about.yaml may name (``transliterate: uz-Latn-Cyrl``), by a BCP 47 transform
 # name: source language and script, then the target script.

@@ -184,3 +184,25 @@ def test_derived_content_is_built_once_into_the_start_up_cache(tmp_path: Path, m
     monkeypatch.setitem(bot.transliterate.SCHEMES, "uz-Latn-Cyrl", refuse)
     again = load_static(settings, cache_dir=tmp_path / "cache")[0]
     assert again.get("uz-Cyrl").about == first.get("uz-Cyrl").about
+
+
+def test_new_letter_rules_rebuild_the_start_up_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.app
+
+    rules = tmp_path / "rules"
+    shutil.copytree(bot.transliterate.TRANSLITERATION_RULES[0], rules)
+    monkeypatch.setattr(bot.app, "TRANSLITERATION_RULES", (rules,))
+    builds: list[Path] = []
+
+    def counting_load(root: Path) -> object:
+        builds.append(root)
+        return load_content(root)
+
+    monkeypatch.setattr(bot.app, "load_content", counting_load)
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, env_file=None)
+    for _ in range(2):
+        load_static(settings, cache_dir=tmp_path / "cache")
+    assert len(builds) == 1
+    (rules / "cyrillic.py").write_text((rules / "cyrillic.py").read_text() + "\n# a new release\n")
+    load_static(settings, cache_dir=tmp_path / "cache")
+    assert len(builds) == 2
