@@ -110,6 +110,7 @@ def test_a_string_of_its_own_replaces_the_transliteration(content_copy: Path) ->
         ({"transliterate": "uz-Latn-Arab"}, "uz-Cyrl/about.yaml: transliterate: unknown scheme 'uz-Latn-Arab'"),
         ({"derived_from": "xx"}, "uz-Cyrl/about.yaml: derived_from: no language 'xx'"),
         ({"overrides": "missing.txt"}, "uz-Cyrl/about.yaml: overrides: cannot read missing.txt"),
+        ({"offer": "Кирилл алифбосида ўқиш, марҳамат қилиб"}, "uz-Cyrl/about.yaml: offer: expected a button label"),
     ],
 )
 def test_a_wrong_derivation_is_named(content_copy: Path, change: dict[str, str], problem: str) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from bot.content.model import ABOUT_FILE, ContentProblem
+from bot.limits import BUTTON_TEXT_MAX
 from bot.transliterate import SCHEMES, OverrideError, Overrides, read_overrides
 
 __all__ = ["DERIVATION_KEYS", "Derivation", "derivation", "derive_files", "read_derivation", "transliterated"]
@@ -67,8 +68,8 @@ def derivation(code: str, about: Any, directory: Path, problems: list[ContentPro
             problems.append(ContentProblem(file, "overrides", f"cannot read {overrides_name}: {exc.strerror}"))
         except OverrideError as exc:
             problems.append(ContentProblem(f"{code}/{overrides_name}", "", str(exc)))
-    if offer is not None and not isinstance(offer, str):
-        problems.append(ContentProblem(file, "offer", "expected a button label"))
+    if offer is not None and (not isinstance(offer, str) or not 0 < len(offer) <= BUTTON_TEXT_MAX):
+        problems.append(ContentProblem(file, "offer", f"expected a button label of 1 to {BUTTON_TEXT_MAX} characters"))
         offer = None
     return Derivation(source, scheme, overrides, offer)
 
