@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -301,7 +302,12 @@ def sync_locales(root: Path | None = None) -> None:
         if (rule := read_derivation(content_dir(), code)) is not None:
             derived[code] = rule
             continue
-        catalog = _read(po_path, code) if po_path.is_file() else Catalog(locale=babel_locale(code), fuzzy=False)
+        if po_path.is_file():
+            catalog = _read(po_path, code)
+        else:
+            catalog = Catalog(locale=babel_locale(code), fuzzy=False)
+            with contextlib.suppress(ValueError):  # a rule with three forms or more: Babel's, then the check
+                catalog.mime_headers = [("Plural-Forms", gettext_header(code))]  # CLDR's, not Babel's old table
         # No fuzzy matching: a changed string must be translated anew, and the check says so until it is.
         catalog.update(template, no_fuzzy_matching=True)
         if code == REFERENCE_LOCALE:

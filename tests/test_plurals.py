@@ -9,7 +9,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.checks import locale_problems
+from bot.checks import locale_problems, sync_locales
 from bot.i18n import I18n, catalogue_path
 from bot.languages import babel_locale, discover_languages
 from bot.paths import content_dir, locales_dir
@@ -77,3 +77,11 @@ def test_plural_problem_reads_the_expression_not_its_spelling() -> None:
     assert plural_problem("kk", "nplurals=2; plural=n!=1") is None
     assert "2 plural forms" in (plural_problem("ru", "nplurals=2; plural=(n != 1);") or "")
     assert "cannot read" in (plural_problem("kk", "plural=(n != 1)") or "")
+
+
+def test_a_new_catalogue_gets_cldrs_header_not_babels_older_table(tmp_path: Path) -> None:
+    root = tmp_path / "locales"
+    shutil.copytree(locales_dir(), root)
+    shutil.rmtree(root / "tg")
+    sync_locales(root)
+    assert '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"' in catalogue_path(root, "tg").read_text(encoding="utf-8")
