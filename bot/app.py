@@ -47,6 +47,7 @@ from bot.profile import sync_profile
 from bot.screens import Screens
 from bot.search import SearchIndex
 from bot.storage import Announcement, Storage
+from bot.transliterate import TRANSLITERATION_RULES
 from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 __all__ = [
@@ -102,7 +103,8 @@ def load_static(settings: Settings, content_root: Path | None = None, cache_dir:
     if cache_dir is None:
         content, search = build()
     else:
-        content, search = cached(cache_dir, tree_key([root, locales]), build)
+        # The transliterator's letter rules build derived content (uz-Cyrl): a new version of them is new content.
+        content, search = cached(cache_dir, tree_key([root, locales, *TRANSLITERATION_RULES]), build)
     i18n = I18n.load(locales, content.codes, settings.default_language)
     return content, i18n, Library(content), search
 

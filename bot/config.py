@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.languages import FALLBACK_LANGUAGE, discover_languages
+from bot.languages import FALLBACK_LANGUAGE, canonical_tag, discover_languages
 from bot.limits import USER_ID_MAX
 from bot.logs import LOG_FORMATS
 from bot.paths import content_dir
@@ -118,7 +118,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
     _check_writable(database_path)
 
-    default_language = (get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE).lower()
+    given_language = get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE
+    default_language = canonical_tag(given_language) or given_language  # "UZ-cyrl" is "uz-Cyrl"
     content_root = _data_dir("CONTENT_DIR", get("CONTENT_DIR"))
     locales_root = _data_dir("LOCALES_DIR", get("LOCALES_DIR"))
     shipped = discover_languages(content_root or content_dir())
