@@ -21,7 +21,7 @@ RUN pip install --no-cache-dir --no-deps . && brief-bot check-content > /dev/nul
 RUN pip uninstall --yes pip setuptools wheel \
     && find /opt/venv -depth -type d \( -name tests -o -name sample_data \) -path '*/site-packages/*' \
        -exec rm -rf {} + \
-    && rm -f /opt/venv/bin/pip* /opt/venv/bin/wheel /opt/venv/bin/activate*
+    && rm -f /opt/venv/bin/pip* /opt/venv/bin/wheel /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1
 
 
 FROM python:3.11-slim

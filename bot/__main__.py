@@ -84,11 +84,11 @@ def _missing_database(command: str, database: Path) -> str | None:
     if command == "restore":
         if where.parent.is_dir():
             return None
-        return f"{command}: no directory {where.parent} for the database: set DATABASE_PATH to the bot's database file"
+        return f"no directory {where.parent} for the database: set DATABASE_PATH to the bot's database file"
     if where.is_file():
         return None
     return (
-        f"{command}: no database at {where}: set DATABASE_PATH to the running bot's database file "
+        f"no database at {where}: set DATABASE_PATH to the running bot's database file "
         "(systemd: /var/lib/brief-bot/bot.sqlite3; in the container: /data/bot.sqlite3)"
     )
 
@@ -104,7 +104,7 @@ def _database_command(command: str, database: Path, path: Path | None) -> int:
         if command == "healthcheck":  # Docker's convention: exit 1, one line on stdout
             print(f"unhealthy: {missing}")
             return 1
-        print(missing, file=sys.stderr)
+        print(f"{command}: {missing}", file=sys.stderr)
         return ExitCode.DATABASE
     if command == "healthcheck":
         return healthcheck_command(database)
@@ -167,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_demo(settings, language=args.lang, admin=args.admin))
     if settings.token is None:
-        print(NO_TOKEN_MESSAGE_CONTAINER if os.environ.get("container") else NO_TOKEN_MESSAGE, file=sys.stderr)
+        in_image = bool(os.environ.get("container"))  # noqa: SIM112 (lower case: the name podman and the image set)
+        print(NO_TOKEN_MESSAGE_CONTAINER if in_image else NO_TOKEN_MESSAGE, file=sys.stderr)
         return ExitCode.NO_TOKEN
     from bot.runner import run_bot
 

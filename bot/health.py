@@ -2,8 +2,8 @@
 
 The bot records the time of its last successful ``getUpdates`` (or webhook call, or webhook probe) in a small
 file next to the database; the health check, a separate process run by Docker or a monitor, opens the database
-and reads that time. A file and not a table: a heartbeat every few seconds would otherwise be a database write. The same client
-tells ``Reachability`` of every failed poll: an outage is a few log lines, not a traceback per retry.
+and reads that time. A file and not a table: a heartbeat every few seconds would otherwise be a database write.
+The same client tells ``Reachability`` of every failed poll: an outage is a few log lines, not one per retry.
 """
 
 from __future__ import annotations
