@@ -151,3 +151,30 @@ def test_the_deploy_files_cite_readme_sections_that_exist() -> None:
         assert cited, path
         for name in cited:
             assert name in headings, f"{path.name} cites README {name!r}, which has no such section"
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (Compose v1) is not installed")
+def test_compose_v1_as_packaged_in_debian_12_accepts_the_file(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(COMPOSE, tmp_path / "deploy" / "compose.yaml")
+    (tmp_path / ".env").write_text("BOT_TOKEN=\n")  # ../.env of the compose file, as after `cp .env.example .env`
+    result = subprocess.run(
+        ["docker-compose", "-f", "deploy/compose.yaml", "config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "name: brief-bot_brief-data" in result.stdout
+
+
+def test_env_example_names_every_setting() -> None:
+    source = (ROOT / "bot" / "config.py").read_text()
+    settings = set(re.findall(r'get\("([A-Z_]+)"\)', source))
+    assert {"BOT_TOKEN", "REPORTS_CHAT_ID", "STATS_RETENTION_DAYS"} <= settings
+    example = (ROOT / ".env.example").read_text()
+    named = set(re.findall(r"^#?([A-Z_]+)=", example, flags=re.M))
+    # STARTUP_BACKOFF is for tests (the README says so): an operator has no reason to change it.
+    assert settings - {"STARTUP_BACKOFF"} <= named, settings - named
+    assert "ru or en" not in example  # every shipped language may be the default

@@ -186,3 +186,32 @@ def test_startup_backoff_setting(tmp_path: Path) -> None:
 def test_a_token_is_masked_to_the_bot_id() -> None:
     assert mask_token("123456789:AAHsecretsecretsecretsecretsecret12") == "123456789:***"
     assert mask_token("not a token") == "***"
+
+
+async def test_added_to_a_group_the_bot_logs_the_id_reports_chat_id_needs(caplog: pytest.LogCaptureFixture) -> None:
+    from typing import Any
+
+    from telegram import Update
+
+    from bot.handlers.other import on_my_chat_member
+
+    def member(status: str) -> dict[str, Any]:
+        return {"user": {"id": 42, "is_bot": True, "first_name": "Bot"}, "status": status}
+
+    update = Update.de_json(
+        {
+            "update_id": 1,
+            "my_chat_member": {
+                "chat": {"id": -1001234567890, "type": "supergroup", "title": "Brief admins"},
+                "from": {"id": 7, "is_bot": False, "first_name": "Admin"},
+                "date": 1_700_000_000,
+                "old_chat_member": member("left"),
+                "new_chat_member": member("member"),
+            },
+        },
+        None,
+    )
+    caplog.set_level(logging.INFO, logger="bot.handlers.other")
+    await on_my_chat_member(update, None)  # type: ignore[arg-type]  # a group needs nothing from the context
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "REPORTS_CHAT_ID=-1001234567890" in line and "Brief admins" in line
