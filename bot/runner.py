@@ -25,6 +25,7 @@ from bot.backup import BackupError
 from bot.config import Settings
 from bot.content import ContentError
 from bot.exitcodes import ExitCode
+from bot.handlers.common import SERVICES_KEY, Services
 from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.logs import mask_token, setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
@@ -122,23 +123,49 @@ async def _reach_api(app: Any, backoff: tuple[float, float], stop: asyncio.Event
     """
     delays = backoff_delays(*backoff)
     attempt = 1
-    while True:
-        try:
-            await app.initialize()
-        except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-            logger.warning("the Bot API asks to wait (attempt %d); next attempt in %.1f s", attempt, delay)
-        except NetworkError as exc:  # TimedOut too
-            delay = next(delays)
-            logger.warning("cannot reach the Bot API (attempt %d: %s); next attempt in %.1f s", attempt, exc, delay)
-        else:
-            if attempt > 1:
-                logger.info("the Bot API answered at attempt %d", attempt)
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
-            return False
-        attempt += 1
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            delay = await _try_initialize(app, attempt, delays, stopping)
+            if delay is None:
+                return not stop.is_set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(stopping), delay)
+            if stop.is_set():
+                return False
+            attempt += 1
+    finally:
+        stopping.cancel()
+
+
+async def _try_initialize(
+    app: Any, attempt: int, delays: Iterator[float], stopping: asyncio.Future[Any]
+) -> float | None:
+    """One attempt at ``app.initialize()``; None when it succeeded or a stop came first, else the wait before the next.
+
+    A signal does not wait for a connection attempt that hangs (a black-holed route): the attempt is cancelled.
+    """
+    attempt_task = asyncio.ensure_future(app.initialize())
+    await asyncio.wait({attempt_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not attempt_task.done():
+        attempt_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TelegramError):
+            await attempt_task
+        logger.info("stopped before the Bot API answered")
+        return None
+    try:
+        attempt_task.result()
+    except RetryAfter as exc:
+        delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+        logger.warning("the Bot API asks to wait (attempt %d); next attempt in %.1f s", attempt, delay)
+        return float(delay)
+    except NetworkError as exc:  # TimedOut too
+        delay = next(delays)
+        logger.warning("cannot reach the Bot API (attempt %d: %s); next attempt in %.1f s", attempt, exc, delay)
+        return delay
+    if attempt > 1:
+        logger.info("the Bot API answered at attempt %d", attempt)
+    return None
 
 
 def _polling_error(exc: TelegramError) -> None:
@@ -158,12 +185,26 @@ class _StopBudget:
     def left(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
-    async def run(self, what: str, step: Awaitable[Any], seconds: float) -> None:
+    async def run(self, what: str, step: Awaitable[Any], seconds: float) -> bool:
+        """Await ``step`` for at most ``seconds`` (and what is left); False if it was cut short."""
         bound = max(0.0, min(seconds, self.left()))
         try:
             await asyncio.wait_for(step, bound)
         except TimeoutError:
             logger.warning("stopping: %s took over %.1f s; going on without waiting for it", what, bound)
+            return False
+        return True
+
+
+async def _close_storage(app: Any) -> None:
+    """Close the database after a shut-down cut short: its connection's thread would keep the process alive."""
+    services: Services | None = app.bot_data.get(SERVICES_KEY)
+    if services is None:
+        return
+    try:
+        await services.storage.close()
+    except Exception as exc:  # closed already by post_shutdown, or failing: either way, exit
+        logger.debug("closing the database after a cut-short stop: %s", exc)
 
 
 async def serve(
@@ -181,7 +222,6 @@ async def serve(
     site: web.AppRunner | None = None
     probe: asyncio.Task[None] | None = None
     if not await _reach_api(app, settings.startup_backoff, stop):
-        logger.info("stopped before the Bot API answered")
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         return
@@ -215,7 +255,8 @@ async def serve(
             await budget.run("stopping polling", app.updater.stop(), RECEIVING_STOP_SECONDS)
         await _drain(app, min(UPDATE_DRAIN_SECONDS, budget.left() - SHUTDOWN_RESERVE_SECONDS))
         # The engine bounds its own stop and the database is closed whatever happens before (post_shutdown).
-        await budget.run("shutting down", stop_application(app), budget.left())
+        if not await budget.run("shutting down", stop_application(app), budget.left()):
+            await _close_storage(app)
         dropped = app.update_processor.dropped if isinstance(app.update_processor, PerUserUpdateProcessor) else 0
         logger.info("stopped in %.1f s (%d updates dropped since start)", time.monotonic() - began, dropped)
     finally:
@@ -234,7 +275,7 @@ async def _drain(app: Any, seconds: float) -> None:
     except TimeoutError:
         processor = app.update_processor
         if isinstance(processor, PerUserUpdateProcessor):
-            logger.warning("stopping: updates still waiting after %.0f s are dropped", seconds)
+            logger.warning("stopping: updates still waiting after %.1f s are dropped", max(0.0, seconds))
             processor.abandon()
 
 

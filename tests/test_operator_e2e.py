@@ -96,6 +96,17 @@ async def test_start_without_the_bot_api_waits_for_it_then_serves(tmp_path: Path
     assert all("next attempt in" in line for line in attempts), attempts  # one line per attempt
 
 
+async def test_a_stop_while_the_first_call_to_telegram_hangs_is_prompt(tmp_path: Path) -> None:
+    log = tmp_path / "bot.log"
+    async with BotAPIEmulator() as emu, Relay(emulator_port(emu), Mode.HANG) as relay:
+        process = await spawn(emu, tmp_path, log, BOT_API_BASE_URL=relay.base_url(), STARTUP_BACKOFF=FAST_BACKOFF)
+        await until(lambda: process.returncode is not None or relay.connections >= 1, "the first attempt")
+        took = await finish(process)
+    assert process.returncode == ExitCode.OK, log.read_text()[-3000:]
+    assert took <= STOP_BOUND, f"the stop took {took:.1f} s"
+    assert "Traceback" not in log.read_text()
+
+
 async def test_a_token_telegram_rejects_is_one_masked_line_and_a_permanent_exit(tmp_path: Path) -> None:
     from bot.exitcodes import PERMANENT
 
