@@ -27,6 +27,7 @@ from bot.content import ContentError
 from bot.exitcodes import ExitCode
 from bot.handlers.common import SERVICES_KEY, Services
 from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
+from bot.limits import retry_after_seconds
 from bot.logs import mask_token, setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
@@ -156,9 +157,9 @@ async def _try_initialize(
     try:
         attempt_task.result()
     except RetryAfter as exc:
-        delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-        logger.warning("the Bot API asks to wait (attempt %d); next attempt in %.1f s", attempt, delay)
-        return float(delay)
+        wait = retry_after_seconds(exc)
+        logger.warning("the Bot API asks to wait (attempt %d); next attempt in %.1f s", attempt, wait)
+        return wait
     except NetworkError as exc:  # TimedOut too
         delay = next(delays)
         logger.warning("cannot reach the Bot API (attempt %d: %s); next attempt in %.1f s", attempt, exc, delay)

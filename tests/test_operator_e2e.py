@@ -96,6 +96,22 @@ async def test_start_without_the_bot_api_waits_for_it_then_serves(tmp_path: Path
     assert all("next attempt in" in line for line in attempts), attempts  # one line per attempt
 
 
+async def test_flood_control_at_start_up_is_waited_out(tmp_path: Path) -> None:
+    log = tmp_path / "bot.log"
+    async with BotAPIEmulator() as emu:
+        emu.add_fault(method="getMe", kind="429", retry_after=1)
+        process = await spawn(emu, tmp_path, log)
+        try:
+            user = emu.user(7004, language_code="en")
+            await user.send("/start")
+            await user.wait_reply(timeout=WITHIN)
+        finally:
+            await finish(process)
+    assert process.returncode == ExitCode.OK, log.read_text()[-3000:]
+    [line] = lines(log, "asks to wait")
+    assert "next attempt in 1.0 s" in line, line
+
+
 async def test_a_stop_while_the_first_call_to_telegram_hangs_is_prompt(tmp_path: Path) -> None:
     log = tmp_path / "bot.log"
     async with BotAPIEmulator() as emu, Relay(emulator_port(emu), Mode.HANG) as relay:
