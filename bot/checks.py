@@ -91,7 +91,9 @@ def _allowed(root: Path, code: str) -> tuple[frozenset[str], str]:
     allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
     where = f"glossary.{code}.md"
     if (rule := read_derivation(root, code)) is not None:
-        allowed |= {rule.convert(a) for a in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md")}
+        # Both forms: names and the licence (GIZ, CC BY-NC) stay in Latin letters in the converted text.
+        for abbreviation in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md"):
+            allowed |= {abbreviation, rule.convert(abbreviation)}
         where = f"glossary.{rule.source}.md (transliterated)"
     return frozenset(allowed), where
 
