@@ -10,9 +10,9 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import deeplinks
 from bot.commands import help_text
@@ -43,7 +43,7 @@ from bot.render import main_menu_html, section_page_html, snippet, theme_html
 from bot.reports import ABOUT_PAGE
 from bot.search import QueryProblem, SearchIndex, check_query, normalize, without_lone_surrogates
 
-__all__ = ["Screen", "Screens"]
+__all__ = ["PageButtons", "Screen", "Screens"]
 
 SEARCH_CACHE_SIZE = 1024  # recent queries per process; each entry is one rendered result screen
 # Screens keyed by ids are cached only for ids that exist (checked first), so these caches hold at most every
@@ -61,6 +61,28 @@ class Screen:
     protect: bool = False
 
 
+class PageButtons(Protocol):
+    """A row a feature adds to the reading screens (the help directory's "where to get help"); an empty row
+    adds nothing. Handed in by the composition root, so these screens import no feature."""
+
+    def menu_row(self, code: str) -> list[InlineKeyboardButton]:
+        """Under the themes of the main menu."""
+
+    def theme_row(self, code: str, theme_id: str) -> list[InlineKeyboardButton]:
+        """Above the footer of a theme's first screen."""
+
+    def page_row(self, code: str, theme_id: str, section_id: str) -> list[InlineKeyboardButton]:
+        """Above the footer of a section's page."""
+
+
+def _with_row(keyboard: InlineKeyboardMarkup, row: list[InlineKeyboardButton], at: int = -1) -> Keyboard:
+    """``keyboard`` with ``row`` inserted before row ``at`` (the footer by default); unchanged for no row."""
+    rows = [list(r) for r in keyboard.inline_keyboard]
+    if row:
+        rows.insert(at if at >= 0 else len(rows) + at + 1, row)
+    return Keyboard(rows)
+
+
 def _memo(function: F, size: int = SCREEN_CACHE_SIZE) -> F:
     return lru_cache(maxsize=size)(function)  # type: ignore[return-value]
 
@@ -68,8 +90,16 @@ def _memo(function: F, size: int = SCREEN_CACHE_SIZE) -> F:
 class Screens:
     """Builds and remembers every screen; one instance per running bot."""
 
-    def __init__(self, library: Library, i18n: I18n, search: SearchIndex, bot_username: str | None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        i18n: I18n,
+        search: SearchIndex,
+        bot_username: str | None,
+        extras: PageButtons | None = None,
+    ) -> None:
         self.library = library
+        self.extras = extras
         self.i18n = i18n
         self._search = search
         self.username = bot_username
@@ -107,6 +137,8 @@ class Screens:
         content = self.library.locale(code)
         text = main_menu_html(content, t)
         keyboard: Keyboard = main_menu_keyboard(content, t)
+        if self.extras is not None:
+            keyboard = _with_row(keyboard, self.extras.menu_row(code), at=len(content.themes))
         if offer_languages:
             keyboard = Keyboard([*language_rows(self.names, code), *keyboard.inline_keyboard])
             text += "\n\n" + html.escape(t.gettext("Choose your language:"))
@@ -129,11 +161,10 @@ class Screens:
             return None
         t = self.t(code)
         share = self._share(DeepLink(theme.id), theme.title)
-        return Screen(
-            theme_html(theme, t, subscribed),
-            theme_keyboard(theme, t, subscribed=subscribed, share=share),
-            protect=theme.protect_content,
-        )
+        keyboard = theme_keyboard(theme, t, subscribed=subscribed, share=share)
+        if self.extras is not None:
+            keyboard = _with_row(keyboard, self.extras.theme_row(code, theme.id))
+        return Screen(theme_html(theme, t, subscribed), keyboard, protect=theme.protect_content)
 
     def section(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
         """One page of a section, or None when there is no such section or page."""
@@ -150,11 +181,12 @@ class Screens:
             return None
         t = self.t(code)
         share = self._share(DeepLink(theme.id, section_id=section.id), f"{theme.short_title}: {section.title}")
-        return Screen(
-            section_page_html(theme, section, pages[page], t),
-            section_keyboard(theme, section, page, len(pages), t, share=share, original=bool(reference_choices(code))),
-            protect=theme.protect_content,
+        keyboard = section_keyboard(
+            theme, section, page, len(pages), t, share=share, original=bool(reference_choices(code))
         )
+        if self.extras is not None:
+            keyboard = _with_row(keyboard, self.extras.page_row(code, theme.id, section.id))
+        return Screen(section_page_html(theme, section, pages[page], t), keyboard, protect=theme.protect_content)
 
     def original(self, code: str, reference: str, theme_id: str, section_id: str, page: int) -> Screen | None:
         """Page ``page`` of a translated section (or of About) with the same items in ``reference``."""
