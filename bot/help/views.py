@@ -124,7 +124,8 @@ class HelpViews:
         rows: list[Row] = [buttons[i : i + COUNTRIES_PER_ROW] for i in range(0, len(buttons), COUNTRIES_PER_ROW)]
         rows.append([_button(t.gettext("🛡 Staying safe"), StayingSafe())])
         rows.append(_footer(t))
-        text = f"<b>{html.escape(t.gettext('🆘 Where to get help'))}</b>\n\n" + html.escape(
+        title = t.gettext("🆘 Where to get help")
+        text = f"<b>{html.escape(title)}</b>\n\n" + html.escape(
             t.gettext(
                 "Choose a country. The list has phone numbers of services that help, checked from public sources."
             )
@@ -135,7 +136,8 @@ class HelpViews:
         """One country's entries, each one short block (the second tap)."""
         t = self.i18n.get(code)
         labels = kind_labels(t)
-        blocks = [f"<b>{html.escape(t.gettext('🆘 Where to get help'))}: {html.escape(country.name(code))}</b>"]
+        title = t.gettext("🆘 Where to get help")
+        blocks = [f"<b>{html.escape(title)}: {html.escape(country.name(code))}</b>"]
         if not country.entries:
             blocks.append(
                 html.escape(
@@ -176,9 +178,9 @@ class HelpViews:
         if entry.languages:
             lines.append("🗣 " + html.escape(", ".join(entry.languages)))
         checked = t.gettext("checked on {date}").format(date=entry.checked.isoformat())
+        source = t.gettext("source")
         lines.append(
-            f'<i>{html.escape(checked)}</i> · <a href="{html.escape(entry.sources[0])}">'
-            f"{html.escape(t.gettext('source'))}</a>"
+            f'<i>{html.escape(checked)}</i> · <a href="{html.escape(entry.sources[0])}">{html.escape(source)}</a>'
         )
         return "\n".join(lines)
 
@@ -190,8 +192,9 @@ class HelpViews:
             "on the lock screen or in the chat list."
         )
         text = f"{self._staying_safe[code]}\n\n<i>{html.escape(explain)}</i>"
+        discreet_label = t.gettext("🛡 Discreet mode")
         rows: list[Row] = [
-            [_button(f"{checkbox(discreet)} {t.gettext('🛡 Discreet mode')}", DiscreetToggle())],
+            [_button(f"{checkbox(discreet)} {discreet_label}", DiscreetToggle())],
             [_button(t.gettext("🆘 Where to get help"), OpenHelp())],
             _footer(t),
         ]
