@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -74,7 +75,7 @@ def test_check_content_fails_on_a_bad_entry_naming_where(
 ) -> None:
     root = copy_content(tmp_path)
 
-    def spoil(data: dict) -> None:  # type: ignore[type-arg]
+    def spoil(data: dict[str, Any]) -> None:
         entry = data["countries"]["KZ"]["entries"][0]
         entry["phone"] = "8 800 000"
         entry["kind"] = "hospital"

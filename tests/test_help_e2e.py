@@ -237,3 +237,28 @@ async def test_a_discreet_announcement_with_a_photo_opens_as_a_reply_and_hide_re
     await reader.press("✕ Скрыть", message_id=neutral.message_id)
     await reader.wait_reply(count=2)  # the photo deleted, the text collapsed
     assert all(m.message_id != photo.message_id for m in reader.messages)
+
+
+async def test_stats_show_directory_opens_per_country_with_small_counts_hidden(env: BotEnv) -> None:
+    user = env.emu.user(2601, language_code="en")
+    await open_menu(user)
+    await press_to_protected(user, "🆘 Where to get help")
+    await press(user, "Tajikistan")
+    admin = env.emu.user(ADMIN_ID, language_code="en")
+    await admin.send("/stats")
+    await admin.wait_for(lambda: admin.find("Help directory") is not None, what="the stats")
+    stats = admin.find("Help directory")
+    assert stats is not None
+    assert "• Tajikistan: < 5" in (stats.text or "")
+    assert "• Kazakhstan: 0" in (stats.text or "")
+
+
+async def test_the_gbv_theme_offers_discreet_mode_on_its_first_screen(env: BotEnv) -> None:
+    user = env.emu.user(2701, language_code="en")
+    gbv = env.services.content.get("en").theme("gbv")
+    assert gbv is not None
+    await open_menu(user)
+    page = await press_to_protected(user, gbv.short_title)
+    assert "🛡 Discreet mode" in page.button_texts
+    safe = await press(user, "🛡 Discreet mode")
+    assert "/forget" in (safe.text or "") and "☐ 🛡 Discreet mode" in safe.button_texts

@@ -18,6 +18,7 @@ from telegram.ext import Application
 from bot.content import ContentError, ContentProblem
 from bot.help.directory import HELP_FILE, Directory, check_directory
 from bot.help.handlers import VIEWS_KEY, handlers
+from bot.help.stats import stats_html
 from bot.help.staying_safe import STAYING_SAFE_FILE, load_staying_safe, staying_safe_problems
 from bot.help.views import HelpButtons, HelpViews, neutral_keyboard, neutral_text
 from bot.i18n import I18n
@@ -31,7 +32,9 @@ __all__ = [
     "handlers",
     "install",
     "neutral_message",
+    "stats_html",
     "staying_safe_problems",
+    "views_of",
 ]
 
 
@@ -47,6 +50,12 @@ def install(
         raise ContentError(found)
     app.bot_data[VIEWS_KEY] = HelpViews(directory, i18n, load_staying_safe(content_root, codes))
     return HelpButtons(directory, i18n)
+
+
+def views_of(app: Application[Any, Any, Any, Any, Any, Any]) -> HelpViews:
+    """The feature's views (its directory) installed in ``app``."""
+    views: HelpViews = app.bot_data[VIEWS_KEY]
+    return views
 
 
 def neutral_message(i18n: I18n, announcement: Announcement, language: str) -> tuple[str, Keyboard]:

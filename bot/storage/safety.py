@@ -52,6 +52,15 @@ class Safety:
         """Switch discreet mode for ``user_id``."""
         await self._database.execute_write("UPDATE users SET discreet = ? WHERE user_id = ?", (int(on), user_id))
 
+    async def help_opens(self, since: str) -> dict[str, int]:
+        """How often each country's list was opened from the UTC day ``since`` (YYYY-MM-DD) on: anonymous
+        daily counts (bot/impact.py's ``help`` metric), summed over days and languages."""
+        rows = await self._database.connection.execute_fetchall(
+            "SELECT subject, sum(count) FROM daily_counts WHERE metric = 'help' AND day >= ? GROUP BY subject",
+            (since,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def save_texts(self, announcement_id: int, texts: Mapping[str, AnnouncementText]) -> None:
         """Keep each language version's HTML (written once, when the announcement is confirmed)."""
         async with self._database.transaction() as db:
