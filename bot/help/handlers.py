@@ -162,7 +162,8 @@ async def _is_remembered(context: BotContext, reader: Reader, code: str) -> bool
 # A neutral message is opened by editing it into the announcement's text (kept as HTML when the announcement was
 # confirmed). An announcement with a photo, video or file cannot become one by an edit of a text message: the
 # neutral message then says the announcement is just below, and the whole message (media and caption) is
-# copied as a reply to it; Hide deletes that copy and collapses the text again.
+# copied as a reply to it; Hide deletes that copy and collapses the text again. An announcement whose text was
+# not kept is opened the same way.
 
 
 async def _open(update: Update, context: BotContext, reader: Reader, announcement_id: int) -> None:
@@ -172,13 +173,13 @@ async def _open(update: Update, context: BotContext, reader: Reader, announcemen
     message = query.message
     announcement = await storage.announcement(announcement_id)
     text = await storage.safety.text(announcement_id, reader.language, storage.default_language)
-    if announcement is None or text is None or not isinstance(message, Message):
+    if announcement is None or not announcement.versions or not isinstance(message, Message):
         await query.answer(t.gettext("This message is no longer available."), show_alert=True)
         return
     await query.answer()
     media = 0
-    body = text.html
-    if text.media:
+    body = text.html if text is not None else ""
+    if text is None or text.media:  # no text kept (an announcement older than this feature): copy it too
         versions = announcement.versions
         version = versions.get(reader.language) or versions.get(storage.default_language)
         if version is None and versions:
