@@ -159,10 +159,11 @@ class HelpViews:
 
     @staticmethod
     def _entry(entry: Entry, code: str, t: Translator, labels: Mapping[Kind, str]) -> str:
-        lines = [
-            f"<b>{html.escape(entry.name(code))}</b> · <i>{html.escape(labels[entry.kind])}</i>",
-            html.escape(entry.purpose(code)),
-        ]
+        name, kind = entry.name(code), labels[entry.kind]
+        heading = f"<b>{html.escape(name)}</b>"
+        if kind.casefold() != name.casefold():  # "Police · Police" says nothing twice
+            heading += f" · <i>{html.escape(kind)}</i>"
+        lines = [heading, html.escape(entry.purpose(code))]
         if entry.phone:
             lines.append(f"📞 {html.escape(entry.phone)}")  # plain: Telegram makes it a tappable number
         if entry.email:
