@@ -11,11 +11,11 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -23,9 +23,19 @@ from bot.backup import snapshot_before_migration
 from bot.dblock import DatabaseLockedError, take_lock
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["BUSY_TIMEOUT_MS", "Database", "DatabaseLockedError", "SchemaTooNewError", "now_iso", "take_lock"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseLockedError",
+    "SchemaTooNewError",
+    "now_iso",
+    "run_to_end",
+    "take_lock",
+]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second process) before failing
 
@@ -50,6 +60,34 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+async def run_to_end(work: Awaitable[T]) -> T:
+    """Await ``work`` to its end even if the caller is cancelled meanwhile, then pass the cancellation on.
+
+    A statement handed to aiosqlite's thread runs whether or not its caller still waits, so a caller that
+    stops waiting half-way no longer knows what the database did. Here the caller always learns the outcome
+    first: ``work`` runs as a task of its own, the caller waits for it to end, and only then is a cancellation
+    that arrived meanwhile raised. Pass a task to read its outcome afterwards (``Counters.flush_counters``).
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                cancelled = True  # the caller was cancelled: keep waiting for the work
+                continue
+            cancelled = cancelled or not task.cancelled()
+        except BaseException:  # noqa: S110 - the work failed: task.result() raises it below
+            pass
+        break
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller's cancellation is what propagates
+        raise asyncio.CancelledError
+    return task.result()
+
+
 class Database:
     """The connection and what every area shares: open with ``await cls.open(path)``, close with ``close()``."""
 
@@ -61,24 +99,75 @@ class Database:
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
         # statement never lands inside another's transaction.
         self._write_lock = asyncio.Lock()
+        # Tasks inside a write (and how deeply), and those to cancel once out of it (cancel_between_calls).
+        self._calls: dict[asyncio.Task[Any], int] = {}
+        self._cancel_after: set[asyncio.Task[Any]] = set()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run statements as one atomic write, exclusive of other writers on this connection."""
+        """Run statements as one atomic write, exclusive of other writers on this connection.
+
+        Safe under cancellation at any await: BEGIN, COMMIT and ROLLBACK each run to their end once handed to
+        the database (``run_to_end``), and the block always ends in COMMIT or ROLLBACK before the write lock is
+        released, so the connection is never left inside a transaction. A cancellation during COMMIT is raised
+        after the COMMIT: the work is committed (``Counters.flush_counters`` tells the two apart).
+        """
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
+            with self._call():
+                try:
+                    await run_to_end(self._db.execute("BEGIN IMMEDIATE"))
+                    yield self._db
+                except BaseException:
+                    await run_to_end(self._end_transaction("ROLLBACK"))
+                    raise
+                await run_to_end(self._end_transaction("COMMIT"))
+
+    async def _end_transaction(self, sql: str) -> None:
+        """COMMIT or ROLLBACK the open transaction, if there is one; a failed COMMIT is rolled back."""
+        if not self._db.in_transaction:
+            return  # BEGIN itself failed (e.g. the database stayed busy): nothing to end
+        try:
+            await self._db.execute(sql)
+        except BaseException:
+            if self._db.in_transaction:
                 await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+            raise
 
     async def _write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """Run one writing statement; return the number of rows changed."""
+        """Run one writing statement; return the number of rows changed (run to its end once started)."""
         async with self._write_lock:
-            cursor = await self._db.execute(sql, params)
-            return cursor.rowcount
+            with self._call():
+                cursor = await run_to_end(self._db.execute(sql, params))
+                return cursor.rowcount
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """Mark the current task as inside a write, for ``cancel_between_calls``."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self._calls[task] = self._calls.get(task, 0) + 1
+        try:
+            yield
+        finally:
+            depth = self._calls.pop(task) - 1
+            if depth:
+                self._calls[task] = depth
+            elif task in self._cancel_after:
+                self._cancel_after.discard(task)
+                task.cancel()  # asked for while the write ran: it ends at the task's next await
+
+    def cancel_between_calls(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` now, or, if it is inside a write, as soon as that write has ended.
+
+        Shutdown stops handlers this way: a write that was started is finished (committed or rolled back as it
+        would have been), never cut off half-way.
+        """
+        if task in self._calls:
+            self._cancel_after.add(task)
+        else:
+            task.cancel()
 
     @classmethod
     async def open(cls, path: Path | str, default_language: str = "ru") -> Self:
