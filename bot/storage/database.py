@@ -78,7 +78,7 @@ async def run_to_end(work: Awaitable[T]) -> T:
                 cancelled = True  # the caller was cancelled: keep waiting for the work
                 continue
             cancelled = cancelled or not task.cancelled()
-        except BaseException:  # noqa: S110 - the work failed: task.result() raises it below
+        except BaseException:  # the work failed: task.result() raises it below
             pass
         break
     if cancelled:
