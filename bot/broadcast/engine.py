@@ -31,6 +31,8 @@ from bot.broadcast.settings import (
     PROBE_CAP,
     RETRY_BASE,
     RETRY_CAP,
+    STOP_SENDS_SHARE,
+    STOP_TIMEOUT,
     STOPPED,
     TICK,
     MarkupFor,
@@ -84,6 +86,7 @@ class BroadcastEngine:
         outage_horizon: float = DEFAULT_OUTAGE_HORIZON,
         probe_base: float = PROBE_BASE,
         probe_cap: float = PROBE_CAP,
+        stop_timeout: float = STOP_TIMEOUT,
     ) -> None:
         if not rate > 0:
             raise ValueError("rate must be positive")
@@ -125,7 +128,9 @@ class BroadcastEngine:
             tick=tick,
             progress_interval=progress_interval,
             outage_horizon=outage_horizon,
+            stop_grace=stop_timeout * STOP_SENDS_SHARE,
         )
+        self.stop_timeout = stop_timeout
 
         self._bot_initialized = False
         self._task: asyncio.Task[None] | None = None
@@ -155,18 +160,30 @@ class BroadcastEngine:
         logger.info("broadcast engine started at %.1f messages/s (duplicate bound %d)", self.rate, self.duplicate_bound)
 
     async def stop(self) -> None:
-        """Stop the loop; in-flight sends finish or are released for the next start."""
+        """Stop the loop within about ``stop_timeout`` seconds; sends in flight finish, or are recorded as
+        unanswered (sent again, once, at the next start); claimed rows are released for the next start."""
         self._stopping = True
         if self._run is not None:
             self._run.halt(STOPPED)
         self._wakeup.set()
         task, self._task = self._task, None
-        if task is not None:
-            try:
-                await task
-            except Exception:
-                logger.exception("broadcast engine loop failed while stopping")
-            logger.info("broadcast engine stopped")
+        if task is None:
+            return
+        # Within stop_timeout: a run gives its sends in flight part of it, then records the unanswered ones as
+        # to be sent again. Anything else still waiting then (a getMe, a probe) is cancelled; the storage
+        # finishes a write it had started.
+        await asyncio.wait({task}, timeout=self.stop_timeout)
+        if not task.done():
+            logger.warning("broadcast engine still busy after %.1fs: cancelled", self.stop_timeout)
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+        except Exception:
+            logger.exception("broadcast engine loop failed while stopping")
+        logger.info("broadcast engine stopped")
 
     def wake(self) -> None:
         """Something was queued or scheduled: look now instead of at the next tick."""
@@ -293,7 +310,13 @@ class BroadcastEngine:
             clock=self._clock,
             report=self._send_report if self._report is not None else None,
         )
-        self._run = run
+        async with self._state_lock:
+            # Pause and cancel decide under this lock: either they come first and the run never starts, or
+            # they find the run set here and halt it.
+            current = await self._storage.announcement(announcement.id)
+            if current is None or current.state != State.RUNNING:
+                return
+            self._run = run
         try:
             try:
                 reason = await run.run()

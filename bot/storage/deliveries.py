@@ -178,20 +178,26 @@ class Deliveries(Readers):
         return (await self.delivery_figures(announcement_id)).total
 
     async def claim_deliveries(self, announcement_id: int, limit: int, now: float) -> list[Delivery]:
-        """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first)."""
+        """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first).
+
+        Nothing is claimed unless the announcement is running at that moment: the state is read by the claiming
+        statement itself, so once a pause or a cancel is stored no later claim takes a row, whatever the timing.
+        """
         # One statement is its own transaction (the connection is in autocommit mode): one hop to aiosqlite's
         # thread instead of five (BEGIN, execute, fetch, close, COMMIT), at ~100 claims a second at full speed.
         async with self._write_lock:
             rows = await self._db.execute_fetchall(
                 """
                 UPDATE deliveries SET state = 'sending'
-                WHERE announcement_id = ? AND user_id IN (
+                WHERE announcement_id = ?
+                  AND EXISTS (SELECT 1 FROM announcements WHERE id = ? AND state = 'running')
+                  AND user_id IN (
                     SELECT user_id FROM deliveries
                     WHERE announcement_id = ? AND state = 'pending' AND not_before <= ?
                     ORDER BY not_before, user_id LIMIT ?)
                 RETURNING user_id, language, attempts
                 """,
-                (announcement_id, announcement_id, now, limit),
+                (announcement_id, announcement_id, announcement_id, now, limit),
             )
         return sorted((Delivery(int(r[0]), str(r[1]), int(r[2])) for r in rows), key=lambda d: d.user_id)
 
