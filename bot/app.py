@@ -154,6 +154,7 @@ def build_application(
                 rate=settings.broadcast_rate,
                 markup_for=functools.partial(_unsubscribe_markup, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
+                delivery_retention_days=settings.delivery_retention_days,
             )
         if isinstance(app.update_processor, PerUserUpdateProcessor):
             # At shutdown a handler inside a write finishes that write before it is stopped.

@@ -22,6 +22,9 @@ DEFAULT_PORT = 8080
 # 0.0.0.0, since there the published port is the way in.
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_STATS_RETENTION_DAYS = 730  # anonymous counters are kept two years (partners report yearly)
+# An announcement's per-recipient delivery rows (who got it, so which themes they follow) are dropped this many
+# days after it finished or was cancelled: time enough to retry the failed ones and to unsubscribe under it.
+DEFAULT_DELIVERY_RETENTION_DAYS = 14
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
 # Telegram bot tokens: "<bot id>:<35 characters of A-Za-z0-9_->".
 _TOKEN = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{30,50}$")
@@ -54,6 +57,7 @@ class Settings:
     content_dir: Path | None = None  # CONTENT_DIR: edited text served without rebuilding; None: the shipped one
     locales_dir: Path | None = None  # LOCALES_DIR, the same for the interface catalogues
     stats_retention_days: int = DEFAULT_STATS_RETENTION_DAYS
+    delivery_retention_days: int = DEFAULT_DELIVERY_RETENTION_DAYS
 
     @property
     def api_file_url(self) -> str | None:
@@ -177,6 +181,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     retention_text = get("STATS_RETENTION_DAYS") or str(DEFAULT_STATS_RETENTION_DAYS)
     if not re.fullmatch(r"[0-9]{1,6}", retention_text) or int(retention_text) < 1:
         raise ConfigError(f"STATS_RETENTION_DAYS must be a number of days, at least 1; {retention_text!r} is not")
+    deliveries_text = get("DELIVERY_RETENTION_DAYS") or str(DEFAULT_DELIVERY_RETENTION_DAYS)
+    if not re.fullmatch(r"[0-9]{1,6}", deliveries_text) or int(deliveries_text) < 1:
+        raise ConfigError(
+            f"DELIVERY_RETENTION_DAYS must be a number of days, at least 1; {deliveries_text!r} is not"
+        )
 
     return Settings(
         token=token,
@@ -195,6 +204,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         content_dir=content_root,
         locales_dir=locales_root,
         stats_retention_days=int(retention_text),
+        delivery_retention_days=int(deliveries_text),
     )
 
 

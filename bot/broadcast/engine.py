@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -29,6 +30,7 @@ from bot.broadcast.settings import (
     DUPLICATE_BOUND,
     PROBE_BASE,
     PROBE_CAP,
+    PURGE_INTERVAL,
     RETRY_BASE,
     RETRY_CAP,
     STOP_SENDS_SHARE,
@@ -39,6 +41,7 @@ from bot.broadcast.settings import (
     RunSettings,
     batch_for,
 )
+from bot.config import DEFAULT_DELIVERY_RETENTION_DAYS
 from bot.limits import FREE_BROADCAST_RATE
 from bot.pacer import Pacer
 from bot.storage import Announcement, Storage
@@ -87,6 +90,7 @@ class BroadcastEngine:
         probe_base: float = PROBE_BASE,
         probe_cap: float = PROBE_CAP,
         stop_timeout: float = STOP_TIMEOUT,
+        delivery_retention_days: float = DEFAULT_DELIVERY_RETENTION_DAYS,
     ) -> None:
         if not rate > 0:
             raise ValueError("rate must be positive")
@@ -131,6 +135,10 @@ class BroadcastEngine:
             stop_grace=stop_timeout * STOP_SENDS_SHARE,
         )
         self.stop_timeout = stop_timeout
+        # Delivery rows of announcements finished longer ago are dropped (totals kept): at the loop's first
+        # look, then every PURGE_INTERVAL seconds of ``clock``.
+        self.delivery_retention = delivery_retention_days * 86400.0
+        self._next_purge = -math.inf
 
         self._bot_initialized = False
         self._task: asyncio.Task[None] | None = None
@@ -259,6 +267,7 @@ class BroadcastEngine:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
+                await self._purge_if_due()
                 announcement = await self._pick()
                 if announcement is None:
                     await self._idle(self.tick)
@@ -267,6 +276,16 @@ class BroadcastEngine:
             except Exception:
                 logger.exception("broadcast loop failed; looking again in %.1fs", self.tick)
                 await self._idle(self.tick)
+
+    async def _purge_if_due(self) -> None:
+        """Drop the delivery rows of announcements finished more than the retention ago (their totals stay)."""
+        now = self._clock()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_INTERVAL
+        purged = await self._storage.purge_deliveries(_iso(now - self.delivery_retention))
+        if purged:
+            logger.info("delivery rows of %d finished announcements dropped (their totals are kept)", purged)
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

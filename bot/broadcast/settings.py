@@ -25,6 +25,7 @@ __all__ = [
     "OUTAGE_CHATS",
     "PROBE_BASE",
     "PROBE_CAP",
+    "PURGE_INTERVAL",
     "RATE_WINDOW",
     "RETRY_BASE",
     "RETRY_CAP",
@@ -67,6 +68,8 @@ OUTAGE_CHATS: Final = 3
 # How long an outage is waited out before its recipients are marked failed (an admin can retry them later).
 DEFAULT_OUTAGE_HORIZON: Final = 3600.0
 PROBE_BASE: Final = 1.0  # seconds of pause after a transient error, before one send probes the API
+# Seconds (on the engine's clock) between two looks for announcements whose delivery rows have expired.
+PURGE_INTERVAL: Final = 3600.0
 PROBE_CAP: Final = 15.0  # the longest pause between two probes: sending resumes this soon after an outage
 
 MarkupFor = Callable[[Announcement, str], InlineKeyboardMarkup | None]

@@ -47,8 +47,15 @@ async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, count
 
 ANNOUNCEMENT_COLUMNS = (
     "id, created_by, created_at, topics, language, silent, protect, scheduled_at, state, "
-    "status_chat, status_message, started_at, finished_at"
+    "status_chat, status_message, started_at, finished_at, sent_total, blocked_total, failed_total, unsent_total"
 )
+
+
+def _totals(row: aiosqlite.Row | tuple[Any, ...] | None) -> DeliveryFigures | None:
+    """The stored totals ``(sent, blocked, failed, unsent)`` of an expired announcement, None while rows exist."""
+    if row is None or row[0] is None:
+        return None
+    return DeliveryFigures(pending=int(row[3]), sent=int(row[0]), blocked=int(row[1]), failed=int(row[2]))
 
 
 def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tuple[int, int]]) -> Announcement:
@@ -67,6 +74,7 @@ def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tupl
         started_at=row[11],
         finished_at=row[12],
         versions=versions,
+        totals=_totals(row[13:17]),
     )
 
 
@@ -255,7 +263,7 @@ class Deliveries(Readers):
             cursor = await db.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, not_before = 0, last_error = NULL "
                 "WHERE announcement_id = ? AND state = 'failed' AND EXISTS (SELECT 1 FROM announcements "
-                "WHERE id = ? AND state IN ('running', 'paused', 'done'))",
+                "WHERE id = ? AND state IN ('running', 'paused', 'done') AND sent_total IS NULL)",
                 (announcement_id, announcement_id),
             )
             count = cursor.rowcount
@@ -280,7 +288,14 @@ class Deliveries(Readers):
         )
 
     async def delivery_figures(self, announcement_id: int) -> DeliveryFigures:
-        """Count an announcement's deliveries by state."""
+        """Count an announcement's deliveries by state (its stored totals once its rows expired)."""
+        async with self._db.execute(
+            "SELECT sent_total, blocked_total, failed_total, unsent_total FROM announcements WHERE id = ?",
+            (announcement_id,),
+        ) as cur:
+            totals = _totals(await cur.fetchone())
+        if totals is not None:
+            return totals
         async with self._db.execute(
             "SELECT state, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY state", (announcement_id,)
         ) as cur:
@@ -294,7 +309,7 @@ class Deliveries(Readers):
         )
 
     async def delivery_languages(self, announcement_id: int) -> dict[str, int]:
-        """Recipients of an announcement per language."""
+        """Recipients of an announcement per language (none once its rows expired: see purge_deliveries)."""
         async with self._db.execute(
             "SELECT language, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY language",
             (announcement_id,),

@@ -109,5 +109,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, minute, state)
     ) STRICT, WITHOUT ROWID;
     """,
+    # Slot 6: a finished or cancelled announcement past DELIVERY_RETENTION_DAYS loses its per-recipient rows
+    # (each ties a person to its themes); these totals stay in their place. NULL while the rows are kept.
+    """
+    ALTER TABLE announcements ADD COLUMN sent_total    INTEGER;
+    ALTER TABLE announcements ADD COLUMN blocked_total INTEGER;  -- blocked the bot or account gone
+    ALTER TABLE announcements ADD COLUMN failed_total  INTEGER;
+    ALTER TABLE announcements ADD COLUMN unsent_total  INTEGER;  -- still pending when it was cancelled
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
