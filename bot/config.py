@@ -183,9 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         raise ConfigError(f"STATS_RETENTION_DAYS must be a number of days, at least 1; {retention_text!r} is not")
     deliveries_text = get("DELIVERY_RETENTION_DAYS") or str(DEFAULT_DELIVERY_RETENTION_DAYS)
     if not re.fullmatch(r"[0-9]{1,6}", deliveries_text) or int(deliveries_text) < 1:
-        raise ConfigError(
-            f"DELIVERY_RETENTION_DAYS must be a number of days, at least 1; {deliveries_text!r} is not"
-        )
+        raise ConfigError(f"DELIVERY_RETENTION_DAYS must be a number of days, at least 1; {deliveries_text!r} is not")
 
     return Settings(
         token=token,
