@@ -13,6 +13,7 @@ import pytest
 
 from bot.impact import Metric
 from bot.storage import Storage
+from bot.updates import PerUserUpdateProcessor
 
 WAIT = 10.0  # seconds: the deadline of every wait for a condition
 
@@ -172,3 +173,28 @@ async def test_a_task_stopped_inside_a_write_finishes_it_first(tmp_path: Path) -
         await idle
     await storage.close()
     assert await meta(path) == {"a": "1", "b": "2"}
+
+
+async def test_shutdown_lets_a_running_handler_finish_its_write(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(path)
+    held = hold(storage, "INSERT")
+    processor = PerUserUpdateProcessor()
+    processor.cancel_running = storage.cancel_between_calls  # as the app sets it
+    after = asyncio.Event()
+
+    async def handler() -> None:
+        async with storage.transaction() as db:
+            await db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
+        await storage.set_meta("b", "2")  # a second write, after the one running at the stop: not started
+        after.set()
+
+    task = asyncio.create_task(processor.do_process_update(object(), handler()))
+    await asyncio.wait_for(held.reached.wait(), WAIT)
+    assert processor.abandon() == 1
+    held.release.set()
+    await asyncio.wait_for(task, WAIT)  # abandoned: the update is simply not finished
+    assert not after.is_set()
+    storage._db = held.real
+    await storage.close()
+    assert await meta(path) == {"a": "1"}

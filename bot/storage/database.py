@@ -11,11 +11,11 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiosqlite
 
@@ -28,6 +28,7 @@ __all__ = [
     "Database",
     "DatabaseLockedError",
     "SchemaTooNewError",
+    "WriteLock",
     "now_iso",
     "run_to_end",
     "take_lock",
@@ -88,6 +89,36 @@ async def run_to_end(work: Awaitable[T]) -> T:
     return task.result()
 
 
+class WriteLock(asyncio.Lock):
+    """The connection's write lock, which knows the task holding it: a cancellation asked for while it is held
+    (``Database.cancel_between_calls``) is carried out when the write is over, before any next write starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holder: asyncio.Task[Any] | None = None
+        self.cancel_holder = False
+        self._cancelled: asyncio.Task[Any] | None = None  # cancelled on release, its cancellation not raised yet
+
+    async def acquire(self) -> Literal[True]:
+        """Wait for the lock, then note who holds it."""
+        task = asyncio.current_task()
+        if task is not None and task is self._cancelled:
+            self._cancelled = None
+            await asyncio.sleep(0)  # raises its pending cancellation: no next write begins
+        await super().acquire()
+        self.holder = task
+        return True
+
+    def release(self) -> None:
+        """Release the lock; cancel its holder now if that was asked for meanwhile."""
+        holder, cancel = self.holder, self.cancel_holder
+        self.holder, self.cancel_holder = None, False
+        super().release()
+        if cancel and holder is not None:
+            holder.cancel()  # raised at the holder's next await
+            self._cancelled = holder
+
+
 class Database:
     """The connection and what every area shares: open with ``await cls.open(path)``, close with ``close()``."""
 
@@ -98,10 +129,7 @@ class Database:
         self.default_language = default_language
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
         # statement never lands inside another's transaction.
-        self._write_lock = asyncio.Lock()
-        # Tasks inside a write (and how deeply), and those to cancel once out of it (cancel_between_calls).
-        self._calls: dict[asyncio.Task[Any], int] = {}
-        self._cancel_after: set[asyncio.Task[Any]] = set()
+        self._write_lock = WriteLock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -113,14 +141,13 @@ class Database:
         after the COMMIT: the work is committed (``Counters.flush_counters`` tells the two apart).
         """
         async with self._write_lock:
-            with self._call():
-                try:
-                    await run_to_end(self._db.execute("BEGIN IMMEDIATE"))
-                    yield self._db
-                except BaseException:
-                    await run_to_end(self._end_transaction("ROLLBACK"))
-                    raise
-                await run_to_end(self._end_transaction("COMMIT"))
+            try:
+                await run_to_end(self._db.execute("BEGIN IMMEDIATE"))
+                yield self._db
+            except BaseException:
+                await run_to_end(self._end_transaction("ROLLBACK"))
+                raise
+            await run_to_end(self._end_transaction("COMMIT"))
 
     async def _end_transaction(self, sql: str) -> None:
         """COMMIT or ROLLBACK the open transaction, if there is one; a failed COMMIT is rolled back."""
@@ -136,36 +163,17 @@ class Database:
     async def _write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """Run one writing statement; return the number of rows changed (run to its end once started)."""
         async with self._write_lock:
-            with self._call():
-                cursor = await run_to_end(self._db.execute(sql, params))
-                return cursor.rowcount
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        """Mark the current task as inside a write, for ``cancel_between_calls``."""
-        task = asyncio.current_task()
-        if task is None:
-            yield
-            return
-        self._calls[task] = self._calls.get(task, 0) + 1
-        try:
-            yield
-        finally:
-            depth = self._calls.pop(task) - 1
-            if depth:
-                self._calls[task] = depth
-            elif task in self._cancel_after:
-                self._cancel_after.discard(task)
-                task.cancel()  # asked for while the write ran: it ends at the task's next await
+            cursor = await run_to_end(self._db.execute(sql, params))
+            return cursor.rowcount
 
     def cancel_between_calls(self, task: asyncio.Task[Any]) -> None:
-        """Cancel ``task`` now, or, if it is inside a write, as soon as that write has ended.
+        """Cancel ``task`` now, or, if it holds the write lock, as soon as it releases it.
 
         Shutdown stops handlers this way: a write that was started is finished (committed or rolled back as it
         would have been), never cut off half-way.
         """
-        if task in self._calls:
-            self._cancel_after.add(task)
+        if self._write_lock.holder is task:
+            self._write_lock.cancel_holder = True
         else:
             task.cancel()
 
