@@ -27,7 +27,16 @@ from bot.broadcast.progress import Progress, RateMeter
 from bot.broadcast.send import CopyRequests, Sender, Transient
 from bot.broadcast.settings import ERROR_MAX, FLUSH_INTERVAL, OUTAGE_CHATS, STOPPED, UNANSWERED, Clock, RunSettings
 from bot.pacer import Pacer
-from bot.storage import Announcement, AnnouncementState, Delivery, DeliveryFigures, DeliveryState, Outcome, Storage
+from bot.storage import (
+    Announcement,
+    AnnouncementState,
+    Delivery,
+    DeliveryFigures,
+    DeliveryState,
+    Outcome,
+    Storage,
+    run_to_end,
+)
 
 __all__ = ["Run"]
 
@@ -428,7 +437,9 @@ class Run:
                 return True
             batch, self.outcomes = self.outcomes, []
             try:
-                await self.storage.record_outcomes(self.id, batch)
+                # To its end even if the run is cancelled meanwhile (a stop past its bound): outcomes of copies
+                # that were delivered are committed, not released to be sent again.
+                await run_to_end(self.storage.record_outcomes(self.id, batch))
             except Exception:
                 logger.exception("announcement %d: writing %d outcomes failed; will retry", self.id, len(batch))
                 self.outcomes[:0] = batch

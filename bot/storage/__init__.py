@@ -14,7 +14,7 @@ One module per area, each class building on the one before it and sharing its co
 
 from __future__ import annotations
 
-from bot.storage.database import DatabaseLockedError, SchemaTooNewError
+from bot.storage.database import DatabaseLockedError, SchemaTooNewError, run_to_end
 from bot.storage.deliveries import QUEUE_CHUNK
 from bot.storage.expiry import Expiry
 from bot.storage.readers import USER_CACHE_SIZE
@@ -48,6 +48,7 @@ __all__ = [
     "SchemaTooNewError",
     "Storage",
     "UserRecord",
+    "run_to_end",
 ]
 
 
