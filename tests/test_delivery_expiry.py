@@ -19,7 +19,10 @@ from bot.broadcast import BroadcastEngine
 from bot.config import DEFAULT_DELIVERY_RETENTION_DAYS, load_settings
 from bot.i18n import Translator
 from bot.storage import AnnouncementDraft, DeliveryFigures, DeliveryState, Outcome, Storage
+from tests.conftest import BotEnv
+from tests.test_admin_e2e import click, say, subscribe, wait_button, wait_state
 from tests.test_broadcast import running, unsubscribe_markup, world
+from tests.test_trust_e2e import english_admin
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -144,3 +147,34 @@ def test_the_retention_is_a_setting() -> None:
     token = {"BOT_TOKEN": "123456789:AAHfake-token-for-tests_0123456789abc"}
     assert load_settings({**token, "DELIVERY_RETENTION_DAYS": "30"}, env_file=None).delivery_retention_days == 30
     assert load_settings(token, env_file=None).delivery_retention_days == DEFAULT_DELIVERY_RETENTION_DAYS == 14
+
+
+@pytest.mark.filterwarnings("ignore:No artists with labels:UserWarning")  # one recipient: its line shows as "< 5"
+async def test_after_the_purge_the_admin_screens_and_the_unsubscribe_button_still_work(env: BotEnv) -> None:
+    reader = await subscribe(env, 8109, "en", ["climate"])
+    admin = await english_admin(env)
+    await say(admin, "/announce")
+    await click(admin, "☐ Climate justice")
+    await click(admin, "Next ›")
+    await click(admin, "Only English")
+    await say(admin, "Climate news")
+    await click(admin, "Send now")
+    await wait_button(admin, "✓ Confirm")
+    await click(admin, "✓ Confirm")
+    storage = env.services.storage
+    announcement = (await storage.announcements(limit=1))[0]
+    await wait_state(env, announcement.id, "done")
+    await reader.wait_for(lambda: reader.find("Climate news") is not None, what="the announcement")
+    await say(admin, "/announcements")
+    before = admin.last.text if admin.last is not None else None
+    assert await storage.purge_deliveries(iso(time.time() + DAY)) == 1
+    assert await rows_of(storage, announcement.id) == 0
+    await say(admin, "/announcements")
+    assert admin.last is not None and admin.last.text == before
+    await say(admin, f"/stats {announcement.id}")
+    assert admin.last is not None and "Delivered: < 5" in (admin.last.caption or "")
+    delivered = reader.find("Climate news")
+    assert delivered is not None
+    await reader.press("🔕 Unsubscribe from this theme", message_id=delivered.message_id)
+    assert (await reader.wait_answer()).text == "Unsubscribed."
+    assert await storage.subscriptions(8109) == set()

@@ -8,6 +8,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.storage import Storage
 from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
@@ -16,6 +18,9 @@ EXIT_DEADLINE = 8.0  # seconds from SIGTERM to exit; Docker kills at 10
 FLOOD = 20_000
 
 
+# When the backlog is not handled within the drain (a busy machine), the handlers still running are stopped, and
+# a reply being uploaded then is cut off: the emulator's server logs the lost connection.
+@pytest.mark.logs_errors("aiohttp.server")
 async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -> None:
     async with BotAPIEmulator(keep_history=False) as emu:
         process = await spawn_bot(emu, tmp_path, stderr=asyncio.subprocess.STDOUT, settings={"LOG_LEVEL": "INFO"})
