@@ -16,6 +16,7 @@ from bot.broadcast import BroadcastEngine
 from bot.broadcast.run import Run
 from bot.broadcast.settings import UNANSWERED
 from tests.test_broadcast import assert_once, running, unsubscribe_markup, world
+from tests.test_storage_cancel import hold
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -130,3 +131,25 @@ async def test_a_failed_settle_is_requeued_and_the_run_completes(
         assert all(rows[u] == ("sent", 1, None) for u in readers if u != 7)
         assert w.emu.delivered(7) == 2
         assert_once(w.emu, [u for u in readers if u != 7])
+
+
+async def test_outcomes_being_written_when_a_stop_overruns_are_committed(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        readers = await w.users(range(1, 11), "ru")
+        announcement_id = await w.announce(language=None)
+        held = hold(w.storage, "UPDATE deliveries SET state = ?")  # the first write of outcomes waits
+        engine = w.engine(rate=200.0, stop_timeout=0.2)
+        await engine.start()
+        loop = engine._task
+        assert loop is not None
+        await asyncio.wait_for(held.reached.wait(), WAIT)
+        stopping = asyncio.create_task(engine.stop())
+        # The stop outlasts its bound while the write waits: the engine's loop is cancelled.
+        await wait_until(lambda: loop.cancelling() > 0, "the stop to cancel the engine's loop")
+        held.release.set()
+        await asyncio.wait_for(stopping, WAIT)
+        w.storage._db = held.real
+        rows = await w.rows(announcement_id)
+        sent = {u for u, (state, _, _) in rows.items() if state == "sent"}
+        # Every copy the emulator delivered is recorded as sent: none would be sent again after a restart.
+        assert sent == {u for u in readers if w.emu.delivered(u)} and sent
