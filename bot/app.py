@@ -158,7 +158,11 @@ def build_application(
                 markup_for=functools.partial(_unsubscribe_markup, i18n),
                 neutral_for=functools.partial(bot_help.neutral_message, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
+                delivery_retention_days=settings.delivery_retention_days,
             )
+        if isinstance(app.update_processor, PerUserUpdateProcessor):
+            # At shutdown a handler inside a write finishes that write before it is stopped.
+            app.update_processor.cancel_running = storage.cancel_between_calls
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
             flush_periodically(storage, settings.stats_retention_days), name="counters"

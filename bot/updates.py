@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._running: set[asyncio.Task[Any]] = set()
         self._abandoned = False
         self.dropped = 0  # updates not handled: over a person's backlog, or left at shutdown
+        # How abandon() stops a running handler: the app sets the storage's cancel_between_calls, so that a
+        # write already started is finished rather than cut off half-way.
+        self.cancel_running: Callable[[asyncio.Task[Any]], object] = asyncio.Task.cancel
 
     @property
     def waiting_users(self) -> int:
@@ -108,11 +111,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """Nothing to free: the lock table empties itself."""
 
     def abandon(self) -> int:
-        """Stop handling: drop every update not started yet and cancel the running ones; return how many run."""
+        """Stop handling: drop every update not started yet and cancel the running ones (through
+        ``cancel_running``); return how many run."""
         self._abandoned = True
         running = list(self._running)
         for task in running:
-            task.cancel()
+            self.cancel_running(task)
         return len(running)
 
     def _drop(self, coroutine: Awaitable[Any]) -> None:
