@@ -40,13 +40,16 @@ __all__ = [
     "ReportWhat",
     "SearchHelp",
     "SectionPage",
+    "SetSubscription",
     "Subscriptions",
     "ThemePage",
     "Toggle",
     "ToggleFrom",
     "Unsubscribe",
+    "Want",
     "WizardChoice",
     "pack",
+    "parse_id",
     "read",
     "unpack",
 ]
@@ -68,7 +71,8 @@ class Action(StrEnum):
     LANGUAGE = "l"  # choose a language: code
     SEARCH = "q"  # how to search
     SUBSCRIPTIONS = "S"  # the subscriptions checklist
-    TOGGLE = "u"  # subscribe/unsubscribe: topic, where the toggle was pressed (t = theme page, S = checklist)
+    TOGGLE = "u"  # buttons of earlier versions: flip a subscription (topic, origin); still understood
+    SUBSCRIPTION = "b"  # subscribe or unsubscribe: topic, the state wanted, where (t = theme page, S = checklist)
     UNSUBSCRIBE = "U"  # "unsubscribe from this theme" under an announcement: topic
     FORGET = "f"  # ask to erase my data
     FORGET_CONFIRM = "F"  # erase my data
@@ -118,8 +122,16 @@ class ToggleFrom(StrEnum):
     CHECKLIST = "S"
 
 
+class Want(StrEnum):
+    """The subscription state a button asks for: the same tap delivered twice leaves the same state."""
+
+    SUBSCRIBED = "1"
+    UNSUBSCRIBED = "0"
+
+
 # Typed payloads, one per action (as aiogram's CallbackData): fields are packed in order; an ``int`` field is a
-# small non-negative number, a ``StrEnum`` field one of its values, a ``str`` field a short id.
+# non-negative number SQLite can store (an announcement id, a page), a ``StrEnum`` field one of its values, a
+# ``str`` field a short id.
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +203,21 @@ class Subscriptions(Payload):
 
 @dataclass(frozen=True, slots=True)
 class Toggle(Payload):
-    """Subscribe to or unsubscribe from a topic."""
+    """Flip a subscription: the button of earlier versions, kept working for messages already sent.
+
+    A flip is not idempotent (a tap delivered twice undoes itself); new buttons carry ``SetSubscription``.
+    """
 
     topic: str
+    origin: ToggleFrom
+
+
+@dataclass(frozen=True, slots=True)
+class SetSubscription(Payload):
+    """Subscribe to a topic or unsubscribe from it: the state wanted, not a flip."""
+
+    topic: str
+    want: Want
     origin: ToggleFrom
 
 
@@ -286,6 +310,7 @@ PAYLOADS: dict[Action, type[Payload]] = {
     Action.SEARCH: SearchHelp,
     Action.SUBSCRIPTIONS: Subscriptions,
     Action.TOGGLE: Toggle,
+    Action.SUBSCRIPTION: SetSubscription,
     Action.UNSUBSCRIBE: Unsubscribe,
     Action.FORGET: Forget,
     Action.FORGET_CONFIRM: ForgetConfirm,
@@ -323,7 +348,7 @@ class Callback:
         for kind, text in zip(_FIELDS[cls], self.args, strict=True):
             value: object
             if kind is int:
-                value = _small_number(text)
+                value = parse_id(text)
             elif isinstance(kind, type) and issubclass(kind, StrEnum):
                 value = kind._value2member_map_.get(text)
             else:
@@ -334,8 +359,18 @@ class Callback:
         return cls(*values)
 
 
-def _small_number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 6 else None
+# SQLite's INTEGER: ids (announcements are numbered by SQLite) and pages are at most this. Beyond it a number is
+# forged: reading it into a query would raise instead of answering "this menu has expired".
+SQLITE_INTEGER_MAX = 2**63 - 1
+_NUMBER = re.compile(r"^(0|[1-9][0-9]{0,18})$")  # written as pack() writes it: no sign, no leading zeros
+
+
+def parse_id(text: str) -> int | None:
+    """A non-negative number as packed into a payload (an id SQLite can store); None for anything else."""
+    if not _NUMBER.match(text):
+        return None
+    value = int(text)
+    return value if value <= SQLITE_INTEGER_MAX else None
 
 
 def pack(action: Action, *args: str | int) -> str:
@@ -345,6 +380,8 @@ def pack(action: Action, *args: str | int) -> str:
     parts = [VERSION, action.value]
     for arg in args:
         text = str(arg)
+        if isinstance(arg, int) and parse_id(text) is None:
+            raise CallbackDataError(f"argument {text!r} of {action.name} is not an id SQLite can store")
         if not _ARG.match(text):
             raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id")
         parts.append(text)

@@ -21,7 +21,7 @@ from bot.exitcodes import ExitCode
 from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.logs import setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
-from bot.updates import PerUserUpdateProcessor
+from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -98,13 +98,16 @@ async def serve(
             heartbeat.clear()  # a bot that is stopping is not healthy
         began = time.monotonic()
         logger.info("stopping: no new updates; finishing the ones already received")
-        # Stop receiving first: polling stops fetching (and confirms only what was queued), the webhook
-        # server stops accepting.
+        # Stop receiving first: the webhook server stops accepting, and the queue takes no more updates (a
+        # batch polling fetches meanwhile is never reported queued, so Telegram keeps it).
         if site is not None:
             await site.cleanup()
-        if app.updater.running:
-            await app.updater.stop()
+        if isinstance(app.update_queue, UpdateQueue):
+            app.update_queue.close()
         await _drain(app, UPDATE_DRAIN_SECONDS)
+        if app.updater.running:
+            _confirm_only_handled(app)
+            await app.updater.stop()
         await stop_application(app)
         dropped = app.update_processor.dropped if isinstance(app.update_processor, PerUserUpdateProcessor) else 0
         logger.info("stopped in %.1f s (%d updates dropped since start)", time.monotonic() - began, dropped)
@@ -124,6 +127,27 @@ async def _drain(app: Any, seconds: float) -> None:
         if isinstance(processor, PerUserUpdateProcessor):
             logger.warning("stopping: updates still waiting after %.0f s are dropped", seconds)
             processor.abandon()
+
+
+def _confirm_only_handled(app: Any) -> None:
+    """Make the updater's last getUpdates at stop confirm exactly the updates handled, no more, no less.
+
+    PTB's updater confirms by whole batches: when it stops it calls getUpdates once (timeout 0) with the offset
+    after the last batch it queued *entirely*. That forgets updates queued but dropped at shutdown, and keeps
+    those of a batch queued in part though already handled (sent again at the next start). The offset is set
+    here to one past the highest update such that every update up to it was handled. The queue is closed, so
+    polling cannot move the offset again before the updater stops.
+    """
+    processor = app.update_processor
+    if not isinstance(processor, PerUserUpdateProcessor):
+        return
+    handled = processor.handled_through
+    if not hasattr(app.updater, "_last_update_id"):  # PTB changed: say so rather than confirm too much
+        logger.warning("cannot set the offset confirmed at stop: updates of the last batch may come again")
+        return
+    # 0 confirms nothing: nothing was handled since start.
+    app.updater._last_update_id = 0 if handled is None else handled + 1
+    logger.info("confirming updates up to %s", "none" if handled is None else handled)
 
 
 async def _probe_webhook(app: Any, heartbeat: Heartbeat) -> None:

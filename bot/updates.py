@@ -60,24 +60,26 @@ class UpdateQueue(asyncio.Queue[object]):
         self._closed = False
 
     def close(self) -> None:
-        """Take no more updates (stopping): ``put`` then waits until cancelled, ``put_nowait`` raises.
+        """Take no more updates (stopping): ``put`` of an update then waits until cancelled, ``put_nowait`` raises.
 
         Polling that fetched a batch during the stop then never reports it queued, so PTB does not confirm it
-        and Telegram sends it again at the next start.
+        and Telegram sends it again at the next start. PTB's own stop signal (not an ``Update``) still passes.
         """
         self._closed = True
-        self._room.clear()
+
+    def _refuses(self, item: object) -> bool:
+        return self._backlog >= self.maxsize or (self._closed and isinstance(item, Update))
 
     async def put(self, item: object) -> None:
         """Wait until the backlog has room, then queue ``item``."""
-        while self._closed or self._backlog >= self.maxsize:
+        while self._refuses(item):
             self._room.clear()
             await self._room.wait()
         self.put_nowait(item)
 
     def put_nowait(self, item: object) -> None:
         """Queue ``item`` now, or raise ``asyncio.QueueFull`` when the backlog is full or the queue closed."""
-        if self._closed or self._backlog >= self.maxsize:
+        if self._refuses(item):
             raise asyncio.QueueFull
         super().put_nowait(item)  # never full: the queue holds no more than the backlog
         self._backlog += 1
@@ -86,8 +88,7 @@ class UpdateQueue(asyncio.Queue[object]):
         """An update was handled (or dropped): its place in the backlog is free."""
         super().task_done()
         self._backlog -= 1
-        if not self._closed:
-            self._room.set()
+        self._room.set()
 
     @property
     def backlog(self) -> int:

@@ -164,8 +164,8 @@ class Readers(Counters):
         rows = await self._db.execute_fetchall("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,))
         return frozenset(row[0] for row in rows)
 
-    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> None:
-        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent."""
+    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> bool:
+        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent. Return whether anything changed."""
         if subscribed:
             today = utc_today()
             async with self.transaction() as db:
@@ -173,14 +173,18 @@ class Readers(Counters):
                     "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)",
                     (user_id, today, today),
                 )
-                await db.execute("INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
-        else:
-            await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic)
+                )
+            return cursor.rowcount > 0
+        changed = await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+        return changed > 0
 
     async def toggle_subscription(self, user_id: int, topic: str) -> bool:
         """Switch ``user_id``'s subscription to ``topic`` and return whether they are now subscribed.
 
-        One transaction decides and writes, so two quick taps always give "on" then "off", never "on" twice.
+        For buttons of earlier versions only (a flip delivered twice undoes itself; new buttons say which state
+        they want). One transaction decides and writes, so two quick taps give "on" then "off", never "on" twice.
         """
         async with self.transaction() as db:
             cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
