@@ -2,21 +2,37 @@
 
 Every copy goes through SQLite's online backup API, never ``cp``: a file copy of a database in WAL mode that a
 running bot is writing can miss the committed pages still in ``-wal``, or catch a page half-written.
+
+The copies the bot makes by itself beside the database (before a migration, before a restore) hold people that
+``/forget`` later erases from the database but not from them: only the newest ``KEEP_COPIES`` of each kind stay.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 from bot.dblock import take_lock
 
-__all__ = ["BackupError", "backup_database", "integrity_problems", "restore_database", "snapshot_path"]
+__all__ = [
+    "KEEP_COPIES",
+    "BackupError",
+    "backup_database",
+    "integrity_problems",
+    "pre_restore_path",
+    "restore_database",
+    "snapshot_path",
+]
 
 logger = logging.getLogger(__name__)
+
+# Copies of each kind kept beside the database (snapshots before a migration; copies before a restore): enough
+# to undo the last step and the one before, few enough that someone who used /forget is soon in none of them.
+KEEP_COPIES = 2
 
 
 class BackupError(RuntimeError):
@@ -73,18 +89,50 @@ def snapshot_path(database: Path, version: int) -> Path:
     return Path(f"{database}.schema{version}.bak")
 
 
+def pre_restore_path(database: Path, age: int = 0) -> Path:
+    """Where the database replaced by a restore is kept: ``age`` 0 the latest, 1 the one before, ..."""
+    return Path(f"{database}.pre-restore.bak" if age == 0 else f"{database}.pre-restore.{age}.bak")
+
+
+def _snapshots(database: Path) -> dict[int, Path]:
+    pattern = re.compile(re.escape(database.name) + r"\.schema(\d+)\.bak")
+    found = (pattern.fullmatch(p.name) for p in database.parent.iterdir())
+    return {int(m.group(1)): database.parent / m.group(0) for m in found if m is not None}
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    logger.info("old copy of the database removed: %s", path)
+
+
 def snapshot_before_migration(database: Path, version: int) -> Path:
-    """Copy ``database`` (at schema ``version``) next to itself before a migration changes it."""
+    """Copy ``database`` (at schema ``version``) next to itself before a migration; keep the newest KEEP_COPIES."""
     target = snapshot_path(database, version)
     _copy(database, target)
     logger.info("database snapshot before the migration: %s", target)
+    snapshots = _snapshots(database)
+    for old in sorted(snapshots)[:-KEEP_COPIES]:
+        _remove(snapshots[old])
     return target
+
+
+def _rotate_pre_restore(database: Path) -> None:
+    """Shift the copies made before earlier restores one place older; drop what falls beyond KEEP_COPIES."""
+    pattern = re.compile(re.escape(database.name) + r"\.pre-restore\.(\d+)\.bak")
+    for path in database.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match is not None and int(match.group(1)) >= KEEP_COPIES - 1:
+            _remove(path)
+    for age in range(KEEP_COPIES - 2, -1, -1):
+        if pre_restore_path(database, age).exists():
+            pre_restore_path(database, age).replace(pre_restore_path(database, age + 1))
 
 
 def restore_database(backup: Path, database: Path) -> Path | None:
     """Replace ``database`` with ``backup``; refuse (DatabaseLockedError) while a bot runs on it.
 
-    The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned.
+    The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned. The
+    copy an earlier restore left there becomes ``<database>.pre-restore.1.bak`` (up to KEEP_COPIES are kept).
     """
     problems = integrity_problems(backup)
     if problems:
@@ -93,7 +141,8 @@ def restore_database(backup: Path, database: Path) -> Path | None:
     try:
         previous: Path | None = None
         if database.is_file() and database.stat().st_size > 0:
-            previous = Path(f"{database}.pre-restore.bak")
+            _rotate_pre_restore(database)
+            previous = pre_restore_path(database)
             _copy(database, previous)
         try:
             with closing(_connect_read_only(backup)) as src, closing(sqlite3.connect(database)) as dst:
