@@ -130,13 +130,15 @@ async def _drain(app: Any, seconds: float) -> None:
 
 
 def _confirm_only_handled(app: Any) -> None:
-    """Make the updater's last getUpdates at stop confirm exactly the updates handled, no more, no less.
+    """Make the updater's last getUpdates at stop confirm the updates handled, and none that was not.
 
-    PTB's updater confirms by whole batches: when it stops it calls getUpdates once (timeout 0) with the offset
-    after the last batch it queued *entirely*. That forgets updates queued but dropped at shutdown, and keeps
-    those of a batch queued in part though already handled (sent again at the next start). The offset is set
-    here to one past the highest update such that every update up to it was handled. The queue is closed, so
-    polling cannot move the offset again before the updater stops.
+    PTB's updater confirms by whole batches: each poll confirms the batches queued before it, and when it stops
+    it calls getUpdates once more (timeout 0) with the offset after the last batch it queued *entirely*. So a
+    batch queued in part when the stop came was handled in part and yet fetched again whole at the next start,
+    and a batch queued whole but dropped at shutdown was forgotten. The offset is set here to one past the
+    highest update such that every update up to it was handled (or dropped for flooding). The queue is closed,
+    so polling cannot move the offset again before the updater stops. Earlier batches were confirmed by the
+    polls that followed them; the drain handles them (or, beyond its bound, drops them: UPDATE_BACKLOG_MAX).
     """
     processor = app.update_processor
     if not isinstance(processor, PerUserUpdateProcessor):
