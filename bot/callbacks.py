@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import get_type_hints
 
+from bot.ids import parse_id
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "Want",
     "WizardChoice",
     "pack",
-    "parse_id",
     "read",
     "unpack",
 ]
@@ -130,8 +130,7 @@ class Want(StrEnum):
 
 
 # Typed payloads, one per action (as aiogram's CallbackData): fields are packed in order; an ``int`` field is a
-# non-negative number SQLite can store (an announcement id, a page), a ``StrEnum`` field one of its values, a
-# ``str`` field a short id.
+# number SQLite can store (bot/ids.py), a ``StrEnum`` field one of its values, a ``str`` field a short id.
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,10 +202,7 @@ class Subscriptions(Payload):
 
 @dataclass(frozen=True, slots=True)
 class Toggle(Payload):
-    """Flip a subscription: the button of earlier versions, kept working for messages already sent.
-
-    A flip is not idempotent (a tap delivered twice undoes itself); new buttons carry ``SetSubscription``.
-    """
+    """Flip a subscription: buttons of earlier versions (a tap delivered twice undoes itself); see SetSubscription."""
 
     topic: str
     origin: ToggleFrom
@@ -359,20 +355,6 @@ class Callback:
         return cls(*values)
 
 
-# SQLite's INTEGER: ids (announcements are numbered by SQLite) and pages are at most this. Beyond it a number is
-# forged: reading it into a query would raise instead of answering "this menu has expired".
-SQLITE_INTEGER_MAX = 2**63 - 1
-_NUMBER = re.compile(r"^(0|[1-9][0-9]{0,18})$")  # written as pack() writes it: no sign, no leading zeros
-
-
-def parse_id(text: str) -> int | None:
-    """A non-negative number as packed into a payload (an id SQLite can store); None for anything else."""
-    if not _NUMBER.match(text):
-        return None
-    value = int(text)
-    return value if value <= SQLITE_INTEGER_MAX else None
-
-
 def pack(action: Action, *args: str | int) -> str:
     """Encode a button payload; raise ``CallbackDataError`` if it is malformed or too long."""
     if len(args) != ARITY[action]:
@@ -380,10 +362,8 @@ def pack(action: Action, *args: str | int) -> str:
     parts = [VERSION, action.value]
     for arg in args:
         text = str(arg)
-        if isinstance(arg, int) and parse_id(text) is None:
-            raise CallbackDataError(f"argument {text!r} of {action.name} is not an id SQLite can store")
-        if not _ARG.match(text):
-            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id")
+        if not _ARG.match(text) or (isinstance(arg, int) and parse_id(text) is None):
+            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id (or a storable number)")
         parts.append(text)
     data = SEPARATOR.join(parts)
     if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
@@ -415,7 +395,6 @@ def unpack(data: str | None) -> Callback | None:
 
 
 def read(data: str | None) -> Payload | None:
-    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page that is no
-    number, a toggle from nowhere)."""
+    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page not a number)."""
     callback = unpack(data)
     return None if callback is None else callback.payload()

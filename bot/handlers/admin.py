@@ -15,9 +15,10 @@ from telegram import InputFile, Update
 
 from bot import admin_screens as views
 from bot import impact_report
-from bot.callbacks import Admin, AdminButton, parse_id
+from bot.callbacks import Admin, AdminButton
 from bot.handlers.announce_wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
 from bot.handlers.common import BotContext, Reader, is_admin, show
+from bot.ids import parse_id
 from bot.impact import shown
 from bot.keyboards import Keyboard, language_name
 from bot.limits import CAPTION_MAX
