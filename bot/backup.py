@@ -3,16 +3,23 @@
 Every copy goes through SQLite's online backup API, never ``cp``: a file copy of a database in WAL mode that a
 running bot is writing can miss the committed pages still in ``-wal``, or catch a page half-written.
 
+A restore run as root (``sudo brief-bot restore``) leaves every file it touches to the database's owner, the
+service user: a root-owned lock or database would stop the bot at its next start. Any other user who does not
+own the database is refused, with the user to run as.
+
 The copies the bot makes by itself beside the database (before a migration, before a restore) hold people that
 ``/forget`` later erases from the database but not from them: only the newest ``KEEP_COPIES`` of each kind stay.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import pwd
 import re
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -89,61 +96,96 @@ def snapshot_path(database: Path, version: int) -> Path:
     return Path(f"{database}.schema{version}.bak")
 
 
-def pre_restore_path(database: Path, age: int = 0) -> Path:
-    """Where the database replaced by a restore is kept: ``age`` 0 the latest, 1 the one before, ..."""
-    return Path(f"{database}.pre-restore.bak" if age == 0 else f"{database}.pre-restore.{age}.bak")
-
-
-def _snapshots(database: Path) -> dict[int, Path]:
-    pattern = re.compile(re.escape(database.name) + r"\.schema(\d+)\.bak")
-    found = (pattern.fullmatch(p.name) for p in database.parent.iterdir())
-    return {int(m.group(1)): database.parent / m.group(0) for m in found if m is not None}
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    logger.info("old copy of the database removed: %s", path)
-
-
 def snapshot_before_migration(database: Path, version: int) -> Path:
     """Copy ``database`` (at schema ``version``) next to itself before a migration; keep the newest KEEP_COPIES."""
     target = snapshot_path(database, version)
     _copy(database, target)
     logger.info("database snapshot before the migration: %s", target)
-    snapshots = _snapshots(database)
-    for old in sorted(snapshots)[:-KEEP_COPIES]:
-        _remove(snapshots[old])
+    _keep_newest(database, re.compile(re.escape(database.name) + r"\.schema(\d+)\.bak"), lambda m: ("", int(m[1])))
     return target
 
 
-def _rotate_pre_restore(database: Path) -> None:
-    """Shift the copies made before earlier restores one place older; drop what falls beyond KEEP_COPIES."""
-    pattern = re.compile(re.escape(database.name) + r"\.pre-restore\.(\d+)\.bak")
+def _keep_newest(database: Path, pattern: re.Pattern[str], age: Callable[[re.Match[str]], tuple[str, int]]) -> None:
+    """Delete the copies beside ``database`` named by ``pattern`` but the KEEP_COPIES newest (by ``age``)."""
+    found: list[tuple[tuple[str, int], Path]] = []
     for path in database.parent.iterdir():
         match = pattern.fullmatch(path.name)
-        if match is not None and int(match.group(1)) >= KEEP_COPIES - 1:
-            _remove(path)
-    for age in range(KEEP_COPIES - 2, -1, -1):
-        if pre_restore_path(database, age).exists():
-            pre_restore_path(database, age).replace(pre_restore_path(database, age + 1))
+        if match is not None:
+            found.append((age(match), path))
+    for _, path in sorted(found)[:-KEEP_COPIES]:
+        path.unlink(missing_ok=True)
+        logger.info("old copy of the database removed: %s", path)
 
 
-def restore_database(backup: Path, database: Path) -> Path | None:
+def pre_restore_path(database: Path, now: dt.datetime) -> Path:
+    """Where ``restore`` keeps the database it replaces at ``now`` (UTC): each restore keeps its own copy."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(f"{database}.pre-restore-{stamp}.bak")
+    number = 1
+    while path.exists():  # two restores within a second
+        number += 1
+        path = Path(f"{database}.pre-restore-{stamp}-{number}.bak")
+    return path
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no name here, e.g. the image's 10001 seen from the host
+        return str(uid)
+
+
+def _owner(database: Path) -> tuple[int, int]:
+    """The uid and gid the database's files belong to: the database's, or its directory's before the first one."""
+    existing = database if database.exists() else (database.parent if str(database.parent) else Path())
+    stat = existing.stat()
+    return stat.st_uid, stat.st_gid
+
+
+def _check_user(database: Path, uid: int) -> None:
+    """Refuse a user who neither owns ``database`` nor is root (who can hand the files back)."""
+    me = os.geteuid()
+    if me not in (0, uid):
+        raise BackupError(
+            f"{database} belongs to user {_user_name(uid)}, not {_user_name(me)}: run the restore as "
+            f"{_user_name(uid)} (sudo -u {_user_name(uid)} env DATABASE_PATH={database} brief-bot restore ...)"
+        )
+
+
+def _give_back(paths: list[Path], uid: int, gid: int) -> None:
+    """Hand the files a root restore created or rewrote back to the database's owner."""
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        if path.exists():
+            os.chown(path, uid, gid)
+
+
+def restore_database(
+    backup: Path, database: Path, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+) -> Path | None:
     """Replace ``database`` with ``backup``; refuse (DatabaseLockedError) while a bot runs on it.
 
-    The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned. The
-    copy an earlier restore left there becomes ``<database>.pre-restore.1.bak`` (up to KEEP_COPIES are kept).
+    The current database, if any, is first copied to ``pre_restore_path``; that path is returned, and only the
+    KEEP_COPIES newest such copies stay. Files keep
+    the owner of the database (or of its directory): a root restore leaves nothing the bot cannot open.
     """
     problems = integrity_problems(backup)
     if problems:
         raise BackupError(f"{backup} fails the integrity check: {'; '.join(problems[:5])}")
+    uid, gid = _owner(database)
+    _check_user(database, uid)
+    touched = [Path(f"{database}.lock"), database] + [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
     lock_fd = take_lock(database)  # held until the copy is done: no bot can start on half a database
     try:
         previous: Path | None = None
         if database.is_file() and database.stat().st_size > 0:
-            _rotate_pre_restore(database)
-            previous = pre_restore_path(database)
+            previous = pre_restore_path(database, now())
+            touched.append(previous)
             _copy(database, previous)
+            # Named by time (…-<stamp>[-<n>]): the newest sort last; a copy of older versions' name is oldest.
+            pattern = re.compile(re.escape(database.name) + r"\.pre-restore(?:-(\d{8}T\d{6}Z)(?:-(\d+))?)?\.bak")
+            _keep_newest(database, pattern, lambda m: (m[1] or "", int(m[2] or 1)))
         try:
             with closing(_connect_read_only(backup)) as src, closing(sqlite3.connect(database)) as dst:
                 src.backup(dst)
@@ -152,4 +194,5 @@ def restore_database(backup: Path, database: Path) -> Path | None:
         database.chmod(0o600)
         return previous
     finally:
+        _give_back(touched, uid, gid)
         os.close(lock_fd)

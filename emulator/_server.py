@@ -272,7 +272,13 @@ class BotAPIEmulator(BotMethods):
         polling = method == "getUpdates"
         fault: Fault | None = None
         try:
-            params = await _read_params(request)
+            try:
+                params = await _read_params(request)
+            except ConnectionResetError:
+                # The client hung up before its request was whole (a bot cancelling a call as it stops): as
+                # for Telegram, nothing happened, and nobody is there to answer.
+                logger.debug("%s: the client hung up before sending its whole request", method)
+                return web.Response(status=499)
             chat_id = _chat_id_of(self, params)
             gate = self._gates.get(method)
             if gate is not None:

@@ -3,13 +3,15 @@ the copies of the database beside it do not pile up."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from bot.backup import KEEP_COPIES, pre_restore_path, restore_database, snapshot_before_migration, snapshot_path
+from bot.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
 from bot.callbacks import Admin, AdminButton, CallbackDataError, Unsubscribe, read
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 from bot.storage import Storage, UserRecord
@@ -103,6 +105,10 @@ def _database(path: Path, marker: int) -> Path:
     return path
 
 
+def _after(start: dt.datetime, minutes: int) -> dt.datetime:
+    return start + dt.timedelta(minutes=minutes)
+
+
 def _marker(path: Path) -> int:
     with closing(sqlite3.connect(path)) as conn:
         return int(conn.execute("SELECT n FROM marker").fetchone()[0])
@@ -118,13 +124,15 @@ def test_only_the_newest_migration_snapshots_stay(tmp_path: Path) -> None:
     assert _marker(snapshot_path(db, 5)) == 5
 
 
-def test_a_second_restore_rotates_the_previous_pre_restore_copy(tmp_path: Path) -> None:
+def test_only_the_newest_pre_restore_copies_stay(tmp_path: Path) -> None:
     db = _database(tmp_path / "bot.sqlite3", 1)
-    backups = [_database(tmp_path / f"backup{n}.sqlite3", 10 + n) for n in range(4)]
-    for backup in backups:
-        restore_database(backup, db)
+    legacy = _database(tmp_path / "bot.sqlite3.pre-restore.bak", 0)  # the name earlier versions used
+    start = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC)
+    for n in range(4):
+        backup = _database(tmp_path / f"backup{n}.sqlite3", 10 + n)
+        restore_database(backup, db, now=functools.partial(_after, start, n))
     assert _marker(db) == 13
-    # The database as it was before each restore: the newest first, KEEP_COPIES of them.
-    assert [_marker(pre_restore_path(db, age)) for age in range(KEEP_COPIES)] == [12, 11][:KEEP_COPIES]
-    copies = sorted(p.name for p in tmp_path.glob("bot.sqlite3.pre-restore*.bak"))
-    assert len(copies) == KEEP_COPIES
+    copies = sorted(tmp_path.glob("bot.sqlite3.pre-restore*.bak"))
+    assert len(copies) == KEEP_COPIES and not legacy.exists()
+    # The database as it was before the last restores, newest last: the one before 13 was 12, before that 11.
+    assert [_marker(p) for p in copies] == [11, 12][-KEEP_COPIES:]
