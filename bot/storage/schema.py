@@ -109,5 +109,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, minute, state)
     ) STRICT, WITHOUT ROWID;
     """,
+    # Help directory and discreet mode (bot/help/): the country a reader asked the bot to remember (NULL unless
+    # they agreed), whether announcements reach them as a neutral message first; both go with the user row on
+    # /forget. Each announcement version's text (or caption) as HTML, to open a neutral message in place.
+    """
+    ALTER TABLE users ADD COLUMN help_country TEXT;
+    ALTER TABLE users ADD COLUMN discreet INTEGER NOT NULL DEFAULT 0 CHECK (discreet IN (0, 1));
+    CREATE TABLE announcement_texts (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        html            TEXT    NOT NULL,        -- the admin's text or caption, as Telegram's HTML
+        media           INTEGER NOT NULL DEFAULT 0 CHECK (media IN (0, 1)),
+        PRIMARY KEY (announcement_id, language)
+    ) STRICT, WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
