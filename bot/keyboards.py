@@ -25,11 +25,12 @@ from bot.callbacks import (
     ReportWhat,
     SearchHelp,
     SectionPage,
+    SetSubscription,
     Subscriptions,
     ThemePage,
-    Toggle,
     ToggleFrom,
     Unsubscribe,
+    Want,
 )
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.i18n import Translator
@@ -180,7 +181,8 @@ def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str 
         for section in theme.sections
     ]
     toggle = t.gettext("🔕 Unsubscribe") if subscribed else t.gettext("🔔 Subscribe")
-    second: Row = [_button(toggle, Toggle(theme.id, ToggleFrom.THEME))]
+    want = Want.UNSUBSCRIBED if subscribed else Want.SUBSCRIBED
+    second: Row = [_button(toggle, SetSubscription(theme.id, want, ToggleFrom.THEME))]
     if share:
         second.append(InlineKeyboardButton(t.gettext("↗ Share"), url=share))
     rows.append(second)
@@ -299,22 +301,13 @@ def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translat
 def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t: Translator) -> Keyboard:
     """A checklist of the five themes and general announcements, toggled in place."""
 
-    def mark(topic: str) -> str:
-        return checkbox(topic in subscribed)
+    def tick(topic: str, label: str) -> Row:
+        on = topic in subscribed
+        want = Want.UNSUBSCRIBED if on else Want.SUBSCRIBED  # the state a tap asks for, not a flip
+        return [_button(f"{checkbox(on)} {label}", SetSubscription(topic, want, ToggleFrom.CHECKLIST))]
 
-    rows: list[Row] = [
-        [_button(f"{mark(theme.id)} {theme.short_title}", Toggle(theme.id, ToggleFrom.CHECKLIST))]
-        for theme in content.themes
-    ]
-    general = t.gettext("General announcements")
-    rows.append(
-        [
-            _button(
-                f"{mark(GENERAL_TOPIC)} {general}",
-                Toggle(GENERAL_TOPIC, ToggleFrom.CHECKLIST),
-            )
-        ]
-    )
+    rows: list[Row] = [tick(theme.id, theme.short_title) for theme in content.themes]
+    rows.append(tick(GENERAL_TOPIC, t.gettext("General announcements")))
     rows.append(_footer(t))
     return Keyboard(rows)
 

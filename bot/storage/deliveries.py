@@ -236,7 +236,7 @@ class Deliveries(Readers):
             settled = Counter(o.state for o in rows if o.state in TIMELINE_STATES)
             await _add_to_timeline(db, announcement_id, settled)
         for user_id in gone:
-            self._users.pop(user_id, None)
+            self._forget_cached(user_id)
 
     async def release_claims(self, announcement_id: int) -> int:
         """Return deliveries left in 'sending' (by a crash or a pause) to 'pending'; return how many."""
