@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
-from fpdf import FPDF
 from fontTools.ttLib import TTFont
+from fpdf import FPDF
 from fpdf.outline import OutlineSection
 
 from bot.offline.document import Chapter, Document

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -147,7 +146,7 @@ def open_shelf(cache_dir: Path, key: str, build: Iterable[tuple[str, str, Form, 
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".offline-"))
     try:
-        os.chmod(temporary, 0o755)
+        temporary.chmod(0o755)
         _write(temporary, build)
         shutil.rmtree(directory, ignore_errors=True)
         temporary.replace(directory)
