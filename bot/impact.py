@@ -55,6 +55,7 @@ class Metric(StrEnum):
     SUBSCRIBE = "subscribe"  # subject: the theme (or "general")
     UNSUBSCRIBE = "unsubscribe"
     FORGET = "forget"  # /forget carried out
+    DOWNLOAD = "download"  # offline copies sent, subject: "<theme or brief>.<pdf or html>" (bot/offline/)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from bot.keyboards import (
 from bot.languages import REFERENCE_LANGUAGE, reference_choices
 from bot.library import Library
 from bot.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
+from bot.offline.document import BRIEF
 from bot.pages import Page
 from bot.render import main_menu_html, section_page_html, snippet, theme_html
 from bot.reports import ABOUT_PAGE
@@ -68,8 +69,16 @@ def _memo(function: F, size: int = SCREEN_CACHE_SIZE) -> F:
 class Screens:
     """Builds and remembers every screen; one instance per running bot."""
 
-    def __init__(self, library: Library, i18n: I18n, search: SearchIndex, bot_username: str | None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        i18n: I18n,
+        search: SearchIndex,
+        bot_username: str | None,
+        downloads: frozenset[str] = frozenset(),
+    ) -> None:
         self.library = library
+        self.downloads = downloads  # what readers may download (bot/offline/): theme ids and "brief"
         self.i18n = i18n
         self._search = search
         self.username = bot_username
@@ -131,7 +140,7 @@ class Screens:
         share = self._share(DeepLink(theme.id), theme.title)
         return Screen(
             theme_html(theme, t, subscribed),
-            theme_keyboard(theme, t, subscribed=subscribed, share=share),
+            theme_keyboard(theme, t, subscribed=subscribed, share=share, download=theme.id in self.downloads),
             protect=theme.protect_content,
         )
 
@@ -256,7 +265,13 @@ class Screens:
         pages = self.library.about_pages(code, t)
         if not 0 <= page < len(pages):
             return None
-        return Screen(pages[page], about_keyboard(page, len(pages), t, original=bool(reference_choices(code))))
+        # The whole brief's file holds every downloadable theme: protected when any of them is.
+        download = BRIEF in self.downloads
+        protect = any(th.protect_content for th in self.library.locale(code).themes if th.id in self.downloads)
+        keyboard = about_keyboard(
+            page, len(pages), t, original=bool(reference_choices(code)), download=download, protect=protect
+        )
+        return Screen(pages[page], keyboard)
 
     def _language(self, code: str) -> Screen:
         """The language picker."""

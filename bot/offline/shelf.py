@@ -26,7 +26,16 @@ from bot.offline.pdf import render_pdf
 from bot.offline.settings import OfflineSettings
 from bot.offline.webpage import render_html
 
-__all__ = ["BUILDER_VERSION", "OfflineFile", "Shelf", "build_files", "file_name", "open_shelf", "shelf_key"]
+__all__ = [
+    "BUILDER_VERSION",
+    "OfflineFile",
+    "Shelf",
+    "build_files",
+    "file_name",
+    "open_shelf",
+    "shelf_directory",
+    "shelf_key",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +147,19 @@ def _write(directory: Path, built: Iterable[tuple[str, str, Form, bytes]]) -> li
     return rows
 
 
+def shelf_directory(cache_dir: Path, key: str) -> Path:
+    """Where the files of content version ``key`` are kept."""
+    return cache_dir / f"{_PREFIX}{key}"
+
+
 def open_shelf(cache_dir: Path, key: str, build: Iterable[tuple[str, str, Form, bytes]]) -> Shelf:
     """The shelf for ``key`` from ``cache_dir``, built from ``build`` (consumed only when not there yet)."""
-    directory = cache_dir / f"{_PREFIX}{key}"
+    directory = shelf_directory(cache_dir, key)
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         return Shelf.load(directory)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob(".offline-*"):  # left by a build that was stopped
+        shutil.rmtree(stale, ignore_errors=True)
     temporary = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".offline-"))
     try:
         temporary.chmod(0o755)
