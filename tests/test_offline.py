@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import html
 import io
 import re
+import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -14,16 +18,19 @@ from pypdf import PdfReader
 
 from bot.app import Static
 from bot.callbacks import CallbackDataError
-from bot.content import Content
+from bot.content import Content, load_content
 from bot.i18n import I18n
-from bot.languages import discover_languages
+from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, discover_languages
 from bot.library import Library
 from bot.offline.callbacks import DownloadChoice, DownloadFile, read
 from bot.offline.document import BRIEF, Form, build_document
 from bot.offline.pdf import FONT_FILES, render_pdf
+from bot.offline.service import start_offline
+from bot.offline.settings import SETTINGS_FILE
 from bot.offline.shelf import Shelf
 from bot.offline.webpage import render_html
-from bot.paths import content_dir
+from bot.paths import content_dir, locales_dir
+from bot.storage import Storage
 from tests.offline_files import BUILD_WARNINGS
 
 LANGUAGES = discover_languages(content_dir())
@@ -199,3 +206,36 @@ def test_a_theme_whose_downloads_are_off_is_in_no_file(static: Static) -> None:
 
 def test_library_and_i18n_are_what_the_fixture_says(static: Static) -> None:
     assert isinstance(static[2], Library) and isinstance(static[1], I18n)
+
+
+async def test_the_running_bot_builds_missing_files_in_a_process_of_its_own_then_finds_them(tmp_path: Path) -> None:
+    """An empty cache (a new content version): the build process fills it; the next start finds the files."""
+    root = tmp_path / "content"
+    for code in (REFERENCE_LANGUAGE, FALLBACK_LANGUAGE):  # two languages keep the build short
+        shutil.copytree(content_dir() / code, root / code)
+    shutil.copy(content_dir() / SETTINGS_FILE, root / SETTINGS_FILE)
+    content = load_content(root)
+    library = Library(content)
+    cache = tmp_path / "cache"
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        start = functools.partial(
+            start_offline,
+            database=storage,
+            library=library,
+            username="b_bot",
+            content_root=root,
+            locales_root=locales_dir(),
+            cache_dir=cache,
+            default_language=FALLBACK_LANGUAGE,
+            delay=0,
+        )
+        offline = await start({})
+        assert offline.shelf is None and offline.task is not None
+        await asyncio.wait_for(offline.task, timeout=120)
+        shelf = offline.shelf
+        assert shelf is not None
+        assert {(c, s) for c, s, _ in shelf.files} == {
+            (c, s) for c in content.codes for s in (*(t.id for t in content.get(c).themes), BRIEF)
+        }
+        again = await start({})
+        assert again.task is None and again.shelf is not None and again.shelf.directory == shelf.directory
