@@ -8,7 +8,8 @@ from pathlib import Path
 from bot.app import Static
 from bot.content import THEME_IDS
 from bot.offline.settings import load_offline_settings
-from bot.offline.shelf import Shelf, build_files, open_shelf, shelf_key
+from bot.offline.shelf import build_files, open_shelf
+from bot.offline.store import Shelf, shelf_key
 from bot.paths import content_dir, locales_dir
 
 EMULATOR_USERNAME = "brief_demo_bot"  # the emulator's default bot username, printed in the files

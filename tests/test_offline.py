@@ -27,7 +27,7 @@ from bot.offline.document import BRIEF, Form, build_document
 from bot.offline.pdf import FONT_FILES, render_pdf
 from bot.offline.service import start_offline
 from bot.offline.settings import SETTINGS_FILE
-from bot.offline.shelf import Shelf
+from bot.offline.store import Shelf
 from bot.offline.webpage import render_html
 from bot.paths import content_dir, locales_dir
 from bot.storage import Storage

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.impact import Metric
 from bot.offline.document import BRIEF, Form
 from bot.offline.service import OFFLINE_KEY, Offline
-from bot.offline.shelf import Shelf
+from bot.offline.store import Shelf
 from emulator import BotAPIEmulator, EmulatedMessage, EmulatedUser
 from tests.conftest import BotEnv, eventually, start_bot, stop_application
 

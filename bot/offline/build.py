@@ -15,7 +15,8 @@ from bot.content import THEME_IDS, load_content
 from bot.i18n import I18n
 from bot.library import Library
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
-from bot.offline.shelf import build_files, open_shelf, shelf_key
+from bot.offline.shelf import build_files, open_shelf
+from bot.offline.store import shelf_key
 
 __all__ = ["build_cache", "main"]
 

@@ -17,7 +17,8 @@ from bot.i18n import I18n
 from bot.library import Library
 from bot.offline.document import BRIEF, Form
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
-from bot.offline.shelf import build_files, file_name
+from bot.offline.shelf import build_files
+from bot.offline.store import file_name
 
 __all__ = ["SUBJECTS", "export_command"]
 

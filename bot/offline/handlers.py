@@ -18,7 +18,7 @@ from bot.offline.callbacks import PATTERN, DownloadChoice, read
 from bot.offline.document import BRIEF, Form
 from bot.offline.screens import caption, choice_screen
 from bot.offline.service import OFFLINE_KEY, Offline
-from bot.offline.shelf import OfflineFile
+from bot.offline.store import OfflineFile
 
 __all__ = ["handlers", "on_download", "register"]
 

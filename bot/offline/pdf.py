@@ -157,7 +157,7 @@ class _Pdf(FPDF):
             self.start_section(text, level=level)
         self.set_font(FAMILY, "B", size)
         self.set_text_color(*(ACCENT if level == 0 else INK))
-        self.multi_cell(0, size * 0.5, printable(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(*INK)
         self.ln(1.5)
 
@@ -194,7 +194,7 @@ def _cover(pdf: _Pdf, doc: Document) -> None:
         pdf.ln(3)
     pdf.set_font(FAMILY, "B", TITLE)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, TITLE * 0.5, printable(doc.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, TITLE * 0.5, printable(doc.title), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
     pdf.ln(4)
     if len(doc.chapters) == 1 and not doc.front:

@@ -12,7 +12,7 @@ from bot.keyboards import Keyboard
 from bot.limits import CAPTION_MAX
 from bot.offline.callbacks import DownloadFile
 from bot.offline.document import BRIEF, Form
-from bot.offline.shelf import OfflineFile
+from bot.offline.store import OfflineFile
 from bot.screens import Screen
 
 __all__ = ["caption", "choice_screen", "kilobytes"]

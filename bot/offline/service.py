@@ -21,7 +21,7 @@ from bot.library import Library
 from bot.offline.document import BRIEF
 from bot.offline.file_ids import FileIds
 from bot.offline.settings import SETTINGS_FILE, OfflineSettings, OfflineSettingsError, load_offline_settings
-from bot.offline.shelf import Shelf, shelf_directory, shelf_key
+from bot.offline.store import Shelf, shelf_directory, shelf_key
 from bot.storage.database import Database
 
 __all__ = ["BUILD_DELAY", "OFFLINE_KEY", "Offline", "start_offline", "stop_offline"]
