@@ -317,9 +317,7 @@ class BotAPIEmulator(BotMethods):
         self._record(method, chat_id, 200, None, uploads)
         return self._response(200, {"ok": True, "result": result})
 
-    def _record(
-        self, method: str, chat_id: int | None, status: int, description: str | None, uploads: int = 0
-    ) -> None:
+    def _record(self, method: str, chat_id: int | None, status: int, description: str | None, uploads: int = 0) -> None:
         """Append to the call log and error counters."""
         if method != "getUpdates":
             logger.debug("%s chat=%s -> %d", method, chat_id, status)
