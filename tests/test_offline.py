@@ -239,3 +239,18 @@ async def test_the_running_bot_builds_missing_files_in_a_process_of_its_own_then
         }
         again = await start({})
         assert again.task is None and again.shelf is not None and again.shelf.directory == shelf.directory
+
+
+def test_export_writes_the_chosen_files_and_says_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    assert main(["export", "--out", str(tmp_path), "--lang", "tk", "--theme", "srhr", "--bot", "b_bot"]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["brief-srhr-tk.html", "brief-srhr-tk.pdf"]
+    out = capsys.readouterr().out
+    for name in written:
+        assert f"{(tmp_path / name).stat().st_size / 1024:8.0f} KB  {tmp_path / name}" in out
+    assert "2 files" in out
+    assert b"https://t.me/b_bot" in (tmp_path / "brief-srhr-tk.html").read_bytes()

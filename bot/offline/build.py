@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.content import THEME_IDS, load_content
+from bot.content import THEME_IDS, ContentError, load_content
 from bot.i18n import I18n
 from bot.library import Library
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = build_cache(
             args.content_dir, args.locales_dir, args.cache_dir, args.username, args.default_language
         )
-    except (OfflineSettingsError, OSError) as exc:
+    except (ContentError, OfflineSettingsError, OSError) as exc:
         print(f"cannot build the offline files: {exc}", file=sys.stderr)
         return 1
     print(directory)

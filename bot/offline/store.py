@@ -43,8 +43,10 @@ def file_name(code: str, subject: str, form: Form) -> str:
 
 
 def shelf_key(roots: Iterable[Path], username: str | None) -> str:
-    """A hash of every file under ``roots``, the builder's and fpdf2's versions and the bot's username."""
-    digest = hashlib.sha256(f"{BUILDER_VERSION}\0{metadata.version('fpdf2')}\0{username or ''}\0".encode())
+    """A hash of every file under ``roots``, the builder's, fpdf2's and the fonts' versions and the bot's username."""
+    # matplotlib's version stands for the DejaVu fonts it ships, which are embedded in the PDFs.
+    tools = f"{metadata.version('fpdf2')}\0{metadata.version('matplotlib')}"
+    digest = hashlib.sha256(f"{BUILDER_VERSION}\0{tools}\0{username or ''}\0".encode())
     for root in roots:
         for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(root)).encode() + b"\0")
