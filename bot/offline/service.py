@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ OFFLINE_KEY = "offline"  # in bot_data
 # Seconds between start-up and a build: the start (getMe, the first updates, the health check) goes first.
 BUILD_DELAY = 5.0
 BUILD_NICENESS = 10  # the build process yields the CPU to the bot's own
+_PR_SET_PDEATHSIG = 1  # Linux prctl(2): a signal for the child when its parent dies
 
 
 @dataclass
@@ -103,7 +106,7 @@ async def _build(offline: Offline, arguments: list[str], delay: float) -> None:
         *arguments,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=lambda: os.nice(BUILD_NICENESS),
+        preexec_fn=_in_child,
     )
     try:
         out, err = await process.communicate()
@@ -122,6 +125,14 @@ async def _build(offline: Offline, arguments: list[str], delay: float) -> None:
         logger.warning("the offline files are unreadable: %s", exc)
         return
     logger.info("offline files ready: %d", len(offline.shelf.files))
+
+
+def _in_child() -> None:
+    """Lower the build's priority, and end it with the bot should the bot be killed (Linux; elsewhere a build
+    outlives a killed bot, and the next start clears what it left)."""
+    os.nice(BUILD_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def stop_offline(bot_data: dict[Any, Any]) -> None:
