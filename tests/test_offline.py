@@ -254,3 +254,22 @@ def test_export_writes_the_chosen_files_and_says_what_it_wrote(
         assert f"{(tmp_path / name).stat().st_size / 1024:8.0f} KB  {tmp_path / name}" in out
     assert "2 files" in out
     assert b"https://t.me/b_bot" in (tmp_path / "brief-srhr-tk.html").read_bytes()
+
+
+def test_the_download_button_follows_the_admins_choice(static: Static) -> None:
+    from bot.screens import Screens
+
+    _, i18n, library, search = static
+    t = i18n.get("en")
+    for downloads, expected in ((frozenset(), False), (frozenset({"climate", BRIEF}), True)):
+        screens = Screens(library, i18n, search, "b_bot", downloads)
+        theme, about = screens.theme("en", "climate", False), screens.about("en", 0)
+        assert theme is not None and theme.keyboard is not None
+        assert about is not None and about.keyboard is not None
+        labels = [b.text for row in theme.keyboard.inline_keyboard for b in row]
+        assert (t.gettext("📄 Download") in labels) == expected
+        assert any(b.text.startswith("📄") for row in about.keyboard.inline_keyboard for b in row) == expected
+    gbv = Screens(library, i18n, search, "b_bot", frozenset({"gbv"})).theme("en", "gbv", False)
+    assert gbv is not None and gbv.protect and gbv.keyboard is not None
+    labels = [b.text for row in gbv.keyboard.inline_keyboard for b in row]
+    assert t.gettext("📄 Download (read in Telegram)") in labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -50,6 +51,10 @@ async def open_theme(user: EmulatedUser, title: str, *, protected: bool = False)
     await user.send("/menu")
     await user.wait_reply()
     return await press(user, title, count=2 if protected else 1)
+
+
+async def has_file_id(offline: Offline, sha256: str) -> bool:
+    return await offline.file_ids.get(sha256) is not None
 
 
 def uploads(emu: BotAPIEmulator) -> list[int]:
@@ -132,16 +137,19 @@ async def test_the_file_id_cache_survives_a_restart(tmp_path: Path, static: Stat
         settings = with_files(tmp_path, offline_shelf)
         settings = Settings(token=emu.token, api_base_url=emu.base_url, database_path=settings.database_path)
         user = emu.user(3004, language_code="tg")
-        t_download = None
+        file = offline_shelf.get("tg", "economy", Form.PDF)
+        assert file is not None
         for _ in range(2):
             app = await start_bot(emu, settings, static)
             try:
-                t = app.bot_data["services"].i18n.get("tg")
-                t_download = t.gettext("📄 Download")
-                theme = app.bot_data["services"].content.get("tg").theme("economy")
+                services = app.bot_data["services"]
+                theme = services.content.get("tg").theme("economy")
                 await open_theme(user, theme.short_title)
-                choice = await press(user, t_download)
+                choice = await press(user, services.i18n.get("tg").gettext("📄 Download"))
                 await press(user, next(b for b in choice.button_texts if b.startswith("📄 PDF")))
+                # The handler stores Telegram's file_id once the upload is answered.
+                stored = functools.partial(has_file_id, app.bot_data[OFFLINE_KEY], file.sha256)
+                await eventually(stored, what="the file_id stored")
             finally:
                 await stop_application(app)
         assert uploads(emu) == [1, 0]
@@ -162,3 +170,23 @@ async def test_downloads_wait_for_the_files_and_a_stale_button_gets_a_fresh_menu
         offline.shelf = shelf
     await user.press_data("d1:nosuchtheme:pdf")  # the menu it shows again is the one already there
     assert t.gettext("This menu has expired. Here is a fresh one.") in ((await user.wait_answer()).text or "")
+
+
+async def test_a_file_id_telegram_refuses_is_replaced_by_a_fresh_upload(env: BotEnv, offline_shelf: Shelf) -> None:
+    file = offline_shelf.get("en", "movements", Form.HTML)
+    assert file is not None
+    offline: Offline = env.app.bot_data[OFFLINE_KEY]
+    await offline.file_ids.put(file.sha256, "no such file")  # Telegram answers "wrong file identifier"
+    user = env.emu.user(3006, language_code="en")
+    t = env.services.i18n.get("en")
+    theme = env.services.content.get("en").theme("movements")
+    assert theme is not None
+    await open_theme(user, theme.short_title)
+    choice = await press(user, t.gettext("📄 Download"))
+    sent = await press(user, next(b for b in choice.button_texts if b.startswith("📱")))
+    assert sent.media == "document" and uploads(env.emu) == [1]
+
+    async def replaced() -> bool:  # stored once Telegram's answer is read
+        return await offline.file_ids.get(file.sha256) == sent.file_id
+
+    await eventually(replaced, what="the new file_id stored")
