@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Two stages: the build stage installs the locked dependencies (a layer that changes only with
-# requirements.lock), then the bot; the runtime stage gets the finished virtual environment and nothing else.
+# requirements.lock), then the bot; the runtime stage gets the finished virtual environment and nothing else:
+# no pip, setuptools or wheel (in the venv or the base's Python), no test suites or sample data of the libraries.
 FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -16,6 +17,11 @@ COPY content ./content
 COPY locales ./locales
 # content/ and locales/ land in /opt/venv/share/brief-bot, where bot/paths.py finds them.
 RUN pip install --no-cache-dir --no-deps . && brief-bot check-content > /dev/null
+# What only building needs, and the libraries' own tests and sample data, stay in this stage.
+RUN pip uninstall --yes pip setuptools wheel \
+    && find /opt/venv -depth -type d \( -name tests -o -name sample_data \) -path '*/site-packages/*' \
+       -exec rm -rf {} + \
+    && rm -f /opt/venv/bin/pip* /opt/venv/bin/wheel /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1
 
 
 FROM python:3.11-slim
@@ -35,14 +41,19 @@ ENV PATH=/opt/venv/bin:$PATH \
     MPLCONFIGDIR=/tmp/matplotlib \
     container=docker
 
-# uid 10001: a bind-mounted data directory must belong to it (chown 10001:10001 DIR; see README).
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin brief \
+# uid and gid 10001 (a system gid such as 999 is some host group's, e.g. systemd-journal, on a bind mount): a
+# bind-mounted data directory must belong to them (chown 10001:10001 DIR; see README). The base's pip,
+# setuptools and wheel are removed: nothing is installed at run time.
+RUN groupadd --system --gid 10001 brief \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin brief \
+    && rm -rf /usr/local/bin/pip* /usr/local/lib/python3.11/site-packages/pip* \
+       /usr/local/lib/python3.11/site-packages/setuptools* /usr/local/lib/python3.11/site-packages/wheel* \
     && mkdir -p /data \
     && chown 10001:10001 /data \
     && chmod 0700 /data
 COPY --from=build /opt/venv /opt/venv
 
-USER 10001
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080

@@ -24,6 +24,13 @@ BOT_TOKEN is not set.
 To run the bot on Telegram, create a bot with @BotFather (https://t.me/BotFather, command /newbot),
 then put its token in the environment or in .env:  BOT_TOKEN=123456789:AA...
 To try the bot without Telegram or internet, run:  make demo"""
+# In the image (which sets `container`) there is no .env beside the bot and no make: the token comes from the
+# env file compose or `docker run --env-file` reads.
+NO_TOKEN_MESSAGE_CONTAINER = """\
+BOT_TOKEN is not set.
+Create a bot with @BotFather (https://t.me/BotFather, command /newbot) and put its token in the env file the
+container reads: BOT_TOKEN=123456789:AA... in .env beside deploy/ (compose reads ../.env), or pass
+--env-file FILE to docker run. Then start the container again."""
 # The emulator is not part of the bot's wheel or image (it lives beside bot/ in the repository).
 NO_DEMO_MESSAGE = "The demo needs a checkout of the repository: git clone it, then run  make demo"
 
@@ -82,12 +89,34 @@ def _version() -> str:
         return "unknown"
 
 
+def _missing_database(command: str, database: Path) -> str | None:
+    """Why ``command`` cannot work on ``database``: it must exist (its directory, for restore); None if it can."""
+    where = database if database.is_absolute() else Path.cwd() / database
+    if command == "restore":
+        if where.parent.is_dir():
+            return None
+        return f"no directory {where.parent} for the database: set DATABASE_PATH to the bot's database file"
+    if where.is_file():
+        return None
+    return (
+        f"no database at {where}: set DATABASE_PATH to the running bot's database file "
+        "(systemd: /var/lib/brief-bot/bot.sqlite3; in the container: /data/bot.sqlite3)"
+    )
+
+
 def _database_command(command: str, database: Path, path: Path | None) -> int:
-    """healthcheck, backup and restore: each works on the database named by DATABASE_PATH."""
+    """healthcheck, backup and restore: each works on the database named by DATABASE_PATH and creates no directory."""
     from bot.backup import BackupError, backup_database, restore_database
     from bot.health import healthcheck_command
     from bot.storage import DatabaseLockedError
 
+    missing = _missing_database(command, database)
+    if missing is not None:
+        if command == "healthcheck":  # Docker's convention: exit 1, one line on stdout
+            print(f"unhealthy: {missing}")
+            return 1
+        print(f"{command}: {missing}", file=sys.stderr)
+        return ExitCode.DATABASE
     if command == "healthcheck":
         return healthcheck_command(database)
     assert path is not None
@@ -131,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_database = str(Path(tempfile.gettempdir()) / "brief-bot-demo.sqlite3")  # only checked, never created
     environ = {**os.environ, "DATABASE_PATH": demo_database} if command == "demo" else None
     try:
-        settings = load_settings(environ)
+        # Only `run` and `demo` create the database's directory: a command that reads must leave nothing behind.
+        settings = load_settings(environ, writable=command in ("run", "demo"))
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
@@ -163,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_demo(settings, language=args.lang, admin=args.admin))
     if settings.token is None:
-        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        in_image = bool(os.environ.get("container"))  # noqa: SIM112 (lower case: the name podman and the image set)
+        print(NO_TOKEN_MESSAGE_CONTAINER if in_image else NO_TOKEN_MESSAGE, file=sys.stderr)
         return ExitCode.NO_TOKEN
     from bot.runner import run_bot
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -49,6 +49,7 @@ from bot.profile import sync_profile
 from bot.screens import Screens
 from bot.search import SearchIndex
 from bot.storage import Announcement, Storage
+from bot.transliterate import TRANSLITERATION_RULES
 from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 __all__ = [
@@ -104,7 +105,8 @@ def load_static(settings: Settings, content_root: Path | None = None, cache_dir:
     if cache_dir is None:
         content, search = build()
     else:
-        content, search = cached(cache_dir, tree_key([root, locales]), build)
+        # The transliterator's letter rules build derived content (uz-Cyrl): a new version of them is new content.
+        content, search = cached(cache_dir, tree_key([root, locales, *TRANSLITERATION_RULES]), build)
     i18n = I18n.load(locales, content.codes, settings.default_language)
     return content, i18n, Library(content), search
 
@@ -173,7 +175,10 @@ def build_application(
             flush_periodically(storage, settings.stats_retention_days), name="counters"
         )
         if sync_bot_profile:
-            await sync_profile(app.bot, i18n, storage)
+            try:
+                await sync_profile(app.bot, i18n, storage)
+            except NetworkError as exc:  # Telegram went away just after getMe: the menus are set at the next start
+                logger.warning("command menus not updated: %s", exc)
         if engine is not None:
             await engine.start()
 
@@ -182,15 +187,19 @@ def build_application(
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is None:
             return
-        if services.engine is not None:
-            await services.engine.stop()
-            await app.bot_data[BROADCAST_BOT_KEY].shutdown()
-        counters: asyncio.Task[None] | None = app.bot_data.pop(COUNTERS_TASK_KEY, None)
-        if counters is not None:
-            counters.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await counters
-        await services.storage.close()  # writes the counts still waiting
+        try:
+            if services.engine is not None:
+                await services.engine.stop()
+                await app.bot_data[BROADCAST_BOT_KEY].shutdown()
+            counters: asyncio.Task[None] | None = app.bot_data.pop(COUNTERS_TASK_KEY, None)
+            if counters is not None:
+                counters.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await counters
+        finally:
+            # Even when the runner's stop budget cut the steps above short: an open connection's thread
+            # would keep the process from exiting.
+            await services.storage.close()  # writes the counts still waiting
 
     builder = (
         ApplicationBuilder()

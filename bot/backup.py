@@ -2,19 +2,33 @@
 
 Every copy goes through SQLite's online backup API, never ``cp``: a file copy of a database in WAL mode that a
 running bot is writing can miss the committed pages still in ``-wal``, or catch a page half-written.
+
+A restore run as root (``sudo brief-bot restore``) leaves every file it touches to the database's owner, the
+service user: a root-owned lock or database would stop the bot at its next start. Any other user who does not
+own the database is refused, with the user to run as.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import pwd
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 from bot.dblock import take_lock
 
-__all__ = ["BackupError", "backup_database", "integrity_problems", "restore_database", "snapshot_path"]
+__all__ = [
+    "BackupError",
+    "backup_database",
+    "integrity_problems",
+    "pre_restore_path",
+    "restore_database",
+    "snapshot_path",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,19 +95,70 @@ def snapshot_before_migration(database: Path, version: int) -> Path:
     return target
 
 
-def restore_database(backup: Path, database: Path) -> Path | None:
+def pre_restore_path(database: Path, now: dt.datetime) -> Path:
+    """Where ``restore`` keeps the database it replaces at ``now`` (UTC): each restore keeps its own copy."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(f"{database}.pre-restore-{stamp}.bak")
+    number = 1
+    while path.exists():  # two restores within a second
+        number += 1
+        path = Path(f"{database}.pre-restore-{stamp}-{number}.bak")
+    return path
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no name here, e.g. the image's 10001 seen from the host
+        return str(uid)
+
+
+def _owner(database: Path) -> tuple[int, int]:
+    """The uid and gid the database's files belong to: the database's, or its directory's before the first one."""
+    existing = database if database.exists() else (database.parent if str(database.parent) else Path())
+    stat = existing.stat()
+    return stat.st_uid, stat.st_gid
+
+
+def _check_user(database: Path, uid: int) -> None:
+    """Refuse a user who neither owns ``database`` nor is root (who can hand the files back)."""
+    me = os.geteuid()
+    if me not in (0, uid):
+        raise BackupError(
+            f"{database} belongs to user {_user_name(uid)}, not {_user_name(me)}: run the restore as "
+            f"{_user_name(uid)} (sudo -u {_user_name(uid)} env DATABASE_PATH={database} brief-bot restore ...)"
+        )
+
+
+def _give_back(paths: list[Path], uid: int, gid: int) -> None:
+    """Hand the files a root restore created or rewrote back to the database's owner."""
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        if path.exists():
+            os.chown(path, uid, gid)
+
+
+def restore_database(
+    backup: Path, database: Path, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+) -> Path | None:
     """Replace ``database`` with ``backup``; refuse (DatabaseLockedError) while a bot runs on it.
 
-    The current database, if any, is first copied to ``<database>.pre-restore.bak``; that path is returned.
+    The current database, if any, is first copied to ``pre_restore_path``; that path is returned. Files keep
+    the owner of the database (or of its directory): a root restore leaves nothing the bot cannot open.
     """
     problems = integrity_problems(backup)
     if problems:
         raise BackupError(f"{backup} fails the integrity check: {'; '.join(problems[:5])}")
+    uid, gid = _owner(database)
+    _check_user(database, uid)
+    touched = [Path(f"{database}.lock"), database] + [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
     lock_fd = take_lock(database)  # held until the copy is done: no bot can start on half a database
     try:
         previous: Path | None = None
         if database.is_file() and database.stat().st_size > 0:
-            previous = Path(f"{database}.pre-restore.bak")
+            previous = pre_restore_path(database, now())
+            touched.append(previous)
             _copy(database, previous)
         try:
             with closing(_connect_read_only(backup)) as src, closing(sqlite3.connect(database)) as dst:
@@ -103,4 +168,5 @@ def restore_database(backup: Path, database: Path) -> Path | None:
         database.chmod(0o600)
         return previous
     finally:
+        _give_back(touched, uid, gid)
         os.close(lock_fd)

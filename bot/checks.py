@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -10,13 +11,22 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
-from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, check_content
+from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, Content, check_content
+from bot.content.derived import Derivation, read_derivation
+from bot.content.prose import prose
 from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
-from bot.languages import discover_languages, order_languages
+from bot.languages import babel_locale, discover_languages, order_languages
 from bot.paths import content_dir, locales_dir
+from bot.plurals import cldr_categories, gettext_header, plural_problem
+from bot.readability import (
+    LONG_SENTENCE_WORDS,
+    MAX_SENTENCE_WORDS,
+    Readability,
+    allowed_abbreviations,
+    measure,
+)
 from bot.textcheck import leftover_language, mixed_script_words
 
 __all__ = [
@@ -27,6 +37,7 @@ __all__ = [
     "extract_template",
     "locale_problems",
     "locale_reports",
+    "readability_report",
     "sync_locales",
 ]
 
@@ -47,7 +58,61 @@ def check_content_command(root: Path | None = None) -> int:
     print(f"{'locale':<8}{'themes':>8}{'sections':>10}{'items':>8}{'characters':>12}{'coverage':>10}")
     for s in content.summaries():
         print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{s.coverage:>9.0%}")
+    figures, errors = readability_report(content, root)
+    print(
+        f"\nreadability: sentences over {LONG_SENTENCE_WORDS} words (target ≤ 5%), the longest (at most "
+        f"{MAX_SENTENCE_WORDS} words), abbreviations not in content/source/glossary.<code>.md (target 0)"
+    )
+    print(f"{'locale':<9}{'sentences':>10}{'long':>6}{'share':>7}{'longest':>9}  {'unlisted':>8}  longest at")
+    for code, f in figures.items():
+        print(
+            f"{code:<9}{f.sentences:>10}{f.long:>6}{f.long_share:>7.1%}{f.longest:>9}  {len(f.unlisted):>8}  "
+            f"{f.longest_where}"
+        )
+    if errors:
+        national = ", ".join(c for c in figures if c not in REPORT_ONLY)
+        print(f"readability check FAILED ({national}; {', '.join(REPORT_ONLY)} report only):", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+# The English is the original and the Russian the shared fallback: their figures are shown, never an error.
+REPORT_ONLY = (REFERENCE_LOCALE, FALLBACK_LOCALE)
+
+
+def _allowed(root: Path, code: str) -> tuple[frozenset[str], str]:
+    """The abbreviations ``code`` allows bare, and the glossary that lists them.
+
+    A derived language's are its source's, converted (``glossary.uz.md``'s BMT allows БМТ in uz-Cyrl), and any
+    its own glossary adds.
+    """
+    allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
+    where = f"glossary.{code}.md"
+    if (rule := read_derivation(root, code)) is not None:
+        allowed |= {rule.convert(a) for a in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md")}
+        where = f"glossary.{rule.source}.md (transliterated)"
+    return frozenset(allowed), where
+
+
+def readability_report(content: Content, root: Path) -> tuple[dict[str, Readability], list[str]]:
+    """Each language's readability figures, and the errors of the national languages (file and place)."""
+    figures: dict[str, Readability] = {}
+    errors: list[str] = []
+    fallback = content.get(FALLBACK_LOCALE)
+    for code in content.codes:
+        own = prose(content.get(code), None if code in REPORT_ONLY else fallback)
+        allowed, glossary = _allowed(root, code)
+        f = figures[code] = measure(((f"{file}: {place}", text) for file, place, text in own), allowed)
+        if code in REPORT_ONLY:
+            continue
+        for where, words, sentence in f.too_long:
+            cut = sentence if len(sentence) <= 80 else sentence[:80] + "…"
+            errors.append(f"{where}: a sentence of {words} words (at most {MAX_SENTENCE_WORDS}): {cut}")
+        for where, abbreviation in f.unlisted:
+            errors.append(f"{where}: abbreviation {abbreviation} is not allowed bare in {glossary}")
+    return figures, errors
 
 
 def _key(message_id: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -78,7 +143,7 @@ def _hidden_messages() -> list[str]:
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
     with path.open("rb") as fh:
-        return read_po(fh, locale=locale)
+        return read_po(fh, locale=babel_locale(locale) if locale else None)
 
 
 def catalogue_languages(root: Path | None = None) -> tuple[str, ...]:
@@ -151,12 +216,12 @@ def _catalogue_report(root: Path, code: str, used: set[tuple[str, ...]], russian
             problems.append(f"{po_path} is missing")
         return CatalogueReport(code, 0, len(used), tuple(problems))
     catalog = _read(po_path, code)
-    expected_forms = get_plural(code).num_plurals
-    if catalog.num_plurals != expected_forms:
-        problems.append(
-            f"{name}: the header has {catalog.num_plurals} plural forms, CLDR's rules for {code!r} have "
-            f"{expected_forms} (run `make locales`)"
-        )
+    rule = read_derivation(content_dir(), code)
+    if rule is not None and _po_bytes(derive_catalogue(root, code, rule)) != _po_bytes(catalog):
+        problems.append(f"{name}: not what locales/{rule.source} gives in this script (run `make locales`)")
+    expected_forms = len(cldr_categories(code))
+    if wrong := plural_problem(code, catalog.plural_forms):
+        problems.append(f"{name}: {wrong}")
     have = {_key(entry.id): entry for entry in catalog if entry.id}
     translated = 0
     for key in sorted(used):
@@ -231,9 +296,18 @@ def sync_locales(root: Path | None = None) -> None:
         template.add(found)
     root.mkdir(parents=True, exist_ok=True)
     _write_if_changed(root / f"{CATALOG_DOMAIN}.pot", template, omit_header=False)
+    derived: dict[str, Derivation] = {}
     for code in catalogue_languages(root):
         po_path = catalogue_path(root, code)
-        catalog = _read(po_path, code) if po_path.is_file() else Catalog(locale=code, fuzzy=False)
+        if (rule := read_derivation(content_dir(), code)) is not None:
+            derived[code] = rule
+            continue
+        if po_path.is_file():
+            catalog = _read(po_path, code)
+        else:
+            catalog = Catalog(locale=babel_locale(code), fuzzy=False)
+            with contextlib.suppress(ValueError):  # a rule with three forms or more: Babel's, then the check
+                catalog.mime_headers = [("Plural-Forms", gettext_header(code))]  # CLDR's, not Babel's old table
         # No fuzzy matching: a changed string must be translated anew, and the check says so until it is.
         catalog.update(template, no_fuzzy_matching=True)
         if code == REFERENCE_LOCALE:
@@ -244,6 +318,52 @@ def sync_locales(root: Path | None = None) -> None:
                     entry.string = tuple(entry.id) if entry.pluralizable else entry.id
         po_path.parent.mkdir(parents=True, exist_ok=True)
         _write_if_changed(po_path, catalog, ignore_obsolete=True)
+    for code, rule in derived.items():  # after their sources are up to date
+        po_path = catalogue_path(root, code)
+        po_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(po_path, derive_catalogue(root, code, rule), ignore_obsolete=True)
+
+
+_DERIVED_NOTE = (
+    "# Generated by `make locales` from locales/{source}/ (bot/transliterate.py).\n"
+    "# Do not edit: fix the text in locales/{source}/, or a word the rules\n"
+    "# get wrong in content/{code}/overrides.txt."
+)
+
+
+def derive_catalogue(root: Path, code: str, rule: Derivation) -> Catalog:
+    """The interface catalogue of derived language ``code``: its source's, every translation converted.
+
+    Generated once by ``make locales`` and committed, not converted at start-up: a start stays as fast as
+    with any catalogue, translators see the result, and the locale check says when it is out of date.
+    """
+    source = _read(catalogue_path(root, rule.source), rule.source)
+    catalog = Catalog(
+        locale=babel_locale(code),
+        header_comment=_DERIVED_NOTE.format(source=rule.source, code=code),
+        project=source.project,
+        version=source.version,
+        fuzzy=False,
+    )
+    for message in source:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        converted = tuple(rule.convert(s) if s else "" for s in strings)
+        catalog.add(
+            message.id,
+            converted if message.pluralizable else converted[0],
+            context=message.context,
+            flags=message.flags,
+        )
+    catalog.mime_headers = [("Plural-Forms", gettext_header(code))]
+    return catalog
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, sort_output=True, no_location=True, ignore_obsolete=True)
+    return _DATE_LINE.sub(b"", buffer.getvalue())
 
 
 # Lines Babel rewrites on every run: a file whose messages did not change keeps its old ones (no churn in diffs).

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.languages import FALLBACK_LANGUAGE, discover_languages
+from bot.languages import FALLBACK_LANGUAGE, canonical_tag, discover_languages
 from bot.limits import USER_ID_MAX
 from bot.logs import LOG_FORMATS
 from bot.paths import content_dir
@@ -23,6 +23,9 @@ DEFAULT_PORT = 8080
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_STATS_RETENTION_DAYS = 730  # anonymous counters are kept two years (partners report yearly)
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
+# Start-up waits for the Bot API this long after the first failed attempt, doubling up to the cap: a boot before
+# the network is up costs seconds, a long outage one line a minute. STARTUP_BACKOFF="FIRST,CAP" (tests: short).
+DEFAULT_STARTUP_BACKOFF = (1.0, 60.0)
 # Telegram bot tokens: "<bot id>:<35 characters of A-Za-z0-9_->".
 _TOKEN = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{30,50}$")
 # Telegram's secret_token for webhooks: 1-256 characters of A-Za-z0-9_-.
@@ -54,6 +57,7 @@ class Settings:
     content_dir: Path | None = None  # CONTENT_DIR: edited text served without rebuilding; None: the shipped one
     locales_dir: Path | None = None  # LOCALES_DIR, the same for the interface catalogues
     stats_retention_days: int = DEFAULT_STATS_RETENTION_DAYS
+    startup_backoff: tuple[float, float] = DEFAULT_STARTUP_BACKOFF  # STARTUP_BACKOFF: first and longest wait, s
 
     @property
     def api_file_url(self) -> str | None:
@@ -85,8 +89,14 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
-    """Read and check every setting; the process environment wins over ``.env``."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *, writable: bool = True
+) -> Settings:
+    """Read and check every setting; the process environment wins over ``.env``.
+
+    ``writable``: create the database's directory and check the bot can write there. Commands that only read
+    (``backup``, ``healthcheck``) pass False: they must leave no ``data/`` behind wherever they are run.
+    """
     env: dict[str, str] = {}
     if env_file is not None:
         env.update(read_env_file(env_file))
@@ -116,9 +126,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         admin_ids.add(int(part))
 
     database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
-    _check_writable(database_path)
+    if writable:
+        _check_writable(database_path)
 
-    default_language = (get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE).lower()
+    given_language = get("DEFAULT_LANGUAGE") or FALLBACK_LANGUAGE
+    default_language = canonical_tag(given_language) or given_language  # "UZ-cyrl" is "uz-Cyrl"
     content_root = _data_dir("CONTENT_DIR", get("CONTENT_DIR"))
     locales_root = _data_dir("LOCALES_DIR", get("LOCALES_DIR"))
     shipped = discover_languages(content_root or content_dir())
@@ -178,6 +190,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if not re.fullmatch(r"[0-9]{1,6}", retention_text) or int(retention_text) < 1:
         raise ConfigError(f"STATS_RETENTION_DAYS must be a number of days, at least 1; {retention_text!r} is not")
 
+    startup_backoff = _startup_backoff(get("STARTUP_BACKOFF"))
+
     return Settings(
         token=token,
         admin_ids=frozenset(admin_ids),
@@ -195,7 +209,23 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         content_dir=content_root,
         locales_dir=locales_root,
         stats_retention_days=int(retention_text),
+        startup_backoff=startup_backoff,
     )
+
+
+def _startup_backoff(value: str | None) -> tuple[float, float]:
+    """``STARTUP_BACKOFF``: "FIRST,CAP" in seconds, 0 < FIRST <= CAP <= 3600."""
+    if value is None:
+        return DEFAULT_STARTUP_BACKOFF
+    try:
+        first, cap = (float(part) for part in value.split(","))
+    except ValueError:
+        first = cap = -1.0
+    if not 0 < first <= cap <= 3600:
+        raise ConfigError(
+            f"STARTUP_BACKOFF must be two numbers of seconds, FIRST,CAP with 0 < FIRST <= CAP <= 3600; {value!r} is not"
+        )
+    return first, cap
 
 
 def _data_dir(name: str, value: str | None) -> Path | None:

@@ -18,6 +18,10 @@ class ExitCode(IntEnum):
     DATABASE = 5
     PORT_IN_USE = 6
     NO_DEMO = 7
+    TOKEN_REJECTED = 8
+    # sysexits' EX_SOFTWARE: a bug or a case nobody foresaw. Not 1 (Python's own code for a crash), which says
+    # "no token" and is permanent: a crash is worth a restart, and the log line says what happened.
+    UNEXPECTED = 70
     # sysexits' EX_TEMPFAIL, "try again later": right once the other process (an overlapping deploy) stops.
     ANOTHER_BOT_RUNNING = 75
 
@@ -25,7 +29,14 @@ class ExitCode(IntEnum):
 # Restarting cannot fix these: a supervisor should stop and let a person read the log (systemd's
 # RestartPreventExitStatus= in deploy/brief-bot.service lists exactly these). The others are worth a retry.
 PERMANENT = frozenset(
-    {ExitCode.NO_TOKEN, ExitCode.CONFIG, ExitCode.CONTENT, ExitCode.SCHEMA_TOO_NEW, ExitCode.DATABASE}
+    {
+        ExitCode.NO_TOKEN,
+        ExitCode.CONFIG,
+        ExitCode.CONTENT,
+        ExitCode.SCHEMA_TOO_NEW,
+        ExitCode.DATABASE,
+        ExitCode.TOKEN_REJECTED,
+    }
 )
 
 _MEANING = {
@@ -37,6 +48,8 @@ _MEANING = {
     ExitCode.DATABASE: "the database cannot be opened (corrupted, not a database, or not accessible)",
     ExitCode.PORT_IN_USE: "the webhook port is already in use",
     ExitCode.NO_DEMO: "brief-bot demo: the emulator is not installed (it comes with a checkout: make demo)",
+    ExitCode.TOKEN_REJECTED: "Telegram rejected BOT_TOKEN (revoked, or mistyped): get the current one from @BotFather",
+    ExitCode.UNEXPECTED: "an unexpected error (the log says which); restarting may help",
     ExitCode.ANOTHER_BOT_RUNNING: "another bot is running on this database",
 }
 

@@ -13,7 +13,7 @@ from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.languages import fallback_chain
+from bot.languages import babel_locale, canonical_tag, fallback_chain
 
 __all__ = [
     "CATALOG_DOMAIN",
@@ -80,18 +80,17 @@ def catalogue_path(locales_dir: Path, code: str) -> Path:
     return locales_dir / code / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
 
 
-def _load_po(path: Path) -> gettext.GNUTranslations:
-    """Compile a ``.po`` file in memory: no separate compile step, and no stale ``.mo`` files."""
+def _compile_po(path: Path) -> bytes:
+    """Compile a ``.po`` file to ``.mo`` bytes in memory: no separate compile step, and no stale ``.mo`` files."""
     with path.open("rb") as fh:
-        catalog = read_po(fh, locale=path.parent.parent.name)
+        catalog = read_po(fh, locale=babel_locale(path.parent.parent.name))
     for message in list(catalog)[1:]:
         # Babel compiles a plural entry with some forms empty; gettext would then print "" for them.
         if not is_translated(message):
             catalog.delete(message.id, message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 class I18n:
@@ -111,13 +110,16 @@ class I18n:
         fuzzy in the ``.po``) is left out of the compiled catalogue, so gettext asks the next one in the chain.
         """
         translators = {}
+        compiled: dict[Path, bytes] = {}  # each .po parsed once, though ru and en end every chain
         for code in languages:
             chain: gettext.NullTranslations | None = None
             for member in reversed(fallback_chain(code)):
                 po = catalogue_path(locales_dir, member)
                 if not po.is_file():
                     continue
-                link = _load_po(po)
+                if po not in compiled:
+                    compiled[po] = _compile_po(po)
+                link = gettext.GNUTranslations(io.BytesIO(compiled[po]))
                 if chain is not None:
                     link.add_fallback(chain)
                 chain = link
@@ -139,10 +141,16 @@ class I18n:
 
 
 def pick_language(language_code: str | None, available: Iterable[str], default: str) -> str:
-    """Map Telegram's ``language_code`` (an IETF tag such as ``en-GB`` or ``kk``) to a shipped language."""
+    """Map Telegram's ``language_code`` (an IETF tag such as ``en-GB`` or ``kk``) to a shipped language.
+
+    A tag with a script is taken as it is when that script is shipped (``uz-Cyrl``); a bare ``uz`` picks
+    Uzbek in Latin, its official script, and the main menu offers the Cyrillic one (bot/screens.py).
+    """
     available = list(available)
     if not language_code:
         return default
+    if (tag := canonical_tag(language_code)) in available:
+        return str(tag)
     try:
         language = Locale.parse(language_code, sep="-").language
     except (ValueError, UnknownLocaleError):

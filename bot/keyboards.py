@@ -43,6 +43,7 @@ __all__ = [
     "Keyboard",
     "about_keyboard",
     "announcement_keyboard",
+    "button_to_language",
     "checkbox",
     "confirm_forget_keyboard",
     "download_button",
@@ -161,6 +162,11 @@ def language_rows(names: Mapping[str, str], current: str) -> list[Row]:
     """One button per shipped language (its name in itself), the current one ticked."""
     buttons = [_button(("✓ " if code == current else "") + name, ChooseLanguage(code)) for code, name in names.items()]
     return [buttons[i : i + LANGUAGES_PER_ROW] for i in range(0, len(buttons), LANGUAGES_PER_ROW)]
+
+
+def button_to_language(label: str, code: str) -> InlineKeyboardButton:
+    """One button choosing language ``code``."""
+    return _button(label, ChooseLanguage(code))
 
 
 def language_keyboard(names: Mapping[str, str], current: str, t: Translator) -> Keyboard:

@@ -7,6 +7,7 @@ derived from them or explained.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 
 from telegram.constants import FloodLimit, InlineKeyboardButtonLimit, InlineQueryLimit, MessageLimit
@@ -27,6 +28,7 @@ __all__ = [
     "PAGE_TARGET_CHARS",
     "SEARCH_QUERY_MAX",
     "SEARCH_RESULTS_MAX",
+    "TELEGRAM_LANGUAGE_CODE",
     "TEXT_MAX",
     "USER_ID_MAX",
     "retry_after_seconds",
@@ -46,6 +48,9 @@ USER_ID_MAX = 2**52 - 1
 
 # /start payloads: Telegram allows 64 characters of A-Za-z0-9_- in t.me/<bot>?start=<payload>.
 DEEP_LINK_PAYLOAD_MAX: int = MessageLimit.DEEP_LINK_LENGTH
+
+# setMyCommands, setMyDescription...: "A two-letter ISO 639-1 language code" (Bot API), nothing longer.
+TELEGRAM_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
 # A button label longer than this is cut with "…" by Telegram clients on a narrow phone screen.
 BUTTON_TEXT_MAX = 32

@@ -8,7 +8,17 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 
-__all__ = ["LOG_FORMATS", "JsonFormatter", "OneLineTransportErrors", "RedactingFilter", "plain_format", "setup_logging"]
+from telegram.error import NetworkError
+
+__all__ = [
+    "LOG_FORMATS",
+    "JsonFormatter",
+    "OneLineTransportErrors",
+    "RedactingFilter",
+    "mask_token",
+    "plain_format",
+    "setup_logging",
+]
 
 REDACTED = "[REDACTED]"
 LOG_FORMATS = ("plain", "json")
@@ -22,6 +32,12 @@ def plain_format(environ: Mapping[str, str] | None = None) -> str:
     if environ.get("JOURNAL_STREAM") or environ.get("container"):
         return "%(levelname)s %(name)s: %(message)s"
     return "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def mask_token(token: str) -> str:
+    """``123456:***``: the bot's public id, which says which bot, and never the secret after the colon."""
+    bot_id, colon, _ = token.partition(":")
+    return f"{bot_id}:***" if colon and bot_id.isdigit() else "***"
 
 
 class JsonFormatter(logging.Formatter):
@@ -85,6 +101,10 @@ class OneLineTransportErrors(logging.Filter):
             if len(first) > TRANSPORT_LINE_MAX:
                 first = first[: TRANSPORT_LINE_MAX - 1] + "…"
             record.msg, record.args, record.exc_info, record.exc_text = first, None, None, None
+        elif record.name.startswith("telegram.") and record.exc_info and isinstance(record.exc_info[1], NetworkError):
+            # PTB's own lines on a failed call (the last getUpdates at stop, ...): the reason, not the stack.
+            line = f"{record.getMessage()} ({record.exc_info[1]})"
+            record.msg, record.args, record.exc_info, record.exc_text = line, None, None, None
         return True
 
 

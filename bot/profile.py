@@ -12,6 +12,7 @@ from telegram.constants import BotCommandLimit, BotDescriptionLimit
 
 from bot.commands import COMMANDS
 from bot.i18n import I18n, Translator
+from bot.limits import TELEGRAM_LANGUAGE_CODE
 from bot.storage import Storage
 
 __all__ = ["Profile", "build_profile", "sync_profile"]
@@ -64,11 +65,16 @@ async def sync_profile(bot: Bot, i18n: I18n, storage: Storage) -> bool:
         logger.info("command menus and descriptions unchanged")
         return False
     targets: list[tuple[str | None, Profile]] = [(None, profiles[i18n.default])]
-    targets += list(profiles.items())
+    # Telegram takes a two-letter ISO 639-1 language_code only: a language with a script subtag (uz-Cyrl)
+    # gets no menu of its own, and its readers, whose Telegram says "uz", see the uz one.
+    targets += [(code, profile) for code, profile in profiles.items() if TELEGRAM_LANGUAGE_CODE.match(code)]
     for code, profile in targets:
         await bot.set_my_commands([BotCommand(c, d) for c, d in profile.commands], language_code=code)
         await bot.set_my_description(profile.description, language_code=code)
         await bot.set_my_short_description(profile.short_description, language_code=code)
     await storage.set_meta(key, fingerprint)
-    logger.info("command menus and descriptions set for %s and the default", ", ".join(profiles))
+    logger.info(
+        "command menus and descriptions set for %s and the default",
+        ", ".join(code for code, _ in targets if code is not None),
+    )
     return True

@@ -4,12 +4,14 @@ The content check measures every translated string with these rules, and transla
 the same ones (``python -m bot.readability kk``), so that "a sentence" and "an abbreviation" mean one thing.
 
 - A sentence ends at ``.``, ``!``, ``?`` or ``…`` followed by a space or the end (a dot inside "т.б." or a
-  number does not end one), or at a line break.
+  number does not end one), or at a line break; not before a word in lower case ("т.б. және", "и др. в"), which
+  goes on the same sentence.
 - A word is a run of letters or digits (with the hyphens and apostrophes inside it: "зорлық-зомбылық", "oʻz").
 - An abbreviation is the run of two or more capital letters at the start of a word ("БҰҰ" in "БҰҰ-ның",
-  "BMT" in "BMTning"), after links and markup are removed. The ones a reader knows are listed per language in
-  ``content/source/glossary.<code>.md`` under the heading ``## Abbreviations allowed bare``: a table whose first
-  column is the abbreviation.
+  "BMT" in "BMTning"), after links and markup are removed; the second letter of a Latin digraph (sh, ch, ya,
+  yo, yu, ye, oʻ, gʻ) belongs to the run ("YaIM" in "YaIMning", "ShHT": Uzbek spells ЯИМ, ШҲТ so). The ones
+  a reader knows are listed per language in ``content/source/glossary.<code>.md`` under the heading
+  ``## Abbreviations allowed bare``: a table whose first column is the abbreviation.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import takewhile
 from pathlib import Path
 
 __all__ = [
@@ -41,6 +42,8 @@ _MARKUP = re.compile(r"<[^>]*>|\{[^}]*\}|https?://\S+|\S+@\S+|\*\*|t\.me/\S+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\"”)']*\s+|\n+")
 _APOSTROPHES = "'’ʻʼ`"
 _WORD = re.compile(rf"[^\W_](?:[\w{_APOSTROPHES}-]*[^\W_])?")
+# Latin digraphs whose second letter is lower case in an abbreviation: "ShHT" (ШҲТ), "YaIM" (ЯИМ), "OʻZ".
+_DIGRAPHS = frozenset({"Sh", "Ch", "Ya", "Yo", "Yu", "Ye", *(f"{c}{a}" for c in "OG" for a in "ʻ'‘`")})
 
 
 def _clean(text: str) -> str:
@@ -49,7 +52,18 @@ def _clean(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` (markup and links removed), each stripped, none empty."""
-    return [s.strip() for s in _SENTENCE_END.split(_clean(text)) if words(s)]
+    found: list[str] = []
+    clean, start, after_line_break = _clean(text), 0, True
+    for end in [*_SENTENCE_END.finditer(clean), None]:
+        piece = clean[start : end.start() if end else len(clean)].strip()
+        first = next((c for c in piece if c.isalpha()), "")
+        if found and first.islower() and not after_line_break:
+            found[-1] = f"{found[-1]} {piece}"  # "т.б. және ...": an abbreviation's dot, not an end
+        elif words(piece):
+            found.append(piece)
+        if end is not None:
+            start, after_line_break = end.end(), "\n" in end[0]
+    return found
 
 
 def words(text: str) -> list[str]:
@@ -62,10 +76,23 @@ def abbreviations(text: str) -> list[str]:
     found = []
     for word in words(_clean(text)):
         # ʻ, digits and hyphens are not capitals: "Oʻzbekiston" has one, "COVID-19" five.
-        capitals = "".join(takewhile(lambda c: c.isalpha() and c.isupper(), word))
-        if len(capitals) >= 2:
+        capitals = _capital_run(word)
+        if sum(c.isupper() for c in capitals) >= 2:
             found.append(capitals)
     return found
+
+
+def _capital_run(word: str) -> str:
+    """The capitals at the start of ``word``, with the second letters of digraphs between them."""
+    at = 0
+    while at < len(word) and word[at].isalpha() and word[at].isupper():
+        pair, after = word[at : at + 2], word[at + 2 : at + 3]
+        # A digraph belongs to the run when a capital follows it, or it ends a word that began with capitals.
+        if pair in _DIGRAPHS and ((after.isalpha() and after.isupper()) or (at and not after.isalpha())):
+            at += 2
+        else:
+            at += 1
+    return word[:at]
 
 
 def allowed_abbreviations(glossary: Path) -> frozenset[str]:
@@ -134,15 +161,30 @@ def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _main(argv: list[str]) -> int:
-    """Print a language's figures from its YAML files: ``python -m bot.readability kk [content-dir]``."""
+    """Print a language's figures from its YAML files: ``python -m bot.readability kk [content-dir]``.
+
+    A derived language (``uz-Cyrl``) is measured in its source's files, converted, against its source's
+    allowed list, converted.
+    """
     import yaml
+
+    from bot.content.derived import read_derivation, transliterated
 
     code = argv[0]
     root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent / "content"
-    allowed = allowed_abbreviations(root / "source" / f"glossary.{code}.md")
+    rule = read_derivation(root, code)
+    source = rule.source if rule else code
+    allowed = allowed_abbreviations(root / "source" / f"glossary.{source}.md")
+    if rule:
+        allowed = frozenset(rule.convert(a) for a in allowed) | allowed_abbreviations(
+            root / "source" / f"glossary.{code}.md"
+        )
     texts: list[tuple[str, str]] = []
-    for path in sorted((root / code).glob("*.yaml")):
-        texts.extend((f"{path.stem}:{where}", text) for where, text in _strings(yaml.safe_load(path.read_text()), ""))
+    for path in sorted((root / source).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if rule:
+            data = transliterated(data, rule.convert)
+        texts.extend((f"{path.stem}:{where}", text) for where, text in _strings(data, ""))
     figures = measure(texts, allowed)
     print(
         f"{code}: {figures.sentences} sentences, {figures.long} over {LONG_SENTENCE_WORDS} words "

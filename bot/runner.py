@@ -1,32 +1,41 @@
-"""Run the bot on Telegram: long polling, or a webhook when ``WEBHOOK_URL`` is set; stop within Docker's grace."""
+"""Run the bot on Telegram: long polling, or a webhook when ``WEBHOOK_URL`` is set; stop within Docker's grace.
+
+Start-up waits for the Bot API (a boot before the network is up, an outage) instead of exiting; only a token
+Telegram rejects ends it for good. The stop is bounded as a whole, whatever the network does.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import getpass
 import logging
 import signal
 import sqlite3
 import time
+from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.backup import BackupError
 from bot.config import Settings
 from bot.content import ContentError
 from bot.exitcodes import ExitCode
+from bot.handlers.common import SERVICES_KEY, Services
 from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
-from bot.logs import setup_logging
+from bot.limits import retry_after_seconds
+from bot.logs import mask_token, setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["UPDATE_DRAIN_SECONDS", "run_bot", "serve"]
+__all__ = ["STOP_SECONDS", "UPDATE_DRAIN_SECONDS", "backoff_delays", "run_bot", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,14 @@ logger = logging.getLogger(__name__)
 # the backlog (at most UPDATE_BACKLOG_MAX) is dropped, leaving time to close the database cleanly.
 UPDATE_DRAIN_SECONDS = 4.0
 POLLING_TIMEOUT_SECONDS = 10  # getUpdates long-polling timeout, as in PTB's run_polling
+# The whole stop, from the signal to the database closed: under Docker's 10 s (compose and the unit allow
+# more), whatever the network does. Each step that may wait for Telegram gets a share of it.
+STOP_SECONDS = 7.0
+# Stop polling (or the webhook server) and confirm the fetched updates: one quick call. With Telegram
+# unreachable it would wait for its own 5 s timeout; unconfirmed updates come again at the next start.
+RECEIVING_STOP_SECONDS = 1.5
+# Kept for what follows the drain: the delivery engine's stop (about 3 s at most) and closing the database.
+SHUTDOWN_RESERVE_SECONDS = 3.5
 
 
 def run_bot(settings: Settings) -> int:
@@ -47,6 +64,14 @@ def run_bot(settings: Settings) -> int:
         return ExitCode.CONTENT
     try:
         asyncio.run(serve(app, settings, heartbeat=heartbeat))
+    except InvalidToken:
+        # PTB's message repeats the whole token: say it here, masked, and nothing else.
+        logger.error(
+            "Telegram rejected BOT_TOKEN %s (revoked or mistyped): put the current token from @BotFather in the "
+            "settings and start again",
+            mask_token(settings.token or ""),
+        )
+        return ExitCode.TOKEN_REJECTED
     except SchemaTooNewError as exc:
         logger.error("%s", exc)
         return ExitCode.SCHEMA_TOO_NEW
@@ -60,12 +85,127 @@ def run_bot(settings: Settings) -> int:
         # One line, no traceback: the operator needs the file and the reason, not our call stack.
         logger.error("cannot use the database %s: %s", settings.database_path, exc)
         return ExitCode.DATABASE
+    except PermissionError as exc:
+        # E.g. a lock file left by `brief-bot restore` run as another user.
+        logger.error(
+            "cannot use %s: permission denied for user %s; its files must belong to the user the bot runs as",
+            exc.filename or settings.database_path,
+            getpass.getuser(),
+        )
+        return ExitCode.DATABASE
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
-            raise
+            return _unexpected()
         logger.error("cannot listen for the webhook: port %d is already in use", settings.port)
         return ExitCode.PORT_IN_USE
+    except Exception:
+        return _unexpected()
     return ExitCode.OK
+
+
+def _unexpected() -> int:
+    """Log the exception being handled through logging (which masks the token), not Python's own printer."""
+    logger.critical("the bot stopped on an unexpected error", exc_info=True)
+    return ExitCode.UNEXPECTED
+
+
+def backoff_delays(first: float, cap: float) -> Iterator[float]:
+    """``first``, then twice as long each time, up to ``cap`` seconds."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(cap, delay * 2)
+
+
+async def _reach_api(app: Any, backoff: tuple[float, float], stop: asyncio.Event) -> bool:
+    """Initialise ``app`` (getMe), trying again while the Bot API does not answer; False if stopped meanwhile.
+
+    One line per failed attempt, no traceback. InvalidToken (a token Telegram rejects) is not retried.
+    """
+    delays = backoff_delays(*backoff)
+    attempt = 1
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            delay = await _try_initialize(app, attempt, delays, stopping)
+            if delay is None:
+                return not stop.is_set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(stopping), delay)
+            if stop.is_set():
+                return False
+            attempt += 1
+    finally:
+        stopping.cancel()
+
+
+async def _try_initialize(
+    app: Any, attempt: int, delays: Iterator[float], stopping: asyncio.Future[Any]
+) -> float | None:
+    """One attempt at ``app.initialize()``; None when it succeeded or a stop came first, else the wait before the next.
+
+    A signal does not wait for a connection attempt that hangs (a black-holed route): the attempt is cancelled.
+    """
+    attempt_task = asyncio.ensure_future(app.initialize())
+    await asyncio.wait({attempt_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not attempt_task.done():
+        attempt_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TelegramError):
+            await attempt_task
+        logger.info("stopped before the Bot API answered")
+        return None
+    try:
+        attempt_task.result()
+    except RetryAfter as exc:
+        wait = retry_after_seconds(exc)
+        logger.warning("the Bot API asks to wait (attempt %d); next attempt in %.1f s", attempt, wait)
+        return wait
+    except NetworkError as exc:  # TimedOut too
+        delay = next(delays)
+        logger.warning("cannot reach the Bot API (attempt %d: %s); next attempt in %.1f s", attempt, exc, delay)
+        return delay
+    if attempt > 1:
+        logger.info("the Bot API answered at attempt %d", attempt)
+    return None
+
+
+def _polling_error(exc: TelegramError) -> None:
+    """PTB's polling loop failed a call and will retry: outages are told by ``Reachability``, other errors here."""
+    if isinstance(exc, NetworkError):
+        logger.debug("getUpdates failed: %s", exc)
+    else:
+        logger.warning("getUpdates failed: %s", exc)
+
+
+class _StopBudget:
+    """What is left of STOP_SECONDS; each step gets its share and the stop goes on without a step that overruns."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self._deadline - time.monotonic())
+
+    async def run(self, what: str, step: Awaitable[Any], seconds: float) -> bool:
+        """Await ``step`` for at most ``seconds`` (and what is left); False if it was cut short."""
+        bound = max(0.0, min(seconds, self.left()))
+        try:
+            await asyncio.wait_for(step, bound)
+        except TimeoutError:
+            logger.warning("stopping: %s took over %.1f s; going on without waiting for it", what, bound)
+            return False
+        return True
+
+
+async def _close_storage(app: Any) -> None:
+    """Close the database after a shut-down cut short: its connection's thread would keep the process alive."""
+    services: Services | None = app.bot_data.get(SERVICES_KEY)
+    if services is None:
+        return
+    try:
+        await services.storage.close()
+    except Exception as exc:  # closed already by post_shutdown, or failing: either way, exit
+        logger.debug("closing the database after a cut-short stop: %s", exc)
 
 
 async def serve(
@@ -82,6 +222,10 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     site: web.AppRunner | None = None
     probe: asyncio.Task[None] | None = None
+    if not await _reach_api(app, settings.startup_backoff, stop):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        return
     await start_application(app)
     try:
         if settings.webhook_url:
@@ -90,22 +234,30 @@ async def serve(
                 probe = asyncio.create_task(_probe_webhook(app, heartbeat))
         else:
             logger.info("starting long polling")
-            await app.updater.start_polling(timeout=POLLING_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES)
+            await app.updater.start_polling(
+                timeout=POLLING_TIMEOUT_SECONDS,
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=-1,  # deleteWebhook at start: an outage just after getMe is waited out too
+                error_callback=_polling_error,
+            )
         await stop.wait()
         if probe is not None:
             probe.cancel()
         if heartbeat is not None:
             heartbeat.clear()  # a bot that is stopping is not healthy
         began = time.monotonic()
+        budget = _StopBudget(STOP_SECONDS)
         logger.info("stopping: no new updates; finishing the ones already received")
         # Stop receiving first: polling stops fetching (and confirms only what was queued), the webhook
         # server stops accepting.
         if site is not None:
-            await site.cleanup()
+            await budget.run("closing the webhook server", site.cleanup(), RECEIVING_STOP_SECONDS)
         if app.updater.running:
-            await app.updater.stop()
-        await _drain(app, UPDATE_DRAIN_SECONDS)
-        await stop_application(app)
+            await budget.run("stopping polling", app.updater.stop(), RECEIVING_STOP_SECONDS)
+        await _drain(app, min(UPDATE_DRAIN_SECONDS, budget.left() - SHUTDOWN_RESERVE_SECONDS))
+        # The engine bounds its own stop and the database is closed whatever happens before (post_shutdown).
+        if not await budget.run("shutting down", stop_application(app), budget.left()):
+            await _close_storage(app)
         dropped = app.update_processor.dropped if isinstance(app.update_processor, PerUserUpdateProcessor) else 0
         logger.info("stopped in %.1f s (%d updates dropped since start)", time.monotonic() - began, dropped)
     finally:
@@ -113,16 +265,18 @@ async def serve(
             loop.remove_signal_handler(sig)
         if app.running:
             await stop_application(app)
+        if heartbeat is not None:
+            heartbeat.clear()
 
 
 async def _drain(app: Any, seconds: float) -> None:
     """Let the backlog be handled for up to ``seconds``; then drop what is left."""
     try:
-        await asyncio.wait_for(app.update_queue.join(), timeout=seconds)
+        await asyncio.wait_for(app.update_queue.join(), timeout=max(0.0, seconds))
     except TimeoutError:
         processor = app.update_processor
         if isinstance(processor, PerUserUpdateProcessor):
-            logger.warning("stopping: updates still waiting after %.0f s are dropped", seconds)
+            logger.warning("stopping: updates still waiting after %.1f s are dropped", max(0.0, seconds))
             processor.abandon()
 
 
@@ -131,6 +285,8 @@ async def _probe_webhook(app: Any, heartbeat: Heartbeat) -> None:
     while True:
         try:
             await app.bot.get_webhook_info()
+        except NetworkError as exc:
+            heartbeat.failed(exc.message)
         except TelegramError as exc:
             logger.warning("webhook probe failed: %s", exc)
         else:

@@ -22,6 +22,7 @@ from bot.keyboards import (
     ABOUT_SECTION,
     Keyboard,
     about_keyboard,
+    button_to_language,
     confirm_forget_keyboard,
     language_keyboard,
     language_rows,
@@ -117,7 +118,14 @@ class Screens:
         text = main_menu_html(content, t)
         keyboard: Keyboard = main_menu_keyboard(content, t)
         if offer_languages:
-            keyboard = Keyboard([*language_rows(self.names, code), *keyboard.inline_keyboard])
+            # Readers of a language another is derived from (uz, whose readers may read Cyrillic better) see
+            # that one offered on a line of its own, in its own words, above the picker.
+            offers = [
+                [button_to_language(loc.offer, loc.code)]
+                for loc in self.library.content.locales.values()
+                if loc.derived_from == code and loc.offer and loc.code in self.names
+            ]
+            keyboard = Keyboard([*offers, *language_rows(self.names, code), *keyboard.inline_keyboard])
             text += "\n\n" + html.escape(t.gettext("Choose your language:"))
         return Screen(text, keyboard)
 
@@ -295,8 +303,10 @@ class Screens:
         problem = check_query(query)
         t = self.t(code)
         if problem is None:
-            # Queries differing only in case, "ё" or spacing share one cached answer.
-            found = self.search(code, " ".join(normalize(query).split()))
+            # Queries differing only in case, "ё" or spacing share one cached answer. A query typed in the
+            # other script of the reader's language is transliterated first, before "ё" is folded into "е".
+            typed = self._search.in_script_of(code, query)
+            found = self.search(code, " ".join(normalize(typed).split()))
             if found is not None:
                 return found
             # Not cached: it echoes the query as the reader typed it.

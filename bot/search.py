@@ -22,6 +22,8 @@ import snowballstemmer
 from bot.content import Content, LocaleContent
 from bot.limits import SEARCH_QUERY_MAX
 from bot.markup import plain
+from bot.textcheck import script_of
+from bot.transliterate import in_script
 
 __all__ = ["Hit", "LocaleIndex", "QueryProblem", "SearchIndex", "check_query", "normalize", "without_lone_surrogates"]
 
@@ -266,6 +268,18 @@ class SearchIndex:
         self._indexes = {code: LocaleIndex.of(loc) for code, loc in content.locales.items()}
 
     def search(self, code: str, query: str, limit: int) -> list[Hit]:
-        """The best ``limit`` hits for ``query`` in locale ``code``."""
-        index = self._indexes.get(code) or self._indexes[self._content.default]
-        return index.search(query, limit)
+        """The best ``limit`` hits for ``query`` in locale ``code``.
+
+        A query typed in the other script of a language written in two (Cyrillic in Latin Uzbek, or the other
+        way) is transliterated first: a reader's keyboard need not match the script they read.
+        """
+        if code not in self._indexes:
+            code = self._content.default
+        return self._indexes[code].search(self.in_script_of(code, query), limit)
+
+    def in_script_of(self, code: str, query: str) -> str:
+        """``query`` in the script of locale ``code``: transliterated if typed in the language's other script.
+
+        Before normalising: Uzbek Cyrillic "ё" is its own letter (yo), not a way of writing "е".
+        """
+        return in_script(code.split("-")[0], query, script_of(code))

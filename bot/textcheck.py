@@ -39,7 +39,9 @@ _MARKUP = re.compile(r"<[^>]*>|\{[^}]*\}|https?://\S+|\S+@\S+")
 
 @cache
 def script_of(code: str) -> str:
-    """The usual script of language ``code`` (``Cyrl``, ``Latn``, …), from CLDR."""
+    """The script of language ``code`` (``Cyrl``, ``Latn``, …): its script subtag, else CLDR's usual one."""
+    if "-" in code:
+        return code.split("-", 1)[1]
     parts = str(get_global("likely_subtags").get(code, "")).split("_")
     return parts[1] if len(parts) > 2 else "Latn"
 

@@ -24,13 +24,13 @@ def run_demo(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedPro
 
 
 def test_demo_answers_start_with_the_real_menu_and_follows_buttons(tmp_path: Path) -> None:
-    # On first contact the seven language buttons come first, then the themes: [8] is the first theme.
-    result = run_demo(tmp_path, "/start\n8\n1\n›\n", "--lang", "en")
+    # On first contact the eight language buttons come first, then the themes: [9] is the first theme.
+    result = run_demo(tmp_path, "/start\n9\n1\n›\n", "--lang", "en")
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     assert ">>> you: /start" in out
-    assert "[8] Climate justice" in out
-    assert "*Feminist activism for climate justice*" in out  # bold shown, button 8 pressed
+    assert "[9] Climate justice" in out
+    assert "*Feminist activism for climate justice*" in out  # bold shown, button 9 pressed
     assert "Existing structural barriers" in out  # button 1 opened the first section
     assert "bot (edited)" in out  # navigation edits the message in place
     assert "\x1b[" not in out  # a clean transcript when not on a terminal
@@ -43,6 +43,14 @@ def test_demo_in_russian_with_search_and_deep_link(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Найдено в записке" in result.stdout
     assert "Законодательные барьеры" in result.stdout
+
+
+def test_demo_in_cyrillic_uzbek(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "/start\nаёллар\n", "--lang", "uz-Cyrl")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "✓ Ўзбекча" in result.stdout and "Oʻzbekcha" in result.stdout
+    assert "Иқлим адолати" in result.stdout  # the themes in Cyrillic
+    assert "Ҳужжатда топилди" in result.stdout  # a Cyrillic search, answered in Cyrillic
 
 
 def test_demo_admin_can_open_the_announce_wizard(tmp_path: Path) -> None:

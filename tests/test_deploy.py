@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "brief-bot.service"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 # The Compose specification's top-level and service keys this file may use (a typo is not silently ignored).
-COMPOSE_TOP = {"name", "services", "volumes", "networks", "configs", "secrets"}
+COMPOSE_TOP = {"services", "volumes", "networks", "configs", "secrets"}
 SERVICE_KEYS = {
     "build", "image", "env_file", "environment", "volumes", "ports", "restart", "stop_grace_period",
     "healthcheck", "read_only", "tmpfs", "cap_drop", "security_opt", "logging", "command", "user",
@@ -67,11 +67,16 @@ def test_the_compose_file_has_the_expected_structure() -> None:
     (name,) = data["services"]
     bot = data["services"][name]
     assert set(bot) <= SERVICE_KEYS, set(bot) - SERVICE_KEYS
-    assert [entry["path"] for entry in bot["env_file"]] == ["../.env"]
+    # Compose v1.29 (Debian 12's docker-compose) refuses a top-level `name` and `env_file` entries with `path`.
+    assert "name" not in data
+    assert bot["env_file"] == ["../.env"]
     assert "BOT_TOKEN" not in str(bot.get("environment", ""))  # the token only in the env file
     volume, target = bot["volumes"][0].split(":")[:2]
     assert target == "/data" and volume in data["volumes"]
-    assert bot["restart"] in {"unless-stopped", "always"} or bot["restart"].startswith("on-failure")
+    # Not unless-stopped/always: they restart a permanent exit code (a rejected token) forever.
+    policy, _, retries = bot["restart"].partition(":")
+    assert policy == "on-failure" and 1 <= int(retries) <= 10, bot["restart"]
+    assert data["volumes"][volume]["name"] == "brief-bot_brief-data"  # the volume earlier versions created
     assert bot["healthcheck"]["test"] == ["CMD", "brief-bot", "healthcheck"]
     for port in bot["ports"]:
         assert str(port).startswith("127.0.0.1:"), port  # behind the reverse proxy, never on every interface
@@ -113,3 +118,63 @@ def test_the_image_health_check_uses_the_command() -> None:
     assert "--require-hashes" in text and "requirements.lock" in text
     # The dependency layer comes before the code: a text change does not reinstall the dependencies.
     assert text.index("-r requirements.lock") < text.index("COPY bot ")
+
+
+def _final_stage() -> str:
+    text = (ROOT / "Dockerfile").read_text()
+    return text[text.rindex("\nFROM ") :]
+
+
+def test_the_image_runs_as_uid_and_gid_10001_without_build_tools() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    final = _final_stage()
+    # A system gid (999) is some host group's on a bind mount: the group is 10001 like the user.
+    assert "groupadd --system --gid 10001" in final and "--uid 10001 --gid 10001" in final
+    assert "USER 10001:10001" in final
+    # pip, setuptools and wheel: removed from the venv in the build stage, and from the base's Python here.
+    build = text[: text.rindex("\nFROM ")]
+    assert "pip uninstall --yes pip setuptools wheel" in build
+    for tool in ("pip*", "setuptools*", "wheel*"):
+        assert f"/usr/local/lib/python3.11/site-packages/{tool}" in final, tool
+    assert "-name tests" in build  # the libraries' own test suites stay in the build stage
+    assert "COPY --from=build /opt/venv /opt/venv" in final and final.count("COPY") == 1
+
+
+def _headings() -> set[str]:
+    return {line.lstrip("#").strip() for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("#")}
+
+
+def test_the_deploy_files_cite_readme_sections_that_exist() -> None:
+    headings = _headings()
+    for path in (UNIT, COMPOSE):
+        cited = re.findall(r'README "([^"]+)"', path.read_text())
+        assert cited, path
+        for name in cited:
+            assert name in headings, f"{path.name} cites README {name!r}, which has no such section"
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (Compose v1) is not installed")
+def test_compose_v1_as_packaged_in_debian_12_accepts_the_file(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(COMPOSE, tmp_path / "deploy" / "compose.yaml")
+    (tmp_path / ".env").write_text("BOT_TOKEN=\n")  # ../.env of the compose file, as after `cp .env.example .env`
+    result = subprocess.run(
+        ["docker-compose", "-f", "deploy/compose.yaml", "config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "name: brief-bot_brief-data" in result.stdout
+
+
+def test_env_example_names_every_setting() -> None:
+    source = (ROOT / "bot" / "config.py").read_text()
+    settings = set(re.findall(r'get\("([A-Z_]+)"\)', source))
+    assert {"BOT_TOKEN", "REPORTS_CHAT_ID", "STATS_RETENTION_DAYS"} <= settings
+    example = (ROOT / ".env.example").read_text()
+    named = set(re.findall(r"^#?([A-Z_]+)=", example, flags=re.M))
+    # STARTUP_BACKOFF is for tests (the README says so): an operator has no reason to change it.
+    assert settings - {"STARTUP_BACKOFF"} <= named, settings - named
+    assert "ru or en" not in example  # every shipped language may be the default

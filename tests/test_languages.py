@@ -32,6 +32,7 @@ def test_every_shipped_language_is_complete_and_named_in_itself() -> None:
         "tg": "Тоҷикӣ",
         "tk": "Türkmençe",
         "uz": "Oʻzbekcha",
+        "uz-Cyrl": "Ўзбекча",
         "ru": "Русский",
         "en": "English",
     }

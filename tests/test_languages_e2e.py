@@ -110,3 +110,44 @@ async def test_reports_are_limited_per_hour(env: BotEnv) -> None:
     answer = await reader.wait_answer()
     assert answer.show_alert
     assert answer.text == t.gettext("You have sent several reports in the last hour. Please try again later.")
+
+
+async def test_an_uzbek_reader_switches_to_cyrillic_from_the_first_screen(env: BotEnv) -> None:
+    """Telegram's "uz" is Latin; the first screen offers Cyrillic; 📖 Original, reports and search then work."""
+    cyrillic = env.services.content.get("uz-Cyrl")
+    t = env.services.i18n.get("uz-Cyrl")
+    admin = env.emu.user(ADMIN_ID, language_code="ru")
+    reader = env.emu.user(4006, language_code="uz")
+    await reader.send("/start")
+    await reader.wait_reply()
+    first = reader.last
+    assert first is not None
+    assert first.button_texts[0] == cyrillic.offer == "Кирилл алифбосида ўқиш"
+    assert {"✓ Oʻzbekcha", "Ўзбекча"} <= set(first.button_texts)  # each in itself, side by side
+    await press(reader, "Кирилл алифбосида ўқиш")
+    stored = await env.services.storage.get_user(4006)
+    assert stored is not None and stored.language == "uz-Cyrl" and stored.language_chosen
+    climate = cyrillic.theme("climate")
+    assert climate is not None and climate.short_title in reader.last.button_texts  # type: ignore[union-attr]
+
+    await open_climate_barriers(env, reader, "uz-Cyrl")
+    assert words(env, "uz-Cyrl") in (reader.last.text or "")  # type: ignore[union-attr]
+    await press(reader, t.gettext("📖 Original"))
+    assert words(env, "en") in (reader.last.text or "")  # type: ignore[union-attr]
+    await press(reader, "◂ Ўзбекча")
+    assert words(env, "uz-Cyrl") in (reader.last.text or "")  # type: ignore[union-attr]
+
+    await press(reader, t.gettext("⚠ Report a problem"))
+    await press(reader, t.gettext("Typo"))
+    await reader.send("имло хатоси 5e2a")
+    await reader.wait_reply()
+    report = admin.find("5e2a")
+    assert report is not None and "(uz-Cyrl)" in (report.text or "")
+
+    await reader.send("аёллар")  # any text is a search: Cyrillic pages for a Cyrillic reader
+    await reader.wait_reply()
+    assert "аёллар" in (reader.last.text or "").lower()  # type: ignore[union-attr]
+    latin = env.emu.user(4007, language_code="uz")
+    await latin.send("аёллар")  # a Latin reader typing Cyrillic still finds Latin pages
+    await latin.wait_reply()
+    assert "ayollar" in (latin.last.text or "").lower()  # type: ignore[union-attr]

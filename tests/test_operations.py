@@ -145,14 +145,16 @@ async def test_backup_of_a_running_bot_holds_every_committed_row_and_restore_wai
     result = cli(db, "restore", str(backup))
     assert result.returncode == 0, result.stderr
     assert user_ids(db) == copied
-    assert user_ids(Path(f"{db}.pre-restore.bak")) == set(READERS)  # what was replaced is kept
+    [previous] = db.parent.glob("bot.sqlite3.pre-restore-*.bak")
+    assert str(previous) in result.stdout
+    assert user_ids(previous) == set(READERS)  # what was replaced is kept
     assert integrity_problems(db) == []
 
 
 def test_backup_refuses_a_missing_database(tmp_path: Path) -> None:
     result = cli(tmp_path / "bot.sqlite3", "backup", str(tmp_path / "copy.sqlite3"))
     assert result.returncode == ExitCode.DATABASE
-    assert "does not exist" in result.stderr
+    assert f"no database at {tmp_path / 'bot.sqlite3'}" in result.stderr and "DATABASE_PATH" in result.stderr
     assert not (tmp_path / "copy.sqlite3").exists()
 
 

@@ -11,6 +11,7 @@ from babel import Locale, UnknownLocaleError
 
 from bot.content.model import ABOUT_FILE, FALLBACK_LOCALE, ContentProblem
 from bot.content.validation import TRANSLATOR_KEYS, join_path
+from bot.languages import babel_locale
 
 # --------------------------------------------------------------------------------------------- fallback
 
@@ -95,7 +96,7 @@ def count_strings(node: Any, key: str = "") -> int:
 def native_name(code: str) -> str:
     """CLDR's name of language ``code`` in itself, capitalised."""
     try:
-        name = Locale.parse(code).get_display_name(code) or code
+        name = Locale.parse(babel_locale(code)).get_display_name(babel_locale(code)) or code
     except (ValueError, UnknownLocaleError):
         name = code
     return name[:1].upper() + name[1:]

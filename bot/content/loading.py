@@ -6,12 +6,12 @@ Every problem is collected before raising, so one run of the check lists them al
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.content.derived import derivation, derive_files
 from bot.content.fallback import count_strings, fallback_name, native_name, overlay
 from bot.content.model import (
     ABOUT_FILE,
@@ -31,8 +31,7 @@ from bot.content.model import (
     Theme,
 )
 from bot.content.validation import claimed, compare, language_problems, validate_file
-
-_LOCALE_CODE = re.compile(r"^[a-z]{2,3}$")
+from bot.languages import LANGUAGE_TAG
 
 # --------------------------------------------------------------------------------------------- building
 
@@ -126,7 +125,7 @@ def load_content(root: Path) -> Content:
     problems: list[ContentProblem] = []
     if not root.is_dir():
         raise ContentError([ContentProblem(str(root), "", "content directory not found")])
-    locale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and _LOCALE_CODE.match(p.name))
+    locale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and LANGUAGE_TAG.match(p.name))
     raw: dict[str, dict[str, Any]] = {}
     for directory in locale_dirs:
         files: dict[str, Any] = {}
@@ -137,6 +136,15 @@ def load_content(root: Path) -> Content:
                 continue
             files[yaml_path.stem] = _read_yaml(yaml_path, problems, root)
         raw[directory.name] = files
+    # Derived languages (uz-Cyrl from uz): the source's text transliterated, their own files laid over it.
+    rules = {code: derivation(code, files.get(ABOUT_FILE), root / code, problems) for code, files in raw.items()}
+    for code, rule in rules.items():
+        if rule is None:
+            continue
+        if rules.get(rule.source) is not None:
+            problems.append(ContentProblem(f"{code}/{ABOUT_FILE}.yaml", "derived_from", "a derived language"))
+            continue
+        raw[code] = derive_files(code, rule, raw, problems)
     missing_locales = [code for code in (REFERENCE_LOCALE, FALLBACK_LOCALE) if code not in raw]
     for code in missing_locales:
         problems.append(ContentProblem(f"{code}/", "", "required locale is missing"))
@@ -204,6 +212,8 @@ def load_content(root: Path) -> Content:
             themes=tuple(_build_theme(files[t]) for t in THEME_IDS),
             about=_build_about(files[ABOUT_FILE]),
             coverage=coverage[code],
+            derived_from=rule.source if (rule := rules.get(code)) else None,
+            offer=rule.offer if rule else None,
         )
         for code, files in merged.items()
     }

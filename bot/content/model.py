@@ -127,6 +127,8 @@ class LocaleContent:
     themes: tuple[Theme, ...]
     about: About
     coverage: float = 1.0  # share of strings really translated (partial locales fall back)
+    derived_from: str | None = None  # the language this one is transliterated from (uz-Cyrl: uz)
+    offer: str | None = None  # in this language: a one-line button offering it to that language's readers
 
     def theme(self, theme_id: str) -> Theme | None:
         """Return the theme with this id, if any."""

@@ -132,9 +132,21 @@ async def on_group_message(update: Update, context: BotContext) -> None:
 
 
 async def on_my_chat_member(update: Update, context: BotContext) -> None:
-    """Someone blocked the bot (or unblocked it): announcements skip them until they come back."""
+    """Someone blocked the bot (or unblocked it): announcements skip them until they come back.
+
+    Added to a group (the admins' reports group): one log line with the group's id, the value REPORTS_CHAT_ID
+    needs, which Telegram's apps do not show. A group's id and title are not a person's: they may be logged.
+    """
     change = update.my_chat_member
-    if change is None or change.chat.type != change.chat.PRIVATE:
+    if change is None:
+        return
+    if change.chat.type != change.chat.PRIVATE:
+        if change.new_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+            logger.info(
+                "added to the group %r: to send readers' reports there, set REPORTS_CHAT_ID=%d",
+                change.chat.title,
+                change.chat.id,
+            )
         return
     status = change.new_chat_member.status
     blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
