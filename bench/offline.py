@@ -7,6 +7,7 @@ Run: ``.venv/bin/python bench/offline.py``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,10 @@ def main() -> None:
     settings = load_offline_settings(content_dir(), THEME_IDS)
     started = time.perf_counter()
     sizes: dict[tuple[str, str, Form], int] = {}
-    for code, subject, form, data in build_files(library, i18n, settings, "brief_bot", every_theme=True):
+    workers = os.cpu_count() or 1
+    for code, subject, form, data in build_files(
+        library, i18n, settings, "brief_bot", every_theme=True, workers=workers
+    ):
         sizes[code, subject, form] = len(data)
     elapsed = time.perf_counter() - started
     subjects = (*THEME_IDS, BRIEF)
@@ -56,6 +60,7 @@ def main() -> None:
     }
     for (kind, form), limit in TARGETS.items():
         print(f"largest {kind} {form.value}: {largest[kind, form] / KB:.0f} KB (target ≤ {limit / KB:.0f} KB)")
+    print(f"built by {workers} worker process(es), one language each at a time")
     print(
         f"{len(sizes)} files, {sum(sizes.values()) / KB:.0f} KB in all, built in {elapsed:.1f} s "
         f"(target ≤ {BUILD_TARGET:.0f} s), {over} over a size target"

@@ -7,6 +7,7 @@ Prints the directory of the built files on its last line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +30,8 @@ def build_cache(
     i18n = I18n.load(locales_root, content.codes, default_language)
     settings = load_offline_settings(content_root, THEME_IDS)
     key = shelf_key([content_root, locales_root], username)
-    shelf = open_shelf(cache_dir, key, build_files(Library(content), i18n, settings, username))
+    built = build_files(Library(content), i18n, settings, username, workers=os.cpu_count() or 1)
+    shelf = open_shelf(cache_dir, key, built)
     return shelf.directory
 
 

@@ -6,6 +6,7 @@ what it prints. The files are the bot's own (the same builder and date), so a pr
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -59,6 +60,7 @@ def export_command(
         subjects=subjects or SUBJECTS,
         forms=forms or tuple(Form),
         every_theme=True,
+        workers=os.cpu_count() or 1,
     )
     for code, subject, form, data in built:
         path = out / file_name(code, subject, form)

@@ -5,6 +5,7 @@ the creation date is the text's date and the file id a hash of the content."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 import matplotlib
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 from fpdf.outline import OutlineSection
 
 from bot.offline.document import Chapter, Document
@@ -58,6 +60,15 @@ def printable(text: str) -> str:
         else:
             skip_space = True
     return "".join(out)
+
+
+@functools.cache
+def _parsed_fonts() -> dict[str, TTFFont]:
+    """The four fonts as fpdf2 reads them (metrics, glyph ids), once per process."""
+    pdf = FPDF()
+    for style, path in FONT_FILES.items():
+        pdf.add_font(FAMILY, style, str(path))
+    return {key: font for key, font in pdf.fonts.items() if isinstance(font, TTFFont)}
 
 
 @dataclass
@@ -116,8 +127,12 @@ class _Pdf(FPDF):
     def __init__(self, doc: Document) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.doc = doc
-        for style, path in FONT_FILES.items():
-            self.add_font(FAMILY, style, str(path))
+        # The fonts' metrics are read once per process; each document gets its own copy (its own subset) and
+        # a fresh handle on the font file, which fpdf2 subsets in place when it writes the document.
+        for key, font in _parsed_fonts().items():
+            own = copy.deepcopy(font)
+            own.ttfont = TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
+            self.fonts[key] = own
         self.set_margins(MARGIN, MARGIN * 0.8, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
         self.alias_nb_pages()
