@@ -50,6 +50,8 @@ class Draft:
     topics: set[str] = field(default_factory=set)
     language: str | None = None  # only readers of this language
     versions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Each version's text or caption as HTML, and whether it has media: discreet mode opens it in place.
+    texts: dict[str, tuple[str, bool]] = field(default_factory=dict)
     asking: str | None = None  # the language whose message is awaited
     skipped: set[str] = field(default_factory=set)  # languages that get the default language's version
     silent: bool = False

@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import admin_screens
+from bot import help as bot_help
 from bot.aiohttp_request import AiohttpRequest
 from bot.announce import progress_text
 from bot.broadcast import BroadcastEngine, Progress
@@ -149,7 +150,7 @@ def build_application(
             default_language=settings.default_language,
         )
         # The bot's username (for share links) is known once initialize() has called getMe.
-        screens = Screens(library, i18n, search, app.bot.username, offline.subjects)
+        screens = Screens(library, i18n, search, app.bot.username, offline.subjects, extras=help_buttons)
         engine = None
         if broadcast:
             # Announcements go through a Bot of their own, with its own connection pool: a running
@@ -168,6 +169,7 @@ def build_application(
                 storage,
                 rate=settings.broadcast_rate,
                 markup_for=functools.partial(_unsubscribe_markup, i18n),
+                neutral_for=functools.partial(bot_help.neutral_message, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
             )
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
@@ -220,6 +222,8 @@ def build_application(
     polling = HeartbeatRequest(heartbeat) if heartbeat is not None else JsonRequest()
     builder = builder.request(request or JsonRequest(READER_CONNECTIONS)).get_updates_request(polling)
     app = builder.build()
+    # The help directory's data is content too: an invalid file stops start-up like the brief's (exit code 3).
+    help_buttons = bot_help.install(app, content_root or settings.content_dir or content_dir(), content.codes, i18n)
     add_handlers(app, settings.admin_ids)
     return app
 
@@ -258,8 +262,10 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     )
     # 4. Stickers, photos, voice, contacts, locations, ...: a short answer.
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, other.on_unsupported))
-    # 5. Buttons and inline mode. Features with buttons of their own (matched by pattern) come first; the reading
-    #    menus' handler takes every other button, and answers a stale one with a fresh menu.
+    # 5. Buttons and inline mode: each feature's own buttons (matched by their payload's prefix) before the
+    #    reading menus' catch-all, which answers any other button (an expired one too).
+    for handler in bot_help.handlers():
+        app.add_handler(handler)
     register_offline(app)
     app.add_handler(CallbackQueryHandler(reading.on_callback))
     app.add_handler(InlineQueryHandler(other.on_inline_query))

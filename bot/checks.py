@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import re
 import sys
@@ -16,6 +17,7 @@ from babel.messages.pofile import read_po, write_po
 from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, Content, check_content
 from bot.content.derived import Derivation, read_derivation
 from bot.content.prose import prose
+from bot.help import check_directory, staying_safe_problems
 from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
 from bot.languages import babel_locale, discover_languages, order_languages
 from bot.paths import content_dir, locales_dir
@@ -54,6 +56,16 @@ def check_content_command(root: Path | None = None) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    # The help directory: a malformed entry fails; an entry checked over 12 months ago only warns.
+    _, help_problems, stale = check_directory(root, content.codes, dt.datetime.now(dt.UTC).date())
+    help_problems_text = [str(p) for p in help_problems] + staying_safe_problems(root, content.codes)
+    for warning in stale:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    if help_problems_text:
+        print(f"content check FAILED in {root}:", file=sys.stderr)
+        for line in help_problems_text:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     print(f"content check passed ({root})")
     print(f"{'locale':<8}{'themes':>8}{'sections':>10}{'items':>8}{'characters':>12}{'coverage':>10}")
     for s in content.summaries():
@@ -91,7 +103,9 @@ def _allowed(root: Path, code: str) -> tuple[frozenset[str], str]:
     allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
     where = f"glossary.{code}.md"
     if (rule := read_derivation(root, code)) is not None:
-        allowed |= {rule.convert(a) for a in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md")}
+        # Both forms: names and the licence (GIZ, CC BY-NC) stay in Latin letters in the converted text.
+        for abbreviation in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md"):
+            allowed |= {abbreviation, rule.convert(abbreviation)}
         where = f"glossary.{rule.source}.md (transliterated)"
     return frozenset(allowed), where
 

@@ -55,6 +55,7 @@ class Metric(StrEnum):
     SUBSCRIBE = "subscribe"  # subject: the theme (or "general")
     UNSUBSCRIBE = "unsubscribe"
     FORGET = "forget"  # /forget carried out
+    HELP = "help"  # a country's list in the help directory opened, subject: the country code (bot/help/)
     DOWNLOAD = "download"  # offline copies sent, subject: "<theme or brief>.<pdf or html>" (bot/offline/)
 
 

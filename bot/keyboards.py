@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -41,6 +41,7 @@ __all__ = [
     "ABOUT_SECTION",
     "GENERAL_TOPIC",
     "Keyboard",
+    "PageButtons",
     "about_keyboard",
     "announcement_keyboard",
     "button_to_language",
@@ -62,6 +63,7 @@ __all__ = [
     "section_keyboard",
     "subscriptions_keyboard",
     "theme_keyboard",
+    "with_row",
 ]
 
 GENERAL_TOPIC = "general"  # "general announcements": a topic that is not a theme
@@ -342,3 +344,25 @@ def confirm_forget_keyboard(t: Translator) -> Keyboard:
             [_button(t.gettext("No, keep it"), Menu())],
         ]
     )
+
+
+class PageButtons(Protocol):
+    """A row a feature adds to the reading screens (the help directory's "where to get help"); an empty row
+    adds nothing. Handed in by the composition root, so these screens import no feature."""
+
+    def menu_row(self, code: str) -> list[InlineKeyboardButton]:
+        """Under the themes of the main menu."""
+
+    def theme_row(self, code: str, theme_id: str) -> list[InlineKeyboardButton]:
+        """Above the footer of a theme's first screen."""
+
+    def page_row(self, code: str, theme_id: str, section_id: str) -> list[InlineKeyboardButton]:
+        """Above the footer of a section's page."""
+
+
+def with_row(keyboard: InlineKeyboardMarkup, row: list[InlineKeyboardButton], at: int = -1) -> Keyboard:
+    """``keyboard`` with ``row`` inserted before row ``at`` (the footer by default); unchanged for no row."""
+    rows = [list(r) for r in keyboard.inline_keyboard]
+    if row:
+        rows.insert(at if at >= 0 else len(rows) + at + 1, row)
+    return Keyboard(rows)

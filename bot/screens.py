@@ -21,6 +21,7 @@ from bot.i18n import I18n, Translator
 from bot.keyboards import (
     ABOUT_SECTION,
     Keyboard,
+    PageButtons,
     about_keyboard,
     button_to_language,
     confirm_forget_keyboard,
@@ -35,6 +36,7 @@ from bot.keyboards import (
     section_keyboard,
     subscriptions_keyboard,
     theme_keyboard,
+    with_row,
 )
 from bot.languages import REFERENCE_LANGUAGE, reference_choices
 from bot.library import Library
@@ -77,9 +79,11 @@ class Screens:
         search: SearchIndex,
         bot_username: str | None,
         downloads: frozenset[str] = frozenset(),
+        extras: PageButtons | None = None,
     ) -> None:
         self.library = library
         self.downloads = downloads  # what readers may download (bot/offline/): theme ids and "brief"
+        self.extras = extras
         self.i18n = i18n
         self._search = search
         self.username = bot_username
@@ -117,6 +121,8 @@ class Screens:
         content = self.library.locale(code)
         text = main_menu_html(content, t)
         keyboard: Keyboard = main_menu_keyboard(content, t)
+        if self.extras is not None:
+            keyboard = with_row(keyboard, self.extras.menu_row(code), at=len(content.themes))
         if offer_languages:
             # Readers of a language another is derived from (uz, whose readers may read Cyrillic better) see
             # that one offered on a line of its own, in its own words, above the picker.
@@ -146,11 +152,10 @@ class Screens:
             return None
         t = self.t(code)
         share = self._share(DeepLink(theme.id), theme.title)
-        return Screen(
-            theme_html(theme, t, subscribed),
-            theme_keyboard(theme, t, subscribed=subscribed, share=share, download=theme.id in self.downloads),
-            protect=theme.protect_content,
-        )
+        keyboard = theme_keyboard(theme, t, subscribed=subscribed, share=share, download=theme.id in self.downloads)
+        if self.extras is not None:
+            keyboard = with_row(keyboard, self.extras.theme_row(code, theme.id))
+        return Screen(theme_html(theme, t, subscribed), keyboard, protect=theme.protect_content)
 
     def section(self, code: str, theme_id: str, section_id: str, page: int) -> Screen | None:
         """One page of a section, or None when there is no such section or page."""
@@ -167,11 +172,12 @@ class Screens:
             return None
         t = self.t(code)
         share = self._share(DeepLink(theme.id, section_id=section.id), f"{theme.short_title}: {section.title}")
-        return Screen(
-            section_page_html(theme, section, pages[page], t),
-            section_keyboard(theme, section, page, len(pages), t, share=share, original=bool(reference_choices(code))),
-            protect=theme.protect_content,
+        keyboard = section_keyboard(
+            theme, section, page, len(pages), t, share=share, original=bool(reference_choices(code))
         )
+        if self.extras is not None:
+            keyboard = with_row(keyboard, self.extras.page_row(code, theme.id, section.id))
+        return Screen(section_page_html(theme, section, pages[page], t), keyboard, protect=theme.protect_content)
 
     def original(self, code: str, reference: str, theme_id: str, section_id: str, page: int) -> Screen | None:
         """Page ``page`` of a translated section (or of About) with the same items in ``reference``."""

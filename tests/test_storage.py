@@ -110,7 +110,17 @@ async def test_users_keep_only_id_language_days_and_block_flag(tmp_path: Path) -
         assert (user.language, user.blocked, user.language_chosen) == ("en", False, True)
         async with storage.connection.execute("SELECT * FROM users") as cur:
             columns = [d[0] for d in cur.description]
-        assert columns == ["user_id", "language", "first_seen", "last_seen", "blocked", "language_chosen", "reference"]
+        assert columns == [
+            "user_id",
+            "language",
+            "first_seen",
+            "last_seen",
+            "blocked",
+            "language_chosen",
+            "reference",
+            "help_country",  # only when the reader asked the bot to remember it (bot/help/)
+            "discreet",
+        ]
 
 
 async def test_subscriptions_are_unique_and_toggle(tmp_path: Path) -> None:

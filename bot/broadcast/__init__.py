@@ -41,6 +41,7 @@ from bot.broadcast.settings import (
     PROBE_CAP,
     TICK,
     MarkupFor,
+    NeutralFor,
 )
 from bot.pacer import CHAT_GAP, WINDOW_MARGIN
 
@@ -59,6 +60,7 @@ __all__ = [
     "WINDOW_MARGIN",
     "BroadcastEngine",
     "MarkupFor",
+    "NeutralFor",
     "Progress",
     "Reporter",
 ]

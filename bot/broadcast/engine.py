@@ -34,6 +34,7 @@ from bot.broadcast.settings import (
     STOPPED,
     TICK,
     MarkupFor,
+    NeutralFor,
     RunSettings,
     batch_for,
 )
@@ -71,6 +72,7 @@ class BroadcastEngine:
         *,
         rate: float,
         markup_for: MarkupFor,
+        neutral_for: NeutralFor | None = None,
         report: Reporter | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -93,6 +95,7 @@ class BroadcastEngine:
         self._storage = storage
         self.rate = rate
         self._markup_for = markup_for
+        self._neutral_for = neutral_for
         self._report = report
         self.max_in_flight = max_in_flight
         # W: the most rows in 'sending' at any moment, hence the most duplicates a crash can cause.
@@ -279,7 +282,11 @@ class BroadcastEngine:
         figures = await self._storage.delivery_figures(announcement.id)
         logger.info("announcement %d: sending, %d of %d pending", announcement.id, figures.pending, figures.total)
         requests = CopyRequests(
-            announcement, self._markup_for, default_language=self._storage.default_language, paid=self.paid
+            announcement,
+            self._markup_for,
+            default_language=self._storage.default_language,
+            paid=self.paid,
+            neutral_for=self._neutral_for,
         )
         run = Run(
             announcement,

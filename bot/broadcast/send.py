@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.broadcast.settings import CHAT_NOT_FOUND, ERROR_MAX, Clock, MarkupFor
+from bot.broadcast.settings import CHAT_NOT_FOUND, ERROR_MAX, Clock, MarkupFor, NeutralFor
 from bot.limits import retry_after_seconds
 from bot.pacer import Pacer
 from bot.storage import Announcement, Delivery, DeliveryState, Outcome
@@ -29,12 +29,38 @@ class Transient:
 class CopyRequests:
     """The ``copyMessage`` parameters of one announcement per language, built once: a send adds the chat."""
 
-    def __init__(self, announcement: Announcement, markup_for: MarkupFor, *, default_language: str, paid: bool):
+    def __init__(
+        self,
+        announcement: Announcement,
+        markup_for: MarkupFor,
+        *,
+        default_language: str,
+        paid: bool,
+        neutral_for: NeutralFor | None = None,
+    ):
         self._announcement = announcement
         self._markup_for = markup_for
         self._default_language = default_language
         self._paid = paid
+        self._neutral_for = neutral_for
         self._by_language: dict[str, dict[str, Any] | None] = {}
+        self._neutral: dict[str, dict[str, Any] | None] = {}
+
+    def neutral(self, language: str) -> dict[str, Any] | None:
+        """The ``sendMessage`` parameters of the neutral message for a reader in discreet mode (None: the bot
+        has no discreet mode, or the announcement nothing to copy: the copy path then says so)."""
+        if self._neutral_for is None or self.for_language(language) is None:
+            return None
+        if language not in self._neutral:
+            text, markup = self._neutral_for(self._announcement, language)
+            self._neutral[language] = {
+                "text": text,
+                "disable_notification": self._announcement.silent or None,
+                "protect_content": self._announcement.protect or None,
+                "reply_markup": markup.to_dict(),
+                "allow_paid_broadcast": True if self._paid else None,
+            }
+        return self._neutral[language]
 
     def for_language(self, language: str) -> dict[str, Any] | None:
         """The parameters for a reader of ``language`` (None: the announcement has no message to copy)."""
@@ -92,10 +118,14 @@ class Sender:
         trouble), or None to send it again after a 429's pause."""
         user_id = delivery.user_id
         try:
+            neutral = requests.neutral(delivery.language) if delivery.discreet else None
             kwargs = requests.for_language(delivery.language)
             if kwargs is None:
                 return Outcome(user_id, DeliveryState.FAILED, "the announcement has no message to copy")
-            await self.bot.copy_message(chat_id=user_id, **kwargs)
+            if neutral is not None:  # discreet mode: nothing of the announcement on the lock screen
+                await self.bot.send_message(chat_id=user_id, **neutral)
+            else:
+                await self.bot.copy_message(chat_id=user_id, **kwargs)
         except RetryAfter as exc:
             # Not the reader's fault and not a try: the row stays claimed and is sent again after the pause.
             seconds = retry_after_seconds(exc)

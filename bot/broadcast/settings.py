@@ -32,6 +32,7 @@ __all__ = [
     "TICK",
     "Clock",
     "MarkupFor",
+    "NeutralFor",
     "RunSettings",
     "batch_for",
 ]
@@ -60,6 +61,8 @@ PROBE_BASE: Final = 1.0  # seconds of pause after a transient error, before one 
 PROBE_CAP: Final = 15.0  # the longest pause between two probes: sending resumes this soon after an outage
 
 MarkupFor = Callable[[Announcement, str], InlineKeyboardMarkup | None]
+# The neutral message a reader in discreet mode gets instead of the copy: (text, keyboard) in their language.
+NeutralFor = Callable[[Announcement, str], tuple[str, InlineKeyboardMarkup]]
 Clock = Callable[[], float]
 
 

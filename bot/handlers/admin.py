@@ -14,6 +14,7 @@ import logging
 from telegram import InputFile, Update
 
 from bot import admin_screens as views
+from bot import help as bot_help
 from bot import impact_report
 from bot.callbacks import Admin, AdminButton
 from bot.handlers.announce_wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
@@ -85,7 +86,7 @@ async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
     today = await storage.day_counts(_today())
     per_topic = await storage.subscribers_per_topic()
     recent = [(item.id, await storage.delivery_figures(item.id)) for item in await storage.announcements(limit=3)]
-    return views.stats_screen(
+    screen = views.stats_screen(
         reader.t,
         context.library.locale(reader.language),
         context.services.settings.default_language,
@@ -94,6 +95,9 @@ async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
         per_topic,
         recent,
     )
+    directory = bot_help.views_of(context.application).directory
+    help_lines = await bot_help.stats_html(storage, directory, reader.t, _today())
+    return Screen(f"{screen.text}\n\n{help_lines}", screen.keyboard)
 
 
 async def export_command(update: Update, context: BotContext) -> None:

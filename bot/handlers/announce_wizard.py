@@ -19,6 +19,7 @@ from bot.callbacks import Admin, AdminButton, WizardChoice
 from bot.handlers.common import BotContext, Reader, is_admin, show
 from bot.keyboards import announcement_keyboard, is_topic, language_name
 from bot.screens import Screen
+from bot.storage import AnnouncementText
 
 __all__ = ["announce_command", "cancel_command", "on_admin_message", "on_wizard_button"]
 
@@ -171,6 +172,8 @@ async def _take_message(update: Update, context: BotContext, draft: Draft, messa
     reader = context.reader
     if draft.step is Step.MESSAGE and draft.asking is not None:
         draft.versions[draft.asking] = (message.chat_id, message.message_id)
+        body = message.text_html if message.text is not None else (message.caption_html or "")
+        draft.texts[draft.asking] = (body, message.text is None)
         await show(update, context, _ask_next_version(context, reader, draft))
     elif draft.step is Step.SCHEDULE:
         try:
@@ -212,6 +215,10 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     status_chat = message.chat.id if isinstance(message, Message) else None
     status_message = message.message_id if isinstance(message, Message) else None
     announcement_id = await context.storage.create_announcement(draft.to_storage(status_chat, status_message))
+    texts = {
+        code: AnnouncementText(body, media) for code, (body, media) in draft.texts.items() if code in draft.versions
+    }
+    await context.storage.safety.save_texts(announcement_id, texts)
     await _drop_draft(context, reader.user_id)
     engine = context.services.engine
     if engine is not None:

@@ -13,6 +13,8 @@ One module per area, each class building on the one before it and sharing its co
 
 from __future__ import annotations
 
+import functools
+
 from bot.storage.database import DatabaseLockedError, SchemaTooNewError
 from bot.storage.deliveries import QUEUE_CHUNK, Deliveries
 from bot.storage.readers import USER_CACHE_SIZE
@@ -27,6 +29,7 @@ from bot.storage.records import (
     Outcome,
     UserRecord,
 )
+from bot.storage.safety import AnnouncementText, Safety
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "Announcement",
     "AnnouncementDraft",
     "AnnouncementState",
+    "AnnouncementText",
     "DatabaseLockedError",
     "Delivery",
     "DeliveryFigures",
@@ -51,3 +55,8 @@ __all__ = [
 
 class Storage(Deliveries):
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
+
+    @functools.cached_property
+    def safety(self) -> Safety:
+        """The help directory's country and discreet mode of readers, and announcement texts (bot/help/)."""
+        return Safety(self)

@@ -80,6 +80,10 @@ class Database:
             cursor = await self._db.execute(sql, params)
             return cursor.rowcount
 
+    async def execute_write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """Run one writing statement for a composed repository; return the number of rows changed."""
+        return await self._write(sql, params)
+
     @classmethod
     async def open(cls, path: Path | str, default_language: str = "ru") -> Self:
         """Open (creating if needed) and migrate the database at ``path``, holding its exclusive lock.

@@ -189,11 +189,12 @@ class Deliveries(Readers):
                     SELECT user_id FROM deliveries
                     WHERE announcement_id = ? AND state = 'pending' AND not_before <= ?
                     ORDER BY not_before, user_id LIMIT ?)
-                RETURNING user_id, language, attempts
+                RETURNING user_id, language, attempts,
+                    (SELECT discreet FROM users WHERE users.user_id = deliveries.user_id)
                 """,
                 (announcement_id, announcement_id, now, limit),
             )
-        return sorted((Delivery(int(r[0]), str(r[1]), int(r[2])) for r in rows), key=lambda d: d.user_id)
+        return sorted((Delivery(int(r[0]), str(r[1]), int(r[2]), bool(r[3])) for r in rows), key=lambda d: d.user_id)
 
     async def record_outcomes(self, announcement_id: int, outcomes: Iterable[Outcome]) -> None:
         """Write the results of sent deliveries in one transaction."""

@@ -96,6 +96,7 @@ class Delivery:
     user_id: int
     language: str
     attempts: int
+    discreet: bool = False  # the reader gets a neutral message first (bot/help/: discreet mode)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, minute, state)
     ) STRICT, WITHOUT ROWID;
     """,
+    # Help directory and discreet mode (bot/help/): the country a reader asked the bot to remember (NULL unless
+    # they agreed), whether announcements reach them as a neutral message first; both go with the user row on
+    # /forget. Each announcement version's text (or caption) as HTML, to open a neutral message in place.
+    """
+    ALTER TABLE users ADD COLUMN help_country TEXT;
+    ALTER TABLE users ADD COLUMN discreet INTEGER NOT NULL DEFAULT 0 CHECK (discreet IN (0, 1));
+    CREATE TABLE announcement_texts (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        html            TEXT    NOT NULL,        -- the admin's text or caption, as Telegram's HTML
+        media           INTEGER NOT NULL DEFAULT 0 CHECK (media IN (0, 1)),
+        PRIMARY KEY (announcement_id, language)
+    ) STRICT, WITHOUT ROWID;
+    """,
     # Slot 7: the offline copies' uploads (bot/offline/file_ids.py): Telegram's file_id of each file sent once,
     # by the hash of the file's bytes (changed content is a new hash, so a fresh upload). Nobody's id.
     """
