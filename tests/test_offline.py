@@ -19,7 +19,6 @@ from pypdf import PdfReader
 from bot.app import Static
 from bot.callbacks import CallbackDataError
 from bot.content import Content, load_content
-from bot.i18n import I18n
 from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, discover_languages
 from bot.library import Library
 from bot.offline.callbacks import DownloadChoice, DownloadFile, read
@@ -202,10 +201,6 @@ def test_a_theme_whose_downloads_are_off_is_in_no_file(static: Static) -> None:
     brief = next(d for c, s, f, d in build_files(library, i18n, off, None, codes=["en"], subjects=[BRIEF]))
     gbv = content_of(static).get("en").theme("gbv")
     assert gbv is not None and gbv.title.encode() not in brief
-
-
-def test_library_and_i18n_are_what_the_fixture_says(static: Static) -> None:
-    assert isinstance(static[2], Library) and isinstance(static[1], I18n)
 
 
 async def test_the_running_bot_builds_missing_files_in_a_process_of_its_own_then_finds_them(tmp_path: Path) -> None:
