@@ -34,6 +34,8 @@ from bot.callbacks import (
 )
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.i18n import Translator
+from bot.offline.callbacks import DownloadChoice
+from bot.offline.document import BRIEF
 from bot.reports import ABOUT_PAGE, ReportKind
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "button_to_language",
     "checkbox",
     "confirm_forget_keyboard",
+    "download_button",
     "is_topic",
     "language_keyboard",
     "language_name",
@@ -174,12 +177,22 @@ def language_keyboard(names: Mapping[str, str], current: str, t: Translator) -> 
     return Keyboard([*language_rows(names, current), _footer(t)])
 
 
-def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> Keyboard:
-    """One button per section, the subscription toggle, Share, Menu, Hide."""
+def download_button(subject: str, t: Translator, *, protect: bool) -> InlineKeyboardButton:
+    """📄 Download (bot/offline/); a protected subject's button says its file can only be read in Telegram."""
+    label = t.gettext("📄 Download (read in Telegram)") if protect else t.gettext("📄 Download")
+    return InlineKeyboardButton(label, callback_data=DownloadChoice(subject).pack())
+
+
+def theme_keyboard(
+    theme: Theme, t: Translator, *, subscribed: bool, share: str | None, download: bool = False
+) -> Keyboard:
+    """One button per section, Download, the subscription toggle, Share, Menu, Hide."""
     rows: list[Row] = [
         [_button(f"{section.short_title} ({len(section.items)})", SectionPage(theme.id, section.id, 0))]
         for section in theme.sections
     ]
+    if download:
+        rows.append([download_button(theme.id, t, protect=theme.protect_content)])
     toggle = t.gettext("🔕 Unsubscribe") if subscribed else t.gettext("🔔 Subscribe")
     want = Want.UNSUBSCRIBED if subscribed else Want.SUBSCRIBED
     second: Row = [_button(toggle, SetSubscription(theme.id, want, ToggleFrom.THEME))]
@@ -226,12 +239,16 @@ def section_keyboard(
     return Keyboard(rows)
 
 
-def about_keyboard(page: int, total: int, t: Translator, *, original: bool) -> Keyboard:
-    """‹ page › for the About view, Original and Report, Menu, Hide."""
+def about_keyboard(
+    page: int, total: int, t: Translator, *, original: bool, download: bool = False, protect: bool = False
+) -> Keyboard:
+    """‹ page › for the About view, Original and Report, Download (the whole brief), Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(AboutPage, page, total, t))
     rows.append(_page_tools((ABOUT_PAGE, ABOUT_SECTION), page, t, original=original))
+    if download:
+        rows.append([download_button(BRIEF, t, protect=protect)])
     rows.append(_footer(t))
     return Keyboard(rows)
 

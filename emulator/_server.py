@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
+from aiohttp.web import FileField
 from telegram.constants import FileSizeLimit
 
 from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener, Params
@@ -268,6 +269,7 @@ class BotAPIEmulator(BotMethods):
     async def _process(self, method: str, handler: Any, request: web.Request) -> web.StreamResponse:
         """Parse, apply faults, latency and the method; record the outcome."""
         chat_id: int | None = None
+        uploads = 0
         views: list[ChatTracker] = []
         polling = method == "getUpdates"
         fault: Fault | None = None
@@ -280,6 +282,7 @@ class BotAPIEmulator(BotMethods):
                 logger.debug("%s: the client hung up before sending its whole request", method)
                 return web.Response(status=499)
             chat_id = _chat_id_of(self, params)
+            uploads = sum(isinstance(value, FileField) for value in params.values())
             gate = self._gates.get(method)
             if gate is not None:
                 await gate.wait()  # held by hold_calls() until release_calls()
@@ -316,7 +319,7 @@ class BotAPIEmulator(BotMethods):
         except ApiError as exc:
             if polling and exc.code == 409 and (request.transport is None or request.transport.is_closing()):
                 return self._response(exc.code, exc.payload())  # a cancelled long poll; nobody listens
-            self._record(method, chat_id, exc.code, exc.description)
+            self._record(method, chat_id, exc.code, exc.description, uploads)
             if exc.code == 429:
                 self.stats.too_many_requests += 1
             for view in views:
@@ -324,14 +327,14 @@ class BotAPIEmulator(BotMethods):
             if fault is not None and fault.kind == "502":
                 return web.Response(text=ERR_BAD_GATEWAY_HTML, status=502, content_type="text/html")
             return self._response(exc.code, exc.payload())
-        self._record(method, chat_id, 200, None)
+        self._record(method, chat_id, 200, None, uploads)
         return self._response(200, {"ok": True, "result": result})
 
-    def _record(self, method: str, chat_id: int | None, status: int, description: str | None) -> None:
+    def _record(self, method: str, chat_id: int | None, status: int, description: str | None, uploads: int = 0) -> None:
         """Append to the call log and error counters."""
         if method != "getUpdates":
             logger.debug("%s chat=%s -> %d", method, chat_id, status)
-        self.call_log.append(CallRecord(method, chat_id, status, description, time.monotonic()))
+        self.call_log.append(CallRecord(method, chat_id, status, description, time.monotonic(), uploads))
         if status != 200:
             self.stats.errors[status] += 1
             if description:

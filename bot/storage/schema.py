@@ -132,5 +132,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, language)
     ) STRICT, WITHOUT ROWID;
     """,
+    # 7 -> 8: the offline copies' uploads (bot/offline/file_ids.py): Telegram's file_id of each file sent once,
+    # by the hash of the file's bytes (changed content is a new hash, so a fresh upload). Nobody's id.
+    """
+    CREATE TABLE offline_uploads (
+        sha256  TEXT PRIMARY KEY,                -- of the file's bytes
+        file_id TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
