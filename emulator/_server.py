@@ -569,6 +569,11 @@ class BotAPIEmulator(BotMethods):
         file = self._files.get(file_id)
         return file.content if file is not None else None
 
+    def file_name(self, file_id: str) -> str | None:
+        """Return the name a file was uploaded under, if any."""
+        file = self._files.get(file_id)
+        return file.file_name if file is not None else None
+
     # ----------------------------------------------------------------- driver: observation
 
     def delivered(self, chat_id: int) -> int:

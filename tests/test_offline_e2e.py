@@ -190,3 +190,30 @@ async def test_a_file_id_telegram_refuses_is_replaced_by_a_fresh_upload(env: Bot
         return await offline.file_ids.get(file.sha256) == sent.file_id
 
     await eventually(replaced, what="the new file_id stored")
+
+
+async def test_a_reader_in_discreet_mode_gets_a_file_that_names_no_theme(env: BotEnv, offline_shelf: Shelf) -> None:
+    user = env.emu.user(3010, language_code="ru")
+    t = env.services.i18n.get("ru")
+    theme = env.services.content.get("ru").theme("gbv")
+    assert theme is not None
+    await user.send("/start")
+    await user.wait_reply()
+    await env.services.storage.safety.set_discreet(3010, True)
+    page = await open_theme(user, theme.short_title, protected=True)
+    choice = await press(user, t.gettext("📄 Download (read in Telegram)"))
+    sent = await press(user, next(b for b in choice.button_texts if b.startswith("📄 PDF")))
+    assert sent.media == "document" and sent.protect_content and sent.file_id is not None
+    caption = sent.caption or ""
+    assert t.gettext("📄 Your file.") in caption and theme.title not in caption and theme.short_title not in caption
+    assert env.emu.file_name(sent.file_id) == "brief.pdf"  # the chat list shows the name: no "gbv" in it
+    file = offline_shelf.get("ru", "gbv", Form.PDF)
+    assert file is not None and env.emu.file_content(sent.file_id) == file.path.read_bytes()
+    # Another reader, not discreet, gets the named file: its own upload, not the neutral one.
+    other = env.emu.user(3011, language_code="ru")
+    await open_theme(other, theme.short_title, protected=True)
+    choice = await press(other, t.gettext("📄 Download (read in Telegram)"))
+    named = await press(other, next(b for b in choice.button_texts if b.startswith("📄 PDF")))
+    assert named.file_id is not None and env.emu.file_name(named.file_id) == file.name
+    assert uploads(env.emu) == [1, 1]
+    assert page is not None

@@ -16,7 +16,7 @@ from bot.impact import Metric
 from bot.limits import retry_after_seconds
 from bot.offline.callbacks import PATTERN, DownloadChoice, read
 from bot.offline.document import BRIEF, Form
-from bot.offline.screens import caption, choice_screen
+from bot.offline.screens import NEUTRAL_SUFFIX, caption, choice_screen, neutral_name
 from bot.offline.service import OFFLINE_KEY, Offline
 from bot.offline.store import OfflineFile
 
@@ -83,24 +83,36 @@ async def on_download(update: Update, context: BotContext) -> None:
         await query.answer(t.gettext("The files are being prepared. Please try again in a minute."), show_alert=True)
         return
     await query.answer()
-    if await _send(update, context, offline, file, caption(t, title, file.form, protect=protect), protect):
+    # A reader in discreet mode gets a file whose caption and name say nothing of its theme: the chat list shows
+    # both. It is uploaded (and its file_id kept) under a name of its own.
+    discreet = await context.storage.safety.discreet(reader.user_id)
+    text = caption(t, None if discreet else title, file.form, protect=protect)
+    if await _send(update, context, offline, file, text, protect, discreet=discreet):
         # Anonymous: the day, the file's language, its subject and form; never who.
         context.storage.tally.count(Metric.DOWNLOAD, file.code, f"{file.subject}.{file.form.value}")
 
 
 async def _send(
-    update: Update, context: BotContext, offline: Offline, file: OfflineFile, text: str, protect: bool
+    update: Update,
+    context: BotContext,
+    offline: Offline,
+    file: OfflineFile,
+    text: str,
+    protect: bool,
+    *,
+    discreet: bool = False,
 ) -> bool:
     """Send ``file`` (its file_id when it went up before); whether it was sent."""
     chat = update.effective_chat
     if chat is None:
         return False
+    key, name = (f"{file.sha256}{NEUTRAL_SUFFIX}", neutral_name(file)) if discreet else (file.sha256, file.name)
     for attempt in range(2):
-        file_id = await offline.file_ids.get(file.sha256)
+        file_id = await offline.file_ids.get(key)
         try:
             message = await context.bot.send_document(
                 chat.id,
-                document=file_id or InputFile(file.path.read_bytes(), filename=file.name),
+                document=file_id or InputFile(file.path.read_bytes(), filename=name),
                 caption=text,
                 protect_content=protect,
             )
@@ -108,7 +120,7 @@ async def _send(
             if file_id is None or not any(s in exc.message.lower() for s in _STALE_FILE_ID):
                 raise
             logger.info("a stored file_id was refused; uploading the file again")
-            await offline.file_ids.forget(file.sha256)
+            await offline.file_ids.forget(key)
             continue
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
@@ -118,12 +130,12 @@ async def _send(
             await asyncio.sleep(wait)
             continue
         if file_id is None:
-            await _remember(offline, file, message)
+            await _remember(offline, key, message)
         return True
     return False
 
 
-async def _remember(offline: Offline, file: OfflineFile, message: Message) -> None:
+async def _remember(offline: Offline, key: str, message: Message) -> None:
     document: TelegramDocument | None = message.document
     if document is not None:
-        await offline.file_ids.put(file.sha256, document.file_id)
+        await offline.file_ids.put(key, document.file_id)

@@ -15,7 +15,7 @@ from bot.offline.document import BRIEF, Form
 from bot.offline.store import OfflineFile
 from bot.screens import Screen
 
-__all__ = ["caption", "choice_screen", "kilobytes"]
+__all__ = ["NEUTRAL_SUFFIX", "caption", "choice_screen", "kilobytes", "neutral_name"]
 
 
 def kilobytes(size: int) -> int:
@@ -54,13 +54,25 @@ def choice_screen(t: Translator, subject: str, title: str, files: dict[Form, Off
     return Screen(html.escape("\n\n".join(lines)), Keyboard(rows), protect=protect)
 
 
-def caption(t: Translator, title: str, form: Form, *, protect: bool) -> str:
-    """What the file is, and whether it can be passed on (HTML, within Telegram's caption limit)."""
-    what = (
-        t.gettext("{title}: a PDF to print on A4 paper (two pages per sheet also work).")
-        if form is Form.PDF
-        else t.gettext("{title}: a page to read without internet. Open it in your phone's browser.")
-    ).format(title=title)
+NEUTRAL_SUFFIX = ":neutral"  # the file_id key of a file uploaded under its neutral name
+
+
+def neutral_name(file: OfflineFile) -> str:
+    """The file's name for a reader in discreet mode: the same for every theme (``brief.pdf``)."""
+    return f"brief.{file.form.value}"
+
+
+def caption(t: Translator, title: str | None, form: Form, *, protect: bool) -> str:
+    """What the file is, and whether it can be passed on (HTML, within Telegram's caption limit); without a
+    title (a reader in discreet mode) it names no theme."""
+    if title is None:
+        what = t.gettext("📄 Your file.")
+    else:
+        what = (
+            t.gettext("{title}: a PDF to print on A4 paper (two pages per sheet also work).")
+            if form is Form.PDF
+            else t.gettext("{title}: a page to read without internet. Open it in your phone's browser.")
+        ).format(title=title)
     share = (
         t.gettext("It can be read here in Telegram, but not forwarded or saved.")
         if protect
