@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.exitcodes import ExitCode, exit_codes_help
 from bot.languages import discover_languages
-from bot.paths import content_dir
+from bot.paths import content_dir, locales_dir
+from bot.translations.cli import add_parser as add_translations_parser
 
 __all__ = ["main"]
 
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with the backup at PATH (stop the bot first; the old one is kept)"
     )
     restore.add_argument("path", type=Path)
+    add_translations_parser(sub)
     return parser
 
 
@@ -138,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.checks import check_locales_command
 
         return check_locales_command()
+    if command == "translations" and not getattr(args, "reported", False):
+        from bot.translations.cli import run as run_translations
+
+        return run_translations(args, content_dir(), locales_dir(), None)
     if command == "sync-locales":
         from bot.checks import sync_locales
 

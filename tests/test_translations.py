@@ -1,0 +1,134 @@
+"""The translations round trip: export a language, change it as a translator's tool would, import it back."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from bot.__main__ import main
+from bot.translations.review import read_review
+
+ROOT = Path(__file__).resolve().parent.parent
+BARRIERS_2 = "gbv › barriers › legislative › barriers-2 › text"
+BARRIERS_1 = "gbv › barriers › legislative › barriers-1 › text"
+TOPIC_2 = "about › background › topics › 2"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of content/ and locales/ the commands work on."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    monkeypatch.setenv("CONTENT_DIR", str(tmp_path / "content"))
+    monkeypatch.setenv("LOCALES_DIR", str(tmp_path / "locales"))
+    return tmp_path
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _export(tree: Path, name: str = "kk.po", *extra: str) -> Catalog:
+    assert main(["translations", "export", "--lang", "kk", "--out", str(tree / name), *extra]) == 0
+    with (tree / name).open("rb") as fh:
+        return read_po(fh, abort_invalid=True)
+
+
+def _save(catalog: Catalog, path: Path) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=0)
+    path.write_bytes(buffer.getvalue())
+
+
+def _changed_lines(before: bytes, after: bytes) -> list[str]:
+    diff = difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+
+
+def test_round_trip_changes_only_the_edited_lines(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _export(tree)
+    entries = {m.context: m for m in catalog if m.id}
+    assert entries[BARRIERS_2].fuzzy, "nothing is checked by a native speaker yet"
+    assert any(c.startswith("Russian: ") for c in entries[BARRIERS_2].auto_comments)
+    entries[BARRIERS_2].string = entries[BARRIERS_2].string.replace("тиімсіз", "нәтижесіз")
+    entries[TOPIC_2].string = entries[TOPIC_2].string.replace("және", "мен")
+    entries[BARRIERS_1].flags.discard("fuzzy")  # a native speaker checked it, as Poedit records it
+    _save(catalog, tree / "kk.po")
+    before = _snapshot(tree / "content")
+
+    assert main(["translations", "import", str(tree / "kk.po")]) == 0
+
+    after = _snapshot(tree / "content")
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert changed == {"kk/gbv.yaml", "kk/about.yaml", "kk/review.yaml"}
+    assert _changed_lines(before["kk/gbv.yaml"], after["kk/gbv.yaml"]) == [
+        "-              мінез-құлқын түзетуге арналған бағдарламалар) тиімсіз. Сонымен қатар мұндай",
+        "+              мінез-құлқын түзетуге арналған бағдарламалар) нәтижесіз. Сонымен қатар мұндай",
+    ]
+    assert _changed_lines(before["kk/about.yaml"], after["kk/about.yaml"]) == [
+        "-    - Экономикалық әділеттілік және құқықтар",
+        "+    - Экономикалық әділеттілік мен құқықтар",
+    ]
+    review = read_review(tree / "content" / "kk")
+    assert set(review.content) == {BARRIERS_1}
+    out = capsys.readouterr().out
+    assert "2 changed, 1 newly reviewed" in out and BARRIERS_2 in out
+    # Imported again, the same file changes nothing.
+    assert main(["translations", "import", str(tree / "kk.po")]) == 0
+    assert _snapshot(tree / "content") == after
+
+
+def test_a_broken_entry_is_named_and_nothing_is_written(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _export(tree)
+    entries = {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m for m in catalog if m.id}
+    language = entries[("interface", "Language: {language}")]
+    language.string = "Тіл: {til}"  # a broken placeholder
+    item = entries[(BARRIERS_2, next(k[1] for k in entries if k[0] == BARRIERS_2))]
+    item.string = item.string.replace("тиімсіз", "тиiмсiз")  # Latin i inside a Cyrillic word
+    fine = entries[(TOPIC_2, next(k[1] for k in entries if k[0] == TOPIC_2))]
+    fine.string = fine.string.replace("және", "мен")
+    fine.flags.discard("fuzzy")
+    _save(catalog, tree / "kk.po")
+    before = _snapshot(tree)
+
+    assert main(["translations", "import", str(tree / "kk.po")]) == 1
+
+    assert _snapshot(tree) == before
+    out = capsys.readouterr().out
+    assert f"REJECTED {BARRIERS_2}: Latin and Cyrillic letters mixed in a word: 'тиiмсiз'" in out
+    assert "REJECTED interface: Language: {language}: placeholders ['{til}'] instead of ['{language}']" in out
+    assert "nothing was written" in out
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_exported_file_opens_in_standard_tools(tree: Path) -> None:
+    catalog = _export(tree)  # Babel's own reader, aborting on anything invalid
+    assert sum(1 for m in catalog if m.id) > 500
+    checked = subprocess.run(
+        ["msgfmt", "--check-format", "-c", "-o", "/dev/null", str(tree / "kk.po")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr == "", checked.stderr  # not even a warning about the header
+
+
+def test_spreadsheet_round_trip(tree: Path) -> None:
+    assert main(["translations", "export", "--lang", "kk", "--out", str(tree / "kk.csv")]) == 0
+    sheet = (tree / "kk.csv").read_text(encoding="utf-8")
+    assert sheet.splitlines()[0] == "context,english,russian,translation,checked,comments"
+    edited = sheet.replace("тиімсіз. Сонымен", "нәтижесіз. Сонымен", 1)
+    (tree / "kk.csv").write_text(edited, encoding="utf-8")
+    assert main(["translations", "import", "--lang", "kk", str(tree / "kk.csv")]) == 0
+    assert "нәтижесіз. Сонымен" in (tree / "content" / "kk" / "gbv.yaml").read_text(encoding="utf-8")
+
+
+def test_a_derived_language_is_neither_exported_nor_imported(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["translations", "export", "--lang", "uz-Cyrl", "--out", str(tree / "x.po")]) == 2
+    assert "export uz instead" in capsys.readouterr().err
+    assert not (tree / "x.po").exists()
