@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 from bot.__main__ import main
-from bot.translations.review import read_review
+from bot.app import Static
+from bot.content import load_content
+from bot.content.review import Check, ReviewStatus, read_review, write_review
+from bot.markup import to_html
+from bot.render import about_blocks
+from bot.translations.entries import language_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 BARRIERS_2 = "gbv › barriers › legislative › barriers-2 › text"
@@ -47,6 +54,11 @@ def _save(catalog: Catalog, path: Path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def _text(message: Message) -> str:
+    assert isinstance(message.string, str)
+    return message.string
+
+
 def _changed_lines(before: bytes, after: bytes) -> list[str]:
     diff = difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(), lineterm="", n=0)
     return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
@@ -57,8 +69,8 @@ def test_round_trip_changes_only_the_edited_lines(tree: Path, capsys: pytest.Cap
     entries = {m.context: m for m in catalog if m.id}
     assert entries[BARRIERS_2].fuzzy, "nothing is checked by a native speaker yet"
     assert any(c.startswith("Russian: ") for c in entries[BARRIERS_2].auto_comments)
-    entries[BARRIERS_2].string = entries[BARRIERS_2].string.replace("тиімсіз", "нәтижесіз")
-    entries[TOPIC_2].string = entries[TOPIC_2].string.replace("және", "мен")
+    entries[BARRIERS_2].string = _text(entries[BARRIERS_2]).replace("тиімсіз", "нәтижесіз")
+    entries[TOPIC_2].string = _text(entries[TOPIC_2]).replace("және", "мен")
     entries[BARRIERS_1].flags.discard("fuzzy")  # a native speaker checked it, as Poedit records it
     _save(catalog, tree / "kk.po")
     before = _snapshot(tree / "content")
@@ -91,9 +103,9 @@ def test_a_broken_entry_is_named_and_nothing_is_written(tree: Path, capsys: pyte
     language = entries[("interface", "Language: {language}")]
     language.string = "Тіл: {til}"  # a broken placeholder
     item = entries[(BARRIERS_2, next(k[1] for k in entries if k[0] == BARRIERS_2))]
-    item.string = item.string.replace("тиімсіз", "тиiмсiз")  # Latin i inside a Cyrillic word
+    item.string = _text(item).replace("тиімсіз", "тиiмсiз")  # Latin i inside a Cyrillic word
     fine = entries[(TOPIC_2, next(k[1] for k in entries if k[0] == TOPIC_2))]
-    fine.string = fine.string.replace("және", "мен")
+    fine.string = _text(fine).replace("және", "мен")
     fine.flags.discard("fuzzy")
     _save(catalog, tree / "kk.po")
     before = _snapshot(tree)
@@ -132,3 +144,35 @@ def test_a_derived_language_is_neither_exported_nor_imported(tree: Path, capsys:
     assert main(["translations", "export", "--lang", "uz-Cyrl", "--out", str(tree / "x.po")]) == 2
     assert "export uz instead" in capsys.readouterr().err
     assert not (tree / "x.po").exists()
+
+
+def test_review_status_shows_on_the_about_page(tree: Path, static: Static, capsys: pytest.CaptureFixture[str]) -> None:
+    content_root = tree / "content"
+    i18n = static[1]
+    about = load_content(content_root).get("kk").about
+    blocks = about_blocks(about, i18n.get("kk"))
+    assert i18n.get("kk").gettext("Checked by native speakers: {share}").format(share="0%") in blocks[1]
+    assert about.translation_notice is not None and to_html(about.translation_notice) in blocks[1]
+    assert load_content(content_root).get("en").about.native_checked is None
+
+    # Every string but one checked: 99% (rounded down), the notice stays; all of them: 100%, it goes.
+    places = [e.place for e in language_entries(content_root, "kk")]
+    status = ReviewStatus({p: Check(dt.date(2026, 12, 6)) for p in places[1:]}, {})
+    write_review(content_root / "kk", status)
+    about = load_content(content_root).get("kk").about
+    assert about.native_checked is not None and 0.99 < about.native_checked < 1
+    assert about.notice_stays and "99%" in about_blocks(about, i18n.get("kk"))[1]
+    status.content[places[0]] = Check(dt.date(2026, 12, 6), by="Айгүл")
+    write_review(content_root / "kk", status)
+    content = load_content(content_root)
+    about = content.get("kk").about
+    assert not about.notice_stays
+    blocks = about_blocks(about, i18n.get("kk"))
+    assert "100%" in blocks[1] and to_html(about.translation_notice or "") not in "\n".join(blocks)
+    # uz-Cyrl is the Uzbek text: it has the Uzbek status.
+    assert content.get("uz-Cyrl").about.native_checked == content.get("uz").about.native_checked == 0
+
+    assert main(["check-content"]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"^kk .* 100% +100%$", table, re.MULTILINE), table
+    assert re.search(r"^ky .* 100% +0%$", table, re.MULTILINE), table

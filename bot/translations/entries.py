@@ -14,13 +14,11 @@ from pathlib import Path
 import yaml
 
 from bot.content.model import FALLBACK_LOCALE, FILE_NAMES, REFERENCE_LOCALE
+from bot.content.review import NOT_TEXT, PLACE_SEPARATOR
 
 __all__ = ["PLACE_SEPARATOR", "Entry", "language_entries", "place_of", "read_nodes", "scalars"]
 
-PLACE_SEPARATOR = " › "
 _STR_TAG = "tag:yaml.org,2002:str"
-# Keys whose values are identifiers, links or switches, not words a translator changes.
-_NOT_TEXT = frozenset({"id", "url", "protect_content"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +54,7 @@ def scalars(node: yaml.Node | None, key: tuple[str, ...] = ()) -> Iterator[tuple
     """Every text scalar under ``node`` with its id-based key."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value not in _NOT_TEXT:
+            if isinstance(k, yaml.ScalarNode) and k.value not in NOT_TEXT:
                 # A list of things with ids (sections, groups, items) adds nothing the ids do not say.
                 yield from scalars(v, key if _has_ids(v) else (*key, k.value))
     elif isinstance(node, yaml.SequenceNode):

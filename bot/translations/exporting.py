@@ -19,11 +19,11 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 from bot.content.model import FALLBACK_LOCALE
+from bot.content.review import ReviewStatus, read_review
 from bot.i18n import catalogue_path
 from bot.languages import babel_locale
 from bot.plurals import gettext_header
 from bot.translations.entries import Entry, language_entries
-from bot.translations.review import ReviewStatus, read_review
 
 __all__ = ["CSV_COLUMNS", "INTERFACE_CONTEXT", "export_catalog", "glossary_terms", "to_csv", "to_po"]
 

@@ -9,16 +9,30 @@ their English message id. A derived language (uz-Cyrl) shares its source's statu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["REVIEW_FILE", "Check", "ReviewStatus", "checked_share", "read_review", "write_review"]
+__all__ = [
+    "PLACE_SEPARATOR",
+    "REVIEW_FILE",
+    "Check",
+    "ReviewStatus",
+    "checked_share",
+    "content_places",
+    "percent",
+    "read_review",
+    "write_review",
+]
 
 REVIEW_FILE = "review.yaml"
+PLACE_SEPARATOR = " › "
+# Keys whose values are identifiers, links or switches, not words a translator changes.
+NOT_TEXT = frozenset({"id", "url", "protect_content"})
 _HEADER = (
     "# Strings a native speaker has checked (brief-bot translations import writes this file).\n"
     "# content: place -> check; interface: English message -> check. Anything not listed is machine-assisted.\n"
@@ -54,6 +68,11 @@ def checked_share(checks: Mapping[str, Check], keys: Iterable[str]) -> float:
     return sum(1 for k in wanted if k in checks) / len(wanted) if wanted else 0.0
 
 
+def percent(share: float | None) -> str:
+    """``share`` as a whole percentage rounded down (99.6% checked is not 100%); "-" for None."""
+    return "-" if share is None else f"{math.floor(share * 100)}%"
+
+
 def _checks(raw: Any) -> dict[str, Check]:
     result = {}
     if isinstance(raw, dict):
@@ -81,3 +100,22 @@ def write_review(directory: Path, status: ReviewStatus) -> None:
     }
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
     (directory / REVIEW_FILE).write_text(_HEADER + text, encoding="utf-8")
+
+
+def content_places(name: str, node: Any, key: tuple[str, ...] = ()) -> Iterator[str]:
+    """The place of every string of the loaded file ``name`` (as bot/translations/entries.py names them)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k not in NOT_TEXT:
+                yield from content_places(name, v, key if _has_ids(v) else (*key, str(k)))
+    elif isinstance(node, list):
+        for index, element in enumerate(node, start=1):
+            own = element.get("id") if isinstance(element, dict) else None
+            yield from content_places(name, element, (*key, str(own) if own else str(index)))
+    elif isinstance(node, str) and key:
+        yield PLACE_SEPARATOR.join((name, *key))
+
+
+def _has_ids(node: Any) -> bool:
+    """A list of things with ids (sections, groups, items): its key adds nothing the ids do not say."""
+    return isinstance(node, list) and bool(node) and all(isinstance(e, dict) and e.get("id") for e in node)
