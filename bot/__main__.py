@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with the backup at PATH (stop the bot first; the old one is kept)"
     )
     restore.add_argument("path", type=Path)
+    sub.add_parser("reload", help="make the running bot re-read content/ and locales/ (SIGHUP), no restart")
     add_translations_parser(sub)
     return parser
 
@@ -160,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
+    if command == "reload":
+        from bot.reloading import send_reload
+
+        return send_reload(settings.database_path)
     if command in ("healthcheck", "backup", "restore"):
         return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":
