@@ -161,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
+    if command == "translations":  # --reported: the reports are counted in the bot's database
+        from bot.translations.cli import reported_places
+        from bot.translations.cli import run as run_translations
+
+        places = reported_places(settings.database_path, content_dir(), args.lang, args.since)
+        return run_translations(args, content_dir(), locales_dir(), places) if places is not None else 1
     if command == "reload":
         from bot.reloading import send_reload
 

@@ -29,6 +29,7 @@ from bot.storage.records import (
     Outcome,
     UserRecord,
 )
+from bot.storage.reported import ReportedItems
 from bot.storage.safety import AnnouncementText, Safety
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -47,6 +48,7 @@ __all__ = [
     "DeliveryState",
     "Erased",
     "Outcome",
+    "ReportedItems",
     "SchemaTooNewError",
     "Storage",
     "UserRecord",
@@ -55,6 +57,11 @@ __all__ = [
 
 class Storage(Deliveries):
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
+
+    @functools.cached_property
+    def reported(self) -> ReportedItems:
+        """Which items readers reported, per day and language, as counts (no reader id)."""
+        return ReportedItems(self)
 
     @functools.cached_property
     def safety(self) -> Safety:

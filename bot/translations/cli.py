@@ -11,7 +11,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "reported_places", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,3 +97,36 @@ def from_csv(text: str) -> Catalog:
         flags = () if checked.strip().lower() in ("yes", "y", "1", "x") else ("fuzzy",)
         catalog.add(english, translation, context=context, flags=flags)
     return catalog
+
+
+def reported_places(database: Path, content_root: Path, code: str, since: dt.date | None) -> set[str] | None:
+    """The places of the items readers reported in ``code`` (or a language made from it) since ``since``.
+
+    None (and a line on stderr) when there is no database to read.
+    """
+    import sqlite3
+
+    from bot.content.derived import read_derivation
+    from bot.languages import discover_languages
+    from bot.storage.reported import REPORTED_KEEP_DAYS, reported_since
+    from bot.translations.entries import language_entries
+
+    if not database.is_file():
+        print(f"no database at {database}: set DATABASE_PATH to the bot's database", file=sys.stderr)
+        return None
+    day = since or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=REPORTED_KEEP_DAYS)
+    languages = {code} | {
+        other
+        for other in discover_languages(content_root)
+        if (rule := read_derivation(content_root, other)) is not None and rule.source == code
+    }
+    try:
+        reported = reported_since(database, languages, day)
+    except sqlite3.Error as exc:
+        print(f"cannot read the reports from {database}: {exc}", file=sys.stderr)
+        return None
+    return {
+        entry.place
+        for entry in language_entries(content_root, code)
+        if any(entry.file == theme and item in entry.key for theme, item in reported)
+    }
