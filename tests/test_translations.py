@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
@@ -20,7 +21,8 @@ from bot.content import load_content
 from bot.content.review import Check, ReviewStatus, read_review, write_review
 from bot.markup import to_html
 from bot.render import about_blocks
-from bot.translations.entries import language_entries
+from bot.translations.entries import language_entries, scalars
+from bot.translations.yamledit import WRAP_WIDTH, replace_scalar
 
 ROOT = Path(__file__).resolve().parent.parent
 BARRIERS_2 = "gbv › barriers › legislative › barriers-2 › text"
@@ -120,11 +122,15 @@ def test_a_broken_entry_is_named_and_nothing_is_written(tree: Path, capsys: pyte
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
-def test_exported_file_opens_in_standard_tools(tree: Path) -> None:
-    catalog = _export(tree)  # Babel's own reader, aborting on anything invalid
+@pytest.mark.parametrize("code", ["kk", "ky", "tg", "tk", "uz", "ru"])
+def test_exported_file_opens_in_standard_tools(tree: Path, code: str) -> None:
+    out = tree / f"{code}.po"
+    assert main(["translations", "export", "--lang", code, "--out", str(out)]) == 0
+    with out.open("rb") as fh:
+        catalog = read_po(fh, abort_invalid=True)  # Babel's own reader, aborting on anything invalid
     assert sum(1 for m in catalog if m.id) > 500
     checked = subprocess.run(
-        ["msgfmt", "--check-format", "-c", "-o", "/dev/null", str(tree / "kk.po")], capture_output=True, text=True
+        ["msgfmt", "--check-format", "-c", "-o", "/dev/null", str(out)], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr == "", checked.stderr  # not even a warning about the header
@@ -176,3 +182,28 @@ def test_review_status_shows_on_the_about_page(tree: Path, static: Static, capsy
     table = capsys.readouterr().out
     assert re.search(r"^kk .* 100% +100%$", table, re.MULTILINE), table
     assert re.search(r"^ky .* 100% +0%$", table, re.MULTILINE), table
+
+
+def test_yaml_edits_keep_the_layout() -> None:
+    text = "a:\n  - plain words\n  - 'quoted'\n  - key: value # comment\nb: >-\n  one two three\n  four five\nc: 1\n"
+    nodes = dict(scalars(yaml.compose(text, Loader=yaml.SafeLoader)))
+    edited = replace_scalar(text, nodes[("a", "1")], "words: with a colon")
+    assert edited.splitlines()[1] == '  - "words: with a colon"'
+    assert yaml.safe_load(edited)["a"][0] == "words: with a colon"
+    edited = replace_scalar(text, nodes[("a", "2")], "it's")
+    assert edited.splitlines()[2] == "  - 'it''s'"
+    # A folded block keeps its line breaks; a line that grows past the width passes its last words on.
+    edited = replace_scalar(text, nodes[("b",)], "one 2 three four five")
+    assert edited.splitlines()[4:7] == ["b: >-", "  one 2 three", "  four five"]
+    long = " ".join(["word"] * 30)
+    edited = replace_scalar(text, nodes[("b",)], f"one two three {long} four five")
+    lines = edited.splitlines()
+    assert all(len(line) <= WRAP_WIDTH for line in lines)
+    assert yaml.safe_load(edited)["b"] == f"one two three {long} four five"
+    assert lines[-1] == "c: 1" and yaml.safe_load(edited)["a"][2] == {"key": "value"}
+    # A plain string too long for its line becomes a folded block under its key.
+    edited = replace_scalar(text, nodes[("a", "3", "key")], long * 2)
+    assert yaml.safe_load(edited)["a"][2] == {"key": long * 2}
+    assert edited.splitlines()[3] == "  - key: >- # comment" and all(
+        len(line) <= WRAP_WIDTH for line in edited.splitlines()
+    )

@@ -22,7 +22,6 @@ from bot.content.model import FALLBACK_LOCALE
 from bot.content.review import ReviewStatus, read_review
 from bot.i18n import catalogue_path
 from bot.languages import babel_locale
-from bot.plurals import gettext_header
 from bot.translations.entries import Entry, language_entries
 
 __all__ = ["CSV_COLUMNS", "INTERFACE_CONTEXT", "export_catalog", "glossary_terms", "to_csv", "to_po"]
@@ -76,13 +75,13 @@ def export_catalog(content_root: Path, locales_root: Path, code: str, places: Co
         last_translator="brief-bot translations export",
         language_team=f"{code} native reviewers",
     )
-    catalog.mime_headers = [("Plural-Forms", gettext_header(code))]
+    own = _read(catalogue_path(locales_root, code), code)
+    catalog.mime_headers = [("Plural-Forms", own.plural_forms)]  # the catalogue's own rule, checked by check-locales
     for entry in language_entries(content_root, code):
         if places is None or entry.place in places:
             _add(catalog, _content_message(entry, review, terms, code))
     if places is None:
         russian = _read(catalogue_path(locales_root, FALLBACK_LOCALE), FALLBACK_LOCALE)
-        own = _read(catalogue_path(locales_root, code), code)
         for message in own:
             if not message.id:
                 continue

@@ -30,12 +30,15 @@ def replace_scalar(text: str, node: yaml.ScalarNode, value: str) -> str:
         indent = len(lines[first]) - len(lines[first].lstrip(" "))
         old = [line.strip() for line in lines[first:last]]
         new = _rewrapped(old, value.split(), WRAP_WIDTH - indent) if node.style == ">" else [value]
-        body = [" " * indent + line + "\n" for line in new]
-        return "".join(lines[:first] + body + lines[last:])
+        block = [" " * indent + line + "\n" for line in new]
+        return "".join(lines[:first] + block + lines[last:])
     indent = _content_indent(lines[start.line], start.column)
     rendered = _inline(value, node.style)
-    if "\n" in rendered or start.column + len(rendered) > WRAP_WIDTH:
-        rendered = _block(value, indent)
+    line_end = text.find("\n", end.index)
+    rest = text[end.index : line_end if line_end >= 0 else len(text)]  # a comment after the string, if any
+    if "\n" in rendered or start.column + len(rendered) + len(rest) > WRAP_WIDTH:
+        header, body = _block(value, indent)
+        return text[: start.index] + header + rest + "\n" + body + text[end.index + len(rest) :]
     return text[: start.index] + rendered + text[end.index :]
 
 
@@ -62,15 +65,12 @@ def _carry_over(lines: list[list[str]], width: int) -> list[str]:
     """Move the words that overflow a line to the start of the next one, only as far as needed."""
     result: list[str] = []
     carry: list[str] = []
-    for index, words in enumerate(lines):
-        words = carry + words
+    for line in lines:
+        words = carry + line
         carry = []
         while len(words) > 1 and len(" ".join(words)) > width:
             carry.insert(0, words.pop())
         result.append(" ".join(words))
-        if not carry and index + 1 < len(lines):
-            result += [" ".join(rest) for rest in lines[index + 1 :]]
-            return result
     if carry:
         result += _wrap(carry, width)
     return result
@@ -113,10 +113,9 @@ def _inline(value: str, style: str | None) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _block(value: str, indent: int) -> str:
-    """``value`` as a folded block wrapped at the width (a literal block when it has line breaks)."""
+def _block(value: str, indent: int) -> tuple[str, str]:
+    """``value`` as a folded block wrapped at the width (a literal block when it has line breaks): the header
+    (``>-``, where a comment may follow) and the indented body."""
     if "\n" in value:
-        body = "\n".join(" " * indent + line if line else "" for line in value.split("\n"))
-        return "|-\n" + body
-    body = "\n".join(" " * indent + line for line in _wrap(value.split(), WRAP_WIDTH - indent))
-    return ">-\n" + body
+        return "|-", "\n".join(" " * indent + line if line else "" for line in value.split("\n"))
+    return ">-", "\n".join(" " * indent + line for line in _wrap(value.split(), WRAP_WIDTH - indent))
