@@ -110,7 +110,11 @@ class Reloader:
 
 def send_reload(database: Path) -> int:
     """``brief-bot reload``: SIGHUP to the bot that holds ``database``'s lock."""
-    holder = lock_holder(database)
+    try:
+        holder = lock_holder(database)
+    except OSError as exc:  # e.g. the lock file belongs to the bot's user
+        print(f"cannot read {database}.lock: {exc.strerror}: run this as the bot's user", file=sys.stderr)
+        return ExitCode.DATABASE
     if holder is None:
         print(f"no bot is running on {database} (set DATABASE_PATH to the running bot's database)", file=sys.stderr)
         return ExitCode.DATABASE

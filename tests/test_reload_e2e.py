@@ -58,6 +58,11 @@ async def test_reload_serves_new_text_and_keeps_the_old_when_invalid(
             await admin.wait_reply(timeout=30)
             user = emu.user(5001, language_code="kk")
             assert OLD in await _item_text(user)
+            # Another reader is on a theme's menu, opened before the reload.
+            mid_page = emu.user(5002, language_code="kk")
+            await mid_page.start("t_climate")
+            (menu,) = await mid_page.wait_reply(timeout=30)
+            section = next(label for label in menu.button_texts if label.startswith("Құрылымдық кедергілер"))
 
             theme.write_text(theme.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
             mark = len(lines)
@@ -65,6 +70,10 @@ async def test_reload_serves_new_text_and_keeps_the_old_when_invalid(
             await _logged(lines, "content and catalogues reloaded", mark)
             text = await _item_text(user)
             assert NEW in text and OLD not in text
+            await mid_page.press(section)  # a button of the menu shown before the reload
+            await mid_page.wait_reply(timeout=30)
+            page = mid_page.last
+            assert page is not None and NEW in (page.text or "") and OLD not in (page.text or "")
 
             theme.write_text(theme.read_text(encoding="utf-8").replace(NEW, BROKEN), encoding="utf-8")
             mark = len(lines)
