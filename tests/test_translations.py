@@ -71,6 +71,12 @@ def test_round_trip_changes_only_the_edited_lines(tree: Path, capsys: pytest.Cap
     entries = {m.context: m for m in catalog if m.id}
     assert entries[BARRIERS_2].fuzzy, "nothing is checked by a native speaker yet"
     assert any(c.startswith("Russian: ") for c in entries[BARRIERS_2].auto_comments)
+    assert (
+        "glossary: gender-based violence (GBV) → гендерлік зорлық-зомбылық"
+        in entries["gbv › barriers › legislative › barriers-1 › text"].auto_comments
+    )
+    noted = [m for m in catalog if m.id and any(c.startswith("note: ") for c in m.auto_comments)]
+    assert noted and all(str(m.context).endswith(" › text") for m in noted)
     entries[BARRIERS_2].string = _text(entries[BARRIERS_2]).replace("тиімсіз", "нәтижесіз")
     entries[TOPIC_2].string = _text(entries[TOPIC_2]).replace("және", "мен")
     entries[BARRIERS_1].flags.discard("fuzzy")  # a native speaker checked it, as Poedit records it
@@ -182,6 +188,18 @@ def test_review_status_shows_on_the_about_page(tree: Path, static: Static, capsy
     table = capsys.readouterr().out
     assert re.search(r"^kk .* 100% +100%$", table, re.MULTILINE), table
     assert re.search(r"^ky .* 100% +0%$", table, re.MULTILINE), table
+    # The interface: every message of the catalogue checked but one.
+    with (tree / "locales" / "kk" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id]
+    status.interface.update({i: Check(dt.date(2026, 12, 6)) for i in ids[1:]})
+    write_review(content_root / "kk", status)
+    assert main(["check-locales"]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"^kk +(\d+)/\1 +100% +99%$", table, re.MULTILINE), table  # rounded down
+    assert re.search(r"^ky +(\d+)/\1 +100% +0%$", table, re.MULTILINE), table
+    assert re.search(r"^ru +(\d+)/\1 +100% +-$", table, re.MULTILINE), table
+    shares = read_review(content_root / "kk")
+    assert shares.share([ids[0], ids[1]], interface=True) == 0.5
 
 
 def test_yaml_edits_keep_the_layout() -> None:

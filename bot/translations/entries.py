@@ -30,6 +30,7 @@ class Entry:
     english: str
     russian: str | None
     text: str | None  # None: this language does not have the string (it falls back)
+    notes: tuple[str, ...] = ()  # an item's text: the English of its footnotes, for context
 
     @property
     def place(self) -> str:
@@ -85,6 +86,9 @@ def language_entries(root: Path, code: str) -> list[Entry]:
         own = dict(scalars(read_nodes(root / code / f"{name}.yaml")))
         for key, node in english.items():
             ru, mine = russian.get(key), own.get(key)
+            notes = tuple(
+                n.value for k, n in english.items() if key[-1] == "text" and k[: len(key)] == (*key[:-1], "notes")
+            )
             entries.append(
                 Entry(
                     file=name,
@@ -92,6 +96,7 @@ def language_entries(root: Path, code: str) -> list[Entry]:
                     english=node.value,
                     russian=ru.value if ru is not None else None,
                     text=mine.value if mine is not None else None,
+                    notes=notes,
                 )
             )
     return entries

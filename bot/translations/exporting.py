@@ -58,6 +58,7 @@ def _content_message(entry: Entry, review: ReviewStatus, terms: list[tuple[str, 
     comments = []
     if entry.russian and code != FALLBACK_LOCALE:
         comments.append(f"Russian: {entry.russian}")
+    comments += [f"note: {note}" for note in entry.notes]
     comments += _terms_in(entry.english, terms)
     flags = () if entry.place in review.content else ("fuzzy",)
     return Message(entry.english, entry.text or "", auto_comments=comments, flags=flags, context=entry.place)
