@@ -214,7 +214,8 @@ def controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[In
         AnnouncementState.PAUSED,
     ):
         row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), AdminButton.CANCEL, item.id))
-    if failed and item.state in (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE):
+    retry_states = (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE)
+    if failed and item.state in retry_states and item.totals is None:  # expired: nobody left to send to
         # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
         row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), AdminButton.RETRY, item.id))
     return [row] if row else []

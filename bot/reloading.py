@@ -51,7 +51,8 @@ async def reload_static(app: BotApp) -> bool:
         logger.warning("reload failed, the old texts stay: %s: %s", exc.__class__.__name__, exc)
         await _tell_admins(app, services)
         return False
-    screens = Screens(library, i18n, search, services.screens.username, extras=services.screens.extras)
+    old = services.screens
+    screens = Screens(library, i18n, search, old.username, old.downloads, extras=old.extras)
     app.bot_data[SERVICES_KEY] = dataclasses.replace(
         services, content=content, i18n=i18n, library=library, search=search, screens=screens
     )

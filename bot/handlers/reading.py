@@ -30,11 +30,13 @@ from bot.callbacks import (
     ReportWhat,
     SearchHelp,
     SectionPage,
+    SetSubscription,
     Subscriptions,
     ThemePage,
     Toggle,
     ToggleFrom,
     Unsubscribe,
+    Want,
     read,
 )
 from bot.deeplinks import DeepLink
@@ -218,7 +220,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
             context.reader = changed
             await query.answer(changed.t.gettext("Language changed."))
             await show(update, context, main_menu(context, changed))
-        case Toggle():
+        case Toggle() | SetSubscription():
             await _toggle(update, context, reader, payload)
         case Unsubscribe(announcement_id):
             await _unsubscribe_from_announcement(update, context, reader, announcement_id)
@@ -317,15 +319,22 @@ async def _set_language(context: BotContext, reader: Reader, code: str) -> Reade
     return Reader(reader.user_id, code, True, i18n.get(code))
 
 
-async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: Toggle) -> None:
+async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: Toggle | SetSubscription) -> None:
+    """Subscribe or unsubscribe: to the state the button asks for (a flip for buttons of earlier versions)."""
     query = update.callback_query
     assert query is not None
     topic = toggle.topic
     if not is_topic(context.library.locale(reader.language), topic):
         await _expired(update, context, reader)
         return
-    now_subscribed = await context.storage.toggle_subscription(reader.user_id, topic)
-    context.storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
+    storage = context.storage
+    if isinstance(toggle, SetSubscription):
+        now_subscribed = toggle.want is Want.SUBSCRIBED
+        changed = await storage.set_subscription(reader.user_id, topic, now_subscribed)
+    else:
+        now_subscribed, changed = await storage.toggle_subscription(reader.user_id, topic), True
+    if changed:  # the same tap delivered twice counts once
+        storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if toggle.origin is ToggleFrom.THEME else None
