@@ -225,3 +225,23 @@ def test_yaml_edits_keep_the_layout() -> None:
     assert edited.splitlines()[3] == "  - key: >- # comment" and all(
         len(line) <= WRAP_WIDTH for line in edited.splitlines()
     )
+
+
+def test_an_uzbek_interface_fix_reaches_cyrillic_uzbek(tree: Path) -> None:
+    out = tree / "uz.po"
+    assert main(["translations", "export", "--lang", "uz", "--out", str(out)]) == 0
+    with out.open("rb") as fh:
+        catalog = read_po(fh)
+    (message,) = [m for m in catalog if m.context == "interface" and m.id == "Language: {language}"]
+    message.string = "Tanlangan til: {language}"
+    _save(catalog, out)
+    assert main(["translations", "import", str(out)]) == 0
+    cyrillic = (tree / "locales" / "uz-Cyrl" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    assert 'msgstr "Танланган тил: {language}"' in cyrillic
+    assert main(["check-locales"]) == 0  # the derived catalogue is what `make locales` would write
+
+
+def test_a_sheet_without_a_language_is_refused_clearly(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["translations", "export", "--lang", "kk", "--out", str(tree / "kk.csv")]) == 0
+    assert main(["translations", "import", str(tree / "kk.csv")]) == 2
+    assert "the file names no language: pass --lang" in capsys.readouterr().err
