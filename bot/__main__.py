@@ -15,7 +15,8 @@ from bot.content.model import THEME_IDS
 from bot.exitcodes import ExitCode, exit_codes_help
 from bot.languages import discover_languages
 from bot.offline.document import BRIEF
-from bot.paths import content_dir
+from bot.paths import content_dir, locales_dir
+from bot.translations.cli import add_parser as add_translations_parser
 
 __all__ = ["main"]
 
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with the backup at PATH (stop the bot first; the old one is kept)"
     )
     restore.add_argument("path", type=Path)
+    sub.add_parser("reload", help="make the running bot re-read content/ and locales/ (SIGHUP), no restart")
+    add_translations_parser(sub)
     return parser
 
 
@@ -149,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.checks import check_locales_command
 
         return check_locales_command()
+    if command == "translations" and not getattr(args, "reported", False):
+        from bot.translations.cli import run as run_translations
+
+        return run_translations(args, content_dir(), locales_dir(), None)
     if command == "sync-locales":
         from bot.checks import sync_locales
 
@@ -168,7 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "export":
         from bot.offline.document import Form
         from bot.offline.export import export_command
-        from bot.paths import locales_dir
 
         return export_command(
             args.out,
@@ -180,6 +186,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             forms=[Form(args.format)] if args.format else None,
             username=args.bot,
         )
+    if command == "translations":  # --reported: the reports are counted in the bot's database
+        from bot.translations.cli import reported_places
+        from bot.translations.cli import run as run_translations
+
+        places = reported_places(settings.database_path, content_dir(), args.lang, args.since)
+        return run_translations(args, content_dir(), locales_dir(), places) if places is not None else 1
+    if command == "reload":
+        from bot.reloading import send_reload
+
+        return send_reload(settings.database_path)
     if command in ("healthcheck", "backup", "restore"):
         return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":

@@ -176,7 +176,7 @@ def restore_database(
     uid, gid = _owner(database)
     _check_user(database, uid)
     touched = [Path(f"{database}.lock"), database] + [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
-    lock_fd = take_lock(database)  # held until the copy is done: no bot can start on half a database
+    lock_fd = take_lock(database, owner="restore")  # held until the copy is done: no bot can start on half a database
     try:
         previous: Path | None = None
         if database.is_file() and database.stat().st_size > 0:

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po, write_po
 from bot.content import FALLBACK_LOCALE, REFERENCE_LOCALE, Content, check_content
 from bot.content.derived import Derivation, read_derivation
 from bot.content.prose import prose
+from bot.content.review import percent, read_review
 from bot.help import check_directory, staying_safe_problems
 from bot.i18n import CATALOG_DOMAIN, catalogue_path, is_translated
 from bot.languages import babel_locale, discover_languages, order_languages
@@ -67,9 +68,10 @@ def check_content_command(root: Path | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     print(f"content check passed ({root})")
-    print(f"{'locale':<8}{'themes':>8}{'sections':>10}{'items':>8}{'characters':>12}{'coverage':>10}")
+    print(f"{'locale':<8}{'themes':>8}{'sections':>10}{'items':>8}{'characters':>12}{'coverage':>10}{'checked':>9}")
     for s in content.summaries():
-        print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{s.coverage:>9.0%}")
+        shares = f"{s.coverage:>9.0%}{percent(s.checked):>9}"  # checked: by a native speaker
+        print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{shares}")
     figures, errors = readability_report(content, root)
     print(
         f"\nreadability: sentences over {LONG_SENTENCE_WORDS} words (target ≤ 5%), the longest (at most "
@@ -213,6 +215,7 @@ class CatalogueReport:
     translated: int
     total: int
     problems: tuple[str, ...]
+    checked: float | None = None  # share a native speaker has checked (None: English, Russian)
 
     @property
     def coverage(self) -> float:
@@ -257,7 +260,9 @@ def _catalogue_report(root: Path, code: str, used: set[tuple[str, ...]], russian
             problems.append(f"{name}: {key[0]!r} has some plural forms empty")
     for key in sorted(set(have) - used):
         problems.append(f"{name}: obsolete {key[0]!r} (run `make locales`)")
-    return CatalogueReport(code, translated, len(used), tuple(problems))
+    review = read_review(content_dir() / (rule.source if rule else code))
+    checked = None if complete_required else review.share((key[0] for key in used), interface=True)
+    return CatalogueReport(code, translated, len(used), tuple(problems), checked)
 
 
 def locale_reports(root: Path | None = None) -> tuple[list[str], list[CatalogueReport]]:
@@ -289,9 +294,11 @@ def locale_problems(root: Path | None = None) -> list[str]:
 def check_locales_command() -> int:
     """Print each language's coverage and the catalogue problems; non-zero when there are any."""
     problems, reports = locale_reports()
-    print(f"{'language':<10}{'translated':>12}{'coverage':>10}  (missing messages fall back: own → ru → en)")
+    print(
+        f"{'language':<10}{'translated':>12}{'coverage':>10}{'checked':>9}  (by a native speaker; else own → ru → en)"
+    )
     for r in reports:
-        print(f"{r.code:<10}{f'{r.translated}/{r.total}':>12}{r.coverage:>9.0%}")
+        print(f"{r.code:<10}{f'{r.translated}/{r.total}':>12}{r.coverage:>9.0%}{percent(r.checked):>9}")
     problems += [p for r in reports for p in r.problems]
     if problems:
         print("locale check FAILED:", file=sys.stderr)

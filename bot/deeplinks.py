@@ -1,4 +1,5 @@
-"""``t.me/<bot>?start=<payload>`` links to a theme, a section or one item, built from content ids."""
+"""``t.me/<bot>?start=<payload>`` links to a theme, a section or one item, built from content ids; and, for the
+admins who read a reader's report, to one page of a section in the reader's language."""
 
 from __future__ import annotations
 
@@ -22,16 +23,20 @@ class DeepLinkError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DeepLink:
-    """What a payload opens: a theme, a section of it, or one item of it."""
+    """What a payload opens: a theme, a section of it, or one item of it; or one page in one language."""
 
     theme_id: str
     section_id: str | None = None
     item_id: str | None = None
+    page: int | None = None  # with section_id and language: that page of the section, in that language
+    language: str | None = None
 
 
 def encode(link: DeepLink) -> str:
-    """``t_<theme>``, ``s_<theme>_<section>`` or ``i_<theme>_<item>``."""
-    if link.item_id:
+    """``t_<theme>``, ``s_<theme>_<section>``, ``i_<theme>_<item>`` or ``p_<theme>_<section>_<page>_<language>``."""
+    if link.page is not None and link.section_id and link.language:
+        payload = _SEP.join(("p", link.theme_id, link.section_id, str(link.page), link.language))
+    elif link.item_id:
         payload = _SEP.join(("i", link.theme_id, link.item_id))
     elif link.section_id:
         payload = _SEP.join(("s", link.theme_id, link.section_id))
@@ -54,6 +59,8 @@ def decode(payload: str) -> DeepLink | None:
             return DeepLink(theme, section_id=section)
         case ["i", theme, item]:
             return DeepLink(theme, item_id=item)
+        case ["p", theme, section, page, language] if page.isdigit():
+            return DeepLink(theme, section_id=section, page=int(page), language=language)
     return None
 
 

@@ -6,6 +6,7 @@ import html
 from collections.abc import Sequence
 
 from bot.content import About, Item, LocaleContent, Section, Theme
+from bot.content.review import percent
 from bot.i18n import Translator
 from bot.markup import plain, to_html
 from bot.pages import Page
@@ -110,10 +111,13 @@ def about_blocks(about: About, t: Translator) -> list[str]:
     # Labels are translated outside f-strings: the catalogue extractor does not look inside them.
     disclaimer, licence, cite = t.gettext("Disclaimer"), t.gettext("Licence"), t.gettext("How to cite")
 
-    notice = [f"<i>{to_html(about.translation_notice)}</i>"] if about.translation_notice else []
+    notice = [f"<i>{to_html(about.translation_notice)}</i>"] if about.notice_stays and about.translation_notice else []
+    if about.native_checked is not None:
+        # Rounded down: 99.6% checked is not "100%", and the notice above stays until it is.
+        notice.append(_e(t.gettext("Checked by native speakers: {share}").format(share=percent(about.native_checked))))
     return [
         f"<b>{_e(about.title)}</b>",
-        *notice,
+        *(["\n".join(notice)] if notice else []),
         f"<b>{_e(about.background_title)}</b>\n{to_html(about.background_text)}\n{bullets(about.topics)}",
         f"{to_html(about.participants)}\n{bullets(about.by_country)}",
         to_html(about.purpose),

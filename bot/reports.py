@@ -1,7 +1,8 @@
 """Readers' reports of a problem with a text: what they point at, a bounded wait for their comment, a rate limit.
 
-Nothing here is written to the database or the log: a report lives only in the admins' Telegram chat. The
-only state is in memory, bounded, and forgotten after a short while.
+Nothing here is written to the database or the log: a report lives in the admins' Telegram chat (the handler
+counts only its item ids, language and day, for the translators). The only state here is in memory, bounded,
+and forgotten after a short while.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from bot.handlers.common import SERVICES_KEY, Services
 from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.limits import retry_after_seconds
 from bot.logs import mask_token, setup_logging
+from bot.reloading import Reloader
 from bot.storage import DatabaseLockedError, SchemaTooNewError
 from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
@@ -220,10 +221,12 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reloader = Reloader(app)
+    loop.add_signal_handler(signal.SIGHUP, reloader.request)  # new texts without a restart (bot/reloading.py)
     site: web.AppRunner | None = None
     probe: asyncio.Task[None] | None = None
     if not await _reach_api(app, settings.startup_backoff, stop):
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         return
     await start_application(app)
@@ -266,8 +269,9 @@ async def serve(
         dropped = app.update_processor.dropped if isinstance(app.update_processor, PerUserUpdateProcessor) else 0
         logger.info("stopped in %.1f s (%d updates dropped since start)", time.monotonic() - began, dropped)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        await reloader.close()
         if app.running:
             await stop_application(app)
         if heartbeat is not None:

@@ -86,11 +86,13 @@ async def test_a_report_reaches_the_admins_with_its_place_and_the_bot_keeps_noth
     assert t.gettext("Thank you! Your report was sent to the bot's team.") in (reader.last.text or "")  # type: ignore[union-attr]
     assert not any("7c1f" in (m.text or "") for m in reader.messages)  # a comment, not a search
 
-    # Nothing of it in the database.
+    # Nothing of it in the database but the reported items' ids, language and day (for the translators).
     db = sqlite3.connect(env.settings.database_path)
     try:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        dump = "\n".join(str(row) for table in tables for row in db.execute(f"SELECT * FROM {table}"))
+        dump = "\n".join(
+            str(row) for table in tables if table != "reported_items" for row in db.execute(f"SELECT * FROM {table}")
+        )
     finally:
         db.close()
     assert "7c1f" not in dump and "barriers-1" not in dump

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.derived import derivation, derive_files
+from bot.content.derived import Derivation, derivation, derive_files
 from bot.content.fallback import count_strings, fallback_name, native_name, overlay
 from bot.content.model import (
     ABOUT_FILE,
@@ -30,6 +30,7 @@ from bot.content.model import (
     Section,
     Theme,
 )
+from bot.content.review import REVIEW_FILE, content_places, read_review
 from bot.content.validation import claimed, compare, language_problems, validate_file
 from bot.languages import LANGUAGE_TAG
 
@@ -77,7 +78,17 @@ def _build_theme(raw: dict[str, Any]) -> Theme:
     )
 
 
-def _build_about(raw: dict[str, Any]) -> About:
+def _native_share(root: Path, code: str, rule: Derivation | None, places: list[str]) -> float | None:
+    """The share of ``code``'s strings a native speaker has checked (a derived language: its source's).
+
+    None for the English original and the Russian fallback, which the about page shows as they are.
+    """
+    if code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
+        return None
+    return read_review(root / (rule.source if rule else code)).share(places)
+
+
+def _build_about(raw: dict[str, Any], native_checked: float | None = None) -> About:
     bg, lic = raw["background"], raw["licence"]
     return About(
         title=raw["title"],
@@ -100,6 +111,7 @@ def _build_about(raw: dict[str, Any]) -> About:
         attribution=lic["attribution"],
         language_name=raw["language_name"],
         translation_notice=raw.get("translation_notice"),
+        native_checked=native_checked,
     )
 
 
@@ -131,6 +143,8 @@ def load_content(root: Path) -> Content:
         files: dict[str, Any] = {}
         for yaml_path in sorted(directory.glob("*.yaml")):
             rel = f"{directory.name}/{yaml_path.name}"
+            if yaml_path.name == REVIEW_FILE:
+                continue  # what native speakers have checked: read below for the share, not content
             if yaml_path.stem not in FILE_NAMES:
                 problems.append(ContentProblem(rel, "", f"unknown file (expected: {', '.join(FILE_NAMES)}.yaml)"))
                 continue
@@ -206,11 +220,12 @@ def load_content(root: Path) -> Content:
         if code not in (REFERENCE_LOCALE, FALLBACK_LOCALE) and about["language_name"] == fallback_name(raw):
             about["language_name"] = native_name(code)  # not translated yet: CLDR's name beats "Русский"
 
+    places = [p for name in FILE_NAMES for p in content_places(name, raw[REFERENCE_LOCALE][name])]
     locales = {
         code: LocaleContent(
             code=code,
             themes=tuple(_build_theme(files[t]) for t in THEME_IDS),
-            about=_build_about(files[ABOUT_FILE]),
+            about=_build_about(files[ABOUT_FILE], _native_share(root, code, rules.get(code), places)),
             coverage=coverage[code],
             derived_from=rule.source if (rule := rules.get(code)) else None,
             offer=rule.offer if rule else None,

@@ -117,6 +117,12 @@ class About:
     attribution: str
     language_name: str  # the language's name in itself, for the language picker
     translation_notice: str | None = None  # every translation: unofficial, the English is the reference
+    native_checked: float | None = None  # share checked by native speakers (None: English, Russian)
+
+    @property
+    def notice_stays(self) -> bool:
+        """Whether the translation notice shows: until native speakers have checked every string."""
+        return bool(self.translation_notice) and (self.native_checked is None or self.native_checked < 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,7 @@ class LocaleSummary:
     items: int
     characters: int
     coverage: float
+    checked: float | None = None  # share checked by a native speaker (None: English, Russian)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +190,7 @@ class Content:
                     items=len(items),
                     characters=chars,
                     coverage=loc.coverage,
+                    checked=loc.about.native_checked,
                 )
             )
         return result

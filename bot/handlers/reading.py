@@ -74,7 +74,7 @@ async def start_command(update: Update, context: BotContext) -> None:
         link = deeplinks.decode(context.args[0])
         if link is not None:
             screen = await _open_link(context, reader, link)
-            if screen is not None:  # only links to content that exists are counted
+            if screen is not None and link.page is None:  # links to content that exists; not the admins' links
                 _count_link(context, reader, link)
         if screen is None:
             note = reader.t.gettext("That link is not valid any more. Here is the menu.")
@@ -128,6 +128,9 @@ def _count_view(context: BotContext, reader: Reader, payload: Payload) -> None:
 
 
 async def _open_link(context: BotContext, reader: Reader, link: DeepLink) -> Screen | None:
+    if link.page is not None and link.section_id:  # a report's link: the page as that reader saw it
+        code = link.language if link.language in context.screens.names else reader.language
+        return context.screens.page_screen(code, link.theme_id, link.section_id, link.page)
     if link.item_id:
         return context.screens.item(reader.language, link.theme_id, link.item_id)
     if link.section_id:

@@ -1,10 +1,12 @@
 """A reader reports a problem with a page: what is wrong, an optional comment, then a message to the admins.
 
-The bot stores nothing of a report and logs none of its text: it lives only in the admins' Telegram chat.
+The bot logs none of a report's text, and stores only which items were reported, in which language, on which
+day (no reader id, no comment): the report itself lives only in the admins' Telegram chat.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 
@@ -13,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.callbacks import ReportPage, ReportSend, ReportWhat
+from bot.deeplinks import DeepLink, start_url
 from bot.handlers.common import BotContext, Reader, show
 from bot.i18n import Translator
 from bot.keyboards import report_kind_labels
@@ -95,6 +98,11 @@ async def _deliver(update: Update, context: BotContext, reader: Reader, report: 
     t = reader.t
     if delivered:
         services.reports.record_sent(reader.user_id)
+        # For the translators' list (brief-bot translations export --reported): item ids, language, day only.
+        if report.theme_id != ABOUT_PAGE:
+            await services.storage.reported.record(
+                report.language, report.theme_id, report.item_ids, dt.datetime.now(dt.UTC).date()
+            )
         note = t.gettext("Thank you! Your report was sent to the bot's team.")
     elif targets:
         note = t.gettext("Sorry, the report could not be delivered just now. Please try again later.")
@@ -133,6 +141,10 @@ def report_html(report: Report, comment: str | None, t: Translator, context: Bot
         + (f" / {html.escape(', '.join(report.item_ids))}" if report.item_ids else "")
         + "</code>",
     ]
+    if context.bot.username:
+        link = DeepLink(report.theme_id, report.section_id, page=report.page, language=report.language)
+        label = t.gettext("Open this page as the reader sees it")
+        lines.append(f'<a href="{html.escape(start_url(context.bot.username, link))}">{html.escape(label)}</a>')
     if comment:
         lines += ["", html.escape(t.gettext("Comment:")), f"<i>{html.escape(comment)}</i>"]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from bot.storage.records import (
     Outcome,
     UserRecord,
 )
+from bot.storage.reported import ReportedItems
 from bot.storage.safety import AnnouncementText, Safety
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -49,6 +50,7 @@ __all__ = [
     "DeliveryState",
     "Erased",
     "Outcome",
+    "ReportedItems",
     "SchemaTooNewError",
     "Storage",
     "UserRecord",
@@ -58,6 +60,11 @@ __all__ = [
 
 class Storage(Expiry):
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
+
+    @functools.cached_property
+    def reported(self) -> ReportedItems:
+        """Which items readers reported, per day and language, as counts (no reader id)."""
+        return ReportedItems(self)
 
     @functools.cached_property
     def safety(self) -> Safety:

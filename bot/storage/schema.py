@@ -140,5 +140,17 @@ MIGRATIONS: tuple[str, ...] = (
         file_id TEXT NOT NULL
     ) STRICT, WITHOUT ROWID;
     """,
+    # 8 -> 9: readers' reports of a problem, for the translators (bot/translations/): which items were reported in
+    # which language on which day, as counts. No reader id, no comment, no kind: nothing ties a person to a text.
+    """
+    CREATE TABLE reported_items (
+        day      TEXT    NOT NULL,               -- UTC, YYYY-MM-DD
+        language TEXT    NOT NULL,
+        theme    TEXT    NOT NULL,
+        item     TEXT    NOT NULL,               -- an item id of the theme
+        count    INTEGER NOT NULL,
+        PRIMARY KEY (day, language, theme, item)
+    ) STRICT, WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
