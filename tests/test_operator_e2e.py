@@ -167,7 +167,10 @@ async def test_an_outage_while_polling_is_a_few_lines_not_a_traceback_per_retry(
     failed = int(back.split("(")[-1].split()[0])
     assert failed >= 3, back
     outage = text[text.index("the Bot API does not answer") : text.index("answers again")]
-    assert len(outage.splitlines()) <= 3, outage  # nothing else logged per retry in between
+    # Nothing logged per retry in between: at most the two lines and a reply that could not be sent (other
+    # features' INFO lines, such as the offline files being built, may fall in the window too).
+    warnings = [line for line in outage.splitlines()[1:] if " WARNING " in line or " ERROR " in line]
+    assert len(warnings) <= 2, outage
 
 
 async def test_stop_while_telegram_does_not_answer_is_bounded_and_keeps_what_was_committed(tmp_path: Path) -> None:
