@@ -18,11 +18,14 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
+from bot import help as bot_help
 from bot.app import STATIC_CACHE_DIR, load_static
 from bot.content import ContentError
 from bot.dblock import lock_holder
 from bot.exitcodes import ExitCode
 from bot.handlers.common import SERVICES_KEY, BotApp, Services
+from bot.offline.service import start_offline, stop_offline
+from bot.paths import content_dir, locales_dir
 from bot.screens import Screens
 
 __all__ = ["Reloader", "reload_static", "send_reload"]
@@ -51,8 +54,27 @@ async def reload_static(app: BotApp) -> bool:
         logger.warning("reload failed, the old texts stay: %s: %s", exc.__class__.__name__, exc)
         await _tell_admins(app, services)
         return False
-    old = services.screens
-    screens = Screens(library, i18n, search, old.username, old.downloads, extras=old.extras)
+    content_root = settings.content_dir or content_dir()
+    try:
+        # The help directory and the staying-safe page are content too (installed only when valid).
+        extras = bot_help.install(app, content_root, content.codes, i18n)
+    except ContentError as exc:
+        logger.warning("reload failed, the old texts stay: %d problem(s) in the help directory", len(exc.problems))
+        await _tell_admins(app, services)
+        return False
+    # The offline copies follow the new content: found in the cache, or built again in the background.
+    await stop_offline(app.bot_data)
+    offline = await start_offline(
+        app.bot_data,
+        database=services.storage,
+        library=library,
+        username=services.screens.username,
+        content_root=content_root,
+        locales_root=settings.locales_dir or locales_dir(),
+        cache_dir=cache,
+        default_language=settings.default_language,
+    )
+    screens = Screens(library, i18n, search, services.screens.username, offline.subjects, extras=extras)
     app.bot_data[SERVICES_KEY] = dataclasses.replace(
         services, content=content, i18n=i18n, library=library, search=search, screens=screens
     )

@@ -171,3 +171,21 @@ def test_texts_in_a_language_not_shipped_are_skipped_and_a_key_that_is_no_langua
     edit_help(root, lambda data: data["countries"]["KZ"]["name"].__setitem__("Kazakh", "Қазақстан"))
     _, problems, _ = check_directory(root, codes(static), TODAY)
     assert [str(p) for p in problems] == ["help.yaml: countries.KZ.name.Kazakh: not a language tag (e.g. kk, uz-Cyrl)"]
+
+
+def test_the_running_bot_shows_cyrillic_uzbek_readers_the_directory_in_cyrillic_uzbek(static: Static) -> None:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.content.derived import read_derivation
+    from bot.help import install, views_of
+
+    app = ApplicationBuilder().token("123:offline").build()
+    install(app, content_dir(), codes(static), static[1])
+    directory = views_of(app).directory
+    rule = read_derivation(content_dir(), "uz-Cyrl")
+    assert rule is not None
+    uzbekistan = directory.country("UZ")
+    assert uzbekistan is not None
+    assert uzbekistan.name("uz-Cyrl") == rule.convert(uzbekistan.name("uz")) == "Ўзбекистон"
+    page = load_staying_safe(content_dir(), codes(static))["uz-Cyrl"]
+    assert page != load_staying_safe(content_dir(), codes(static))["ru"] and "Хавфсиз" in page

@@ -16,7 +16,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.content import ContentError, ContentProblem
-from bot.help.directory import HELP_FILE, Directory, check_directory
+from bot.help.directory import HELP_FILE, Directory, check_directory, with_derived_languages
 from bot.help.handlers import VIEWS_KEY, handlers
 from bot.help.stats import stats_html
 from bot.help.staying_safe import STAYING_SAFE_FILE, load_staying_safe, staying_safe_problems
@@ -48,6 +48,7 @@ def install(
     found += [ContentProblem(STAYING_SAFE_FILE, "", p) for p in staying_safe_problems(content_root, codes)]
     if directory is None or found:
         raise ContentError(found)
+    directory = with_derived_languages(directory, content_root, codes)
     app.bot_data[VIEWS_KEY] = HelpViews(directory, i18n, load_staying_safe(content_root, codes))
     return HelpButtons(directory, i18n)
 

@@ -32,6 +32,7 @@ __all__ = [
     "Kind",
     "check_directory",
     "load_directory",
+    "with_derived_languages",
 ]
 
 HELP_FILE = "help.yaml"
@@ -153,7 +154,12 @@ def load_directory(content_root: Path, languages: Iterable[str]) -> Directory:
     directory, problems, _ = check_directory(content_root, codes, dt.date.today())
     if directory is None:
         raise DirectoryError("\n".join(str(p) for p in problems))
-    for code in codes:
+    return with_derived_languages(directory, content_root, codes)
+
+
+def with_derived_languages(directory: Directory, content_root: Path, languages: Iterable[str]) -> Directory:
+    """``directory`` with the texts of each derived language (uz-Cyrl) made from its source's."""
+    for code in languages:
         if (rule := read_derivation(content_root, code)) is not None:
             directory = _derive(directory, code, rule)
     return directory
