@@ -109,6 +109,8 @@ class WizardChoice(StrEnum):
     PROTECT = "protect"  # options: toggle no forwarding or saving
     NOW = "now"  # options: send now (to the preview)
     WHEN = "when"  # options: schedule
+    POLL = "poll"  # audience: a poll instead of a message (bot/polls/)
+    CLOSES = "closes"  # options of a poll: the next closing time
 
 
 class ToggleFrom(StrEnum):

@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from telegram.helpers import create_deep_linked_url
 
 from bot import deeplinks
+from bot import polls as bot_polls
 from bot.callbacks import (
     AboutPage,
     Admin,
@@ -42,7 +43,7 @@ from bot.handlers.admin import on_admin_callback
 from bot.handlers.common import BotContext, Reader, show
 from bot.handlers.reports import on_report_callback
 from bot.impact import ABOUT, Metric
-from bot.keyboards import is_topic, my_subscriptions_keyboard
+from bot.keyboards import is_topic, my_subscriptions_keyboard, with_row
 from bot.languages import reference_choices
 from bot.screens import Screen
 
@@ -259,7 +260,7 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
         case ThemePage(theme):
             return await theme_screen(context, reader, theme)
         case SectionPage(theme, section, page):
-            return screens.section(code, theme, section, page)
+            return await _section_screen(context, reader, theme, section, page)
         case ItemPage(theme, item):
             return screens.item(code, theme, item)
         case AboutPage(page):
@@ -277,6 +278,19 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
                 return None
             return screens.original(code, reader.reference, theme, section, page)
     return None
+
+
+async def _section_screen(context: BotContext, reader: Reader, theme: str, section: str, page: int) -> Screen | None:
+    """A page of a section; its last page asks "was this useful?" until the reader answered for the section."""
+    screen = context.screens.section(reader.language, theme, section, page)
+    if (
+        screen is None
+        or screen.keyboard is None
+        or page != len(context.library.pages(reader.language, theme, section)) - 1
+    ):
+        return screen
+    row = await bot_polls.useful_row_for(context, reader, theme, section)
+    return dataclasses.replace(screen, keyboard=with_row(screen.keyboard, row, at=0)) if row else screen
 
 
 async def _set_reference(context: BotContext, reader: Reader, code: str) -> Reader:
@@ -362,6 +376,8 @@ async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
     erased = await context.storage.forget_user(reader.user_id)
     if erased.user:  # a count of uses, by language: nothing about who
         context.storage.tally.count(Metric.FORGET, reader.language)
+    # Which sections they rated (not how) goes too: they would be asked again.
+    await bot_polls.forget_reader(context, reader.user_id)
     # After erasing, the reader is a stranger again: nothing here may re-create their record.
     await query.answer()
     await show(update, context, context.screens.forgotten(reader.language, erased.subscriptions))
