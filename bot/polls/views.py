@@ -118,9 +118,9 @@ def results_text(
         chosen = version.options[current - 1]
         lines += [html.escape(t.gettext("Your answer: {answer}").format(answer=chosen)), ""]
     if state is PollState.CLOSED:
-        lines += [f"<b>{html.escape(t.gettext('The poll is closed. Final results:'))}</b>"]
+        lines += [_bold(t.gettext("The poll is closed. Final results:"))]
     elif state is PollState.CANCELLED:
-        lines += [f"<b>{html.escape(t.gettext('This poll was cancelled.'))}</b>"]
+        lines += [_bold(t.gettext("This poll was cancelled."))]
     mine = _by_option(counts, language)
     lines += [html.escape(t.gettext("Answers in {language}:").format(language=language_name(language)))]
     lines += _block(version.options, mine) + _total_line(mine, t)
@@ -149,7 +149,7 @@ def poll_chart(
         PollState.CLOSED: t.gettext("closed"),
         PollState.CANCELLED: t.gettext("cancelled"),
     }[state]
-    lines = [f"<b>{html.escape(t.gettext('Poll #{id}: {state}').format(id=poll.id, state=status))}</b>"]
+    lines = [_bold(t.gettext("Poll #{id}: {state}").format(id=poll.id, state=status))]
     code = version_for(poll.versions, default_language, default_language)
     if code is None:
         return lines[0]
@@ -188,7 +188,7 @@ def without_useful_row(rows: Sequence[Sequence[InlineKeyboardButton]]) -> Keyboa
 
 def least_useful_lines(counts: Sequence[UsefulCount], content: LocaleContent, t: Translator) -> list[str]:
     """/stats: the sections (per language) with the smallest share of "useful", among those with enough answers."""
-    lines = [f"<b>{html.escape(t.gettext('Least useful sections (readers’ answers)'))}</b>"]
+    lines = [_bold(t.gettext("Least useful sections (readers’ answers)"))]
     enough = [c for c in counts if c.yes + c.no >= SMALL_COUNT]
     if not enough:
         lines.append(html.escape(t.gettext("Not enough answers yet.")))
@@ -237,6 +237,10 @@ def _section_title(content: LocaleContent, theme_id: str, section_id: str) -> st
     if theme is None or section is None:
         return f"{theme_id} › {section_id}"
     return f"{theme.short_title} › {section.title}"
+
+
+def _bold(text: str) -> str:
+    return f"<b>{html.escape(text)}</b>"
 
 
 def _shown(count: int) -> str:
