@@ -144,10 +144,10 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     await storage.flush_counters()
     every_id = {str(uid) for uid in readers}
     path = env.settings.database_path
-    with sqlite3.connect(path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    with sqlite3.connect(path) as copy:
+        tables = [r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
-            for row in db.execute(f"SELECT * FROM {table}"):  # table names from the schema
+            for row in copy.execute(f"SELECT * FROM {table}"):  # table names from the schema
                 cells = {str(c) for c in row}
                 if cells & every_id:
                     assert table in ("users", "subscriptions", "deliveries"), (table, row)
