@@ -60,8 +60,8 @@ class PollBook:
         return poll_keyboard(announcement.id, code, versions[code], self.keys)
 
     async def load(self, store: PollStore, now: dt.datetime) -> None:
-        """Read the polls still open; erase the tokens of those that closed meanwhile."""
-        for poll in await store.polls(open_only=True):
+        """Read every poll (a closed one may still be being delivered); erase the tokens of those that closed."""
+        for poll in await store.polls():
             self.add(poll.id, poll.versions)
         await close_due(store, now)
 
