@@ -61,10 +61,11 @@ def vote_buttons(message_buttons: list[list[tuple[str, str | None]]]) -> list[tu
 
 
 async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    # The levels bot/logs.py gives these loggers whatever LOG_LEVEL says (their DEBUG lines carry every update).
+    # The levels bot/logs.py gives these loggers whatever LOG_LEVEL says (their DEBUG lines carry every update);
+    # every other logger at DEBUG. (caplog.set_level also sets its handler's level: DEBUG comes last.)
     for name, level in (("telegram", logging.INFO), ("aiosqlite", logging.INFO), ("httpx", logging.WARNING)):
         caplog.set_level(level, logger=name)
+    caplog.set_level(logging.DEBUG)
     storage = env.services.storage
     ids = {
         code: list(range(FIRST_ID + n * 1000, FIRST_ID + n * 1000 + READERS // 3)) for n, code in enumerate(LANGUAGES)
