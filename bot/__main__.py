@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+from bot.content.model import THEME_IDS
 from bot.exitcodes import ExitCode, exit_codes_help
 from bot.languages import discover_languages
+from bot.offline.document import BRIEF
 from bot.paths import content_dir
 
 __all__ = ["main"]
@@ -53,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--admin", action="store_true", help="make the demo user an admin")
     check = sub.add_parser("check-content", help="validate content/ and print a summary per locale")
     check.add_argument("--content-dir", type=Path, default=None)
+    export = sub.add_parser(
+        "export",
+        help="write the brief as PDF (A4, to print) and HTML (to read offline) files, per theme and language",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the directory to write into (created if needed)")
+    export.add_argument("--lang", nargs="+", choices=discover_languages(content_dir()), help="default: all")
+    export.add_argument("--theme", nargs="+", choices=(*THEME_IDS, BRIEF), help="default: all, and the whole brief")
+    export.add_argument("--format", choices=("pdf", "html"), help="default: both")
+    export.add_argument("--bot", default=None, help="the bot's username, printed as its t.me link in the files")
     sub.add_parser("sync-locales", help="re-extract locales/messages.pot and merge it into every locale")
     sub.add_parser(
         "check-locales",
@@ -154,6 +165,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
+    if command == "export":
+        from bot.offline.document import Form
+        from bot.offline.export import export_command
+        from bot.paths import locales_dir
+
+        return export_command(
+            args.out,
+            content_root=settings.content_dir or content_dir(),
+            locales_root=settings.locales_dir or locales_dir(),
+            default_language=settings.default_language,
+            languages=args.lang,
+            subjects=args.theme,
+            forms=[Form(args.format)] if args.format else None,
+            username=args.bot,
+        )
     if command in ("healthcheck", "backup", "restore"):
         return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":

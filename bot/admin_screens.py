@@ -19,7 +19,7 @@ from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.impact import shown
 from bot.keyboards import GENERAL_TOPIC, Keyboard, checkbox, language_name
-from bot.polls.domain import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX, PollProblem
+from bot.polls.domain import CLOSES_CHOICE, OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, POLL_CHOICE, QUESTION_MAX, PollProblem
 from bot.screens import Screen
 from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
@@ -72,7 +72,7 @@ def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Scre
         for th in content.themes
     ]
     poll = checkbox(draft.poll) + " " + t.gettext("📊 A poll instead of a message")
-    rows.append([button(poll, AdminButton.AUDIENCE, WizardChoice.POLL)])
+    rows.append([button(poll, AdminButton.AUDIENCE, POLL_CHOICE)])
     rows.append(
         [
             button(t.gettext("Next ›"), AdminButton.AUDIENCE, WizardChoice.NEXT),
@@ -134,11 +134,7 @@ def options_screen(t: Translator, draft: Draft) -> Screen:
                 WizardChoice.PROTECT,
             )
         ],
-        *(
-            [[button(closing_label(t, draft.closes_days), AdminButton.OPTION, WizardChoice.CLOSES)]]
-            if draft.poll
-            else []
-        ),
+        *([[button(closing_label(t, draft.closes_days), AdminButton.OPTION, CLOSES_CHOICE)]] if draft.poll else []),
         [
             button(t.gettext("Send now"), AdminButton.OPTION, WizardChoice.NOW),
             button(t.gettext("Schedule…"), AdminButton.OPTION, WizardChoice.WHEN),
@@ -268,7 +264,8 @@ def controls(item: Announcement, t: Translator, failed: int = 0) -> list[list[In
         AnnouncementState.PAUSED,
     ):
         row.append(button(t.gettext("✕ Cancel #{id}").format(id=item.id), AdminButton.CANCEL, item.id))
-    if failed and item.state in (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE):
+    retry_states = (AnnouncementState.RUNNING, AnnouncementState.PAUSED, AnnouncementState.DONE)
+    if failed and item.state in retry_states and item.totals is None:  # expired: nobody left to send to
         # E.g. after an outage that outlasted the engine's horizon: the failed ones are sent again.
         row.append(button(t.gettext("↻ Retry failed #{id}").format(id=item.id), AdminButton.RETRY, item.id))
     return [row] if row else []

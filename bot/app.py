@@ -45,6 +45,8 @@ from bot.impact import flush_periodically
 from bot.json_request import JsonRequest
 from bot.keyboards import Keyboard, announcement_keyboard
 from bot.library import Library
+from bot.offline.handlers import register as register_offline
+from bot.offline.service import start_offline, stop_offline
 from bot.paths import content_dir, locales_dir
 from bot.profile import sync_profile
 from bot.screens import Screens
@@ -138,8 +140,19 @@ def build_application(
 
     async def post_init(app: BotApp) -> None:
         storage = await Storage.open(settings.database_path, settings.default_language)
+        # Offline copies (bot/offline/): found in the cache, or built by a process of its own a little later.
+        offline = await start_offline(
+            app.bot_data,
+            database=storage,
+            library=library,
+            username=app.bot.username,
+            content_root=content_root or settings.content_dir or content_dir(),
+            locales_root=settings.locales_dir or locales_dir(),
+            cache_dir=settings.database_path.parent / STATIC_CACHE_DIR,
+            default_language=settings.default_language,
+        )
         # The bot's username (for share links) is known once initialize() has called getMe.
-        screens = Screens(library, i18n, search, app.bot.username, extras=help_buttons)
+        screens = Screens(library, i18n, search, app.bot.username, offline.subjects, extras=help_buttons)
         engine = None
         if broadcast:
             # Announcements go through a Bot of their own, with its own connection pool: a running
@@ -160,7 +173,11 @@ def build_application(
                 markup_for=functools.partial(_announcement_markup, i18n, poll_book),
                 neutral_for=functools.partial(bot_help.neutral_message, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
+                delivery_retention_days=settings.delivery_retention_days,
             )
+        if isinstance(app.update_processor, PerUserUpdateProcessor):
+            # At shutdown a handler inside a write finishes that write before it is stopped.
+            app.update_processor.cancel_running = storage.cancel_between_calls
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
             flush_periodically(storage, settings.stats_retention_days), name="counters"
@@ -176,6 +193,7 @@ def build_application(
             await engine.start()
 
     async def post_shutdown(app: BotApp) -> None:
+        await stop_offline(app.bot_data)
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is None:
             return
@@ -257,6 +275,7 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     #    reading menus' catch-all, which answers any other button (an expired one too).
     for handler in (*bot_help.handlers(), *bot_polls.handlers()):
         app.add_handler(handler)
+    register_offline(app)
     app.add_handler(CallbackQueryHandler(reading.on_callback))
     app.add_handler(InlineQueryHandler(other.on_inline_query))
     app.add_handler(ChosenInlineResultHandler(other.on_chosen_inline_result))

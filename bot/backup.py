@@ -6,6 +6,9 @@ running bot is writing can miss the committed pages still in ``-wal``, or catch 
 A restore run as root (``sudo brief-bot restore``) leaves every file it touches to the database's owner, the
 service user: a root-owned lock or database would stop the bot at its next start. Any other user who does not
 own the database is refused, with the user to run as.
+
+The copies the bot makes by itself beside the database (before a migration, before a restore) hold people that
+``/forget`` later erases from the database but not from them: only the newest ``KEEP_COPIES`` of each kind stay.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import pwd
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -22,6 +26,7 @@ from pathlib import Path
 from bot.dblock import take_lock
 
 __all__ = [
+    "KEEP_COPIES",
     "BackupError",
     "backup_database",
     "integrity_problems",
@@ -31,6 +36,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Copies of each kind kept beside the database (snapshots before a migration; copies before a restore): enough
+# to undo the last step and the one before, few enough that someone who used /forget is soon in none of them.
+KEEP_COPIES = 2
 
 
 class BackupError(RuntimeError):
@@ -88,11 +97,24 @@ def snapshot_path(database: Path, version: int) -> Path:
 
 
 def snapshot_before_migration(database: Path, version: int) -> Path:
-    """Copy ``database`` (at schema ``version``) next to itself before a migration changes it."""
+    """Copy ``database`` (at schema ``version``) next to itself before a migration; keep the newest KEEP_COPIES."""
     target = snapshot_path(database, version)
     _copy(database, target)
     logger.info("database snapshot before the migration: %s", target)
+    _keep_newest(database, re.compile(re.escape(database.name) + r"\.schema(\d+)\.bak"), lambda m: ("", int(m[1])))
     return target
+
+
+def _keep_newest(database: Path, pattern: re.Pattern[str], age: Callable[[re.Match[str]], tuple[str, int]]) -> None:
+    """Delete the copies beside ``database`` named by ``pattern`` but the KEEP_COPIES newest (by ``age``)."""
+    found: list[tuple[tuple[str, int], Path]] = []
+    for path in database.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match is not None:
+            found.append((age(match), path))
+    for _, path in sorted(found)[:-KEEP_COPIES]:
+        path.unlink(missing_ok=True)
+        logger.info("old copy of the database removed: %s", path)
 
 
 def pre_restore_path(database: Path, now: dt.datetime) -> Path:
@@ -144,7 +166,8 @@ def restore_database(
 ) -> Path | None:
     """Replace ``database`` with ``backup``; refuse (DatabaseLockedError) while a bot runs on it.
 
-    The current database, if any, is first copied to ``pre_restore_path``; that path is returned. Files keep
+    The current database, if any, is first copied to ``pre_restore_path``; that path is returned, and only the
+    KEEP_COPIES newest such copies stay. Files keep
     the owner of the database (or of its directory): a root restore leaves nothing the bot cannot open.
     """
     problems = integrity_problems(backup)
@@ -160,6 +183,9 @@ def restore_database(
             previous = pre_restore_path(database, now())
             touched.append(previous)
             _copy(database, previous)
+            # Named by time (…-<stamp>[-<n>]): the newest sort last; a copy of older versions' name is oldest.
+            pattern = re.compile(re.escape(database.name) + r"\.pre-restore(?:-(\d{8}T\d{6}Z)(?:-(\d+))?)?\.bak")
+            _keep_newest(database, pattern, lambda m: (m[1] or "", int(m[2] or 1)))
         try:
             with closing(_connect_read_only(backup)) as src, closing(sqlite3.connect(database)) as dst:
                 src.backup(dst)

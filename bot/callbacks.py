@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import get_type_hints
 
+from bot.ids import parse_id
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = [
@@ -40,11 +41,13 @@ __all__ = [
     "ReportWhat",
     "SearchHelp",
     "SectionPage",
+    "SetSubscription",
     "Subscriptions",
     "ThemePage",
     "Toggle",
     "ToggleFrom",
     "Unsubscribe",
+    "Want",
     "WizardChoice",
     "pack",
     "read",
@@ -68,7 +71,8 @@ class Action(StrEnum):
     LANGUAGE = "l"  # choose a language: code
     SEARCH = "q"  # how to search
     SUBSCRIPTIONS = "S"  # the subscriptions checklist
-    TOGGLE = "u"  # subscribe/unsubscribe: topic, where the toggle was pressed (t = theme page, S = checklist)
+    TOGGLE = "u"  # buttons of earlier versions: flip a subscription (topic, origin); still understood
+    SUBSCRIPTION = "b"  # subscribe or unsubscribe: topic, the state wanted, where (t = theme page, S = checklist)
     UNSUBSCRIBE = "U"  # "unsubscribe from this theme" under an announcement: topic
     FORGET = "f"  # ask to erase my data
     FORGET_CONFIRM = "F"  # erase my data
@@ -109,8 +113,6 @@ class WizardChoice(StrEnum):
     PROTECT = "protect"  # options: toggle no forwarding or saving
     NOW = "now"  # options: send now (to the preview)
     WHEN = "when"  # options: schedule
-    POLL = "poll"  # audience: a poll instead of a message (bot/polls/)
-    CLOSES = "closes"  # options of a poll: the next closing time
 
 
 class ToggleFrom(StrEnum):
@@ -120,8 +122,15 @@ class ToggleFrom(StrEnum):
     CHECKLIST = "S"
 
 
+class Want(StrEnum):
+    """The subscription state a button asks for: the same tap delivered twice leaves the same state."""
+
+    SUBSCRIBED = "1"
+    UNSUBSCRIBED = "0"
+
+
 # Typed payloads, one per action (as aiogram's CallbackData): fields are packed in order; an ``int`` field is a
-# small non-negative number, a ``StrEnum`` field one of its values, a ``str`` field a short id.
+# number SQLite can store (bot/ids.py), a ``StrEnum`` field one of its values, a ``str`` field a short id.
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +202,18 @@ class Subscriptions(Payload):
 
 @dataclass(frozen=True, slots=True)
 class Toggle(Payload):
-    """Subscribe to or unsubscribe from a topic."""
+    """Flip a subscription: buttons of earlier versions (a tap delivered twice undoes itself); see SetSubscription."""
 
     topic: str
+    origin: ToggleFrom
+
+
+@dataclass(frozen=True, slots=True)
+class SetSubscription(Payload):
+    """Subscribe to a topic or unsubscribe from it: the state wanted, not a flip."""
+
+    topic: str
+    want: Want
     origin: ToggleFrom
 
 
@@ -288,6 +306,7 @@ PAYLOADS: dict[Action, type[Payload]] = {
     Action.SEARCH: SearchHelp,
     Action.SUBSCRIPTIONS: Subscriptions,
     Action.TOGGLE: Toggle,
+    Action.SUBSCRIPTION: SetSubscription,
     Action.UNSUBSCRIBE: Unsubscribe,
     Action.FORGET: Forget,
     Action.FORGET_CONFIRM: ForgetConfirm,
@@ -325,7 +344,7 @@ class Callback:
         for kind, text in zip(_FIELDS[cls], self.args, strict=True):
             value: object
             if kind is int:
-                value = _small_number(text)
+                value = parse_id(text)
             elif isinstance(kind, type) and issubclass(kind, StrEnum):
                 value = kind._value2member_map_.get(text)
             else:
@@ -336,10 +355,6 @@ class Callback:
         return cls(*values)
 
 
-def _small_number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 6 else None
-
-
 def pack(action: Action, *args: str | int) -> str:
     """Encode a button payload; raise ``CallbackDataError`` if it is malformed or too long."""
     if len(args) != ARITY[action]:
@@ -347,8 +362,8 @@ def pack(action: Action, *args: str | int) -> str:
     parts = [VERSION, action.value]
     for arg in args:
         text = str(arg)
-        if not _ARG.match(text):
-            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id")
+        if not _ARG.match(text) or (isinstance(arg, int) and parse_id(text) is None):
+            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id (or a storable number)")
         parts.append(text)
     data = SEPARATOR.join(parts)
     if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
@@ -380,7 +395,6 @@ def unpack(data: str | None) -> Callback | None:
 
 
 def read(data: str | None) -> Payload | None:
-    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page that is no
-    number, a toggle from nowhere)."""
+    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page not a number)."""
     callback = unpack(data)
     return None if callback is None else callback.payload()

@@ -22,6 +22,9 @@ DEFAULT_PORT = 8080
 # 0.0.0.0, since there the published port is the way in.
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_STATS_RETENTION_DAYS = 730  # anonymous counters are kept two years (partners report yearly)
+# An announcement's per-recipient delivery rows (who got it, so which themes they follow) are dropped this many
+# days after it finished or was cancelled: time enough to retry the failed ones and to unsubscribe under it.
+DEFAULT_DELIVERY_RETENTION_DAYS = 14
 DEFAULT_BROADCAST_RATE = 25.0  # messages/second: under Telegram's ~30/s bulk limit, with headroom
 # Start-up waits for the Bot API this long after the first failed attempt, doubling up to the cap: a boot before
 # the network is up costs seconds, a long outage one line a minute. STARTUP_BACKOFF="FIRST,CAP" (tests: short).
@@ -57,6 +60,7 @@ class Settings:
     content_dir: Path | None = None  # CONTENT_DIR: edited text served without rebuilding; None: the shipped one
     locales_dir: Path | None = None  # LOCALES_DIR, the same for the interface catalogues
     stats_retention_days: int = DEFAULT_STATS_RETENTION_DAYS
+    delivery_retention_days: int = DEFAULT_DELIVERY_RETENTION_DAYS
     startup_backoff: tuple[float, float] = DEFAULT_STARTUP_BACKOFF  # STARTUP_BACKOFF: first and longest wait, s
 
     @property
@@ -189,6 +193,9 @@ def load_settings(
     retention_text = get("STATS_RETENTION_DAYS") or str(DEFAULT_STATS_RETENTION_DAYS)
     if not re.fullmatch(r"[0-9]{1,6}", retention_text) or int(retention_text) < 1:
         raise ConfigError(f"STATS_RETENTION_DAYS must be a number of days, at least 1; {retention_text!r} is not")
+    deliveries_text = get("DELIVERY_RETENTION_DAYS") or str(DEFAULT_DELIVERY_RETENTION_DAYS)
+    if not re.fullmatch(r"[0-9]{1,6}", deliveries_text) or int(deliveries_text) < 1:
+        raise ConfigError(f"DELIVERY_RETENTION_DAYS must be a number of days, at least 1; {deliveries_text!r} is not")
 
     startup_backoff = _startup_backoff(get("STARTUP_BACKOFF"))
 
@@ -209,6 +216,7 @@ def load_settings(
         content_dir=content_root,
         locales_dir=locales_root,
         stats_retention_days=int(retention_text),
+        delivery_retention_days=int(deliveries_text),
         startup_backoff=startup_backoff,
     )
 

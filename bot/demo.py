@@ -42,7 +42,9 @@ _START_LINK = re.compile(r"^https://t\.me/(?P<bot>[A-Za-z0-9_]+)\?start=(?P<payl
 BANNER = """\
 Offline demo: the real bot, talking to a local Telegram Bot API emulator (no internet, no account needed).
 Type text or /commands as a Telegram user would. A number presses that button of the newest menu.
-Empty line: show the chat again. Ctrl+D or /quit: leave."""
+Empty line: show the chat again. Ctrl+D or /quit: leave.
+Offline copies: "📄 Download" on a theme or About (the files are built about half a minute after the start; a
+downloaded file is saved and its path shown). To write them all for printing: brief-bot export --out DIR"""
 
 
 class TerminalRenderer:

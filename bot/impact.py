@@ -56,6 +56,7 @@ class Metric(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     FORGET = "forget"  # /forget carried out
     HELP = "help"  # a country's list in the help directory opened, subject: the country code (bot/help/)
+    DOWNLOAD = "download"  # offline copies sent, subject: "<theme or brief>.<pdf or html>" (bot/offline/)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ def today_lines(totals: dict[str, int], t: Translator) -> list[str]:
         (t.gettext("Subscribed"), totals.get(Metric.SUBSCRIBE.value, 0)),
         (t.gettext("Unsubscribed"), totals.get(Metric.UNSUBSCRIBE.value, 0)),
         (t.gettext("Data erased with /forget"), totals.get(Metric.FORGET.value, 0)),
+        (t.gettext("Offline files downloaded"), totals.get(Metric.DOWNLOAD.value, 0)),
     ]
     return [f"{label}: {shown(count)}" for label, count in rows]
 

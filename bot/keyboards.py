@@ -25,14 +25,17 @@ from bot.callbacks import (
     ReportWhat,
     SearchHelp,
     SectionPage,
+    SetSubscription,
     Subscriptions,
     ThemePage,
-    Toggle,
     ToggleFrom,
     Unsubscribe,
+    Want,
 )
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.i18n import Translator
+from bot.offline.callbacks import DownloadChoice
+from bot.offline.document import BRIEF
 from bot.reports import ABOUT_PAGE, ReportKind
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "button_to_language",
     "checkbox",
     "confirm_forget_keyboard",
+    "download_button",
     "is_topic",
     "language_keyboard",
     "language_name",
@@ -173,14 +177,25 @@ def language_keyboard(names: Mapping[str, str], current: str, t: Translator) -> 
     return Keyboard([*language_rows(names, current), _footer(t)])
 
 
-def theme_keyboard(theme: Theme, t: Translator, *, subscribed: bool, share: str | None) -> Keyboard:
-    """One button per section, the subscription toggle, Share, Menu, Hide."""
+def download_button(subject: str, t: Translator, *, protect: bool) -> InlineKeyboardButton:
+    """📄 Download (bot/offline/); a protected subject's button says its file can only be read in Telegram."""
+    label = t.gettext("📄 Download (read in Telegram)") if protect else t.gettext("📄 Download")
+    return InlineKeyboardButton(label, callback_data=DownloadChoice(subject).pack())
+
+
+def theme_keyboard(
+    theme: Theme, t: Translator, *, subscribed: bool, share: str | None, download: bool = False
+) -> Keyboard:
+    """One button per section, Download, the subscription toggle, Share, Menu, Hide."""
     rows: list[Row] = [
         [_button(f"{section.short_title} ({len(section.items)})", SectionPage(theme.id, section.id, 0))]
         for section in theme.sections
     ]
+    if download:
+        rows.append([download_button(theme.id, t, protect=theme.protect_content)])
     toggle = t.gettext("🔕 Unsubscribe") if subscribed else t.gettext("🔔 Subscribe")
-    second: Row = [_button(toggle, Toggle(theme.id, ToggleFrom.THEME))]
+    want = Want.UNSUBSCRIBED if subscribed else Want.SUBSCRIBED
+    second: Row = [_button(toggle, SetSubscription(theme.id, want, ToggleFrom.THEME))]
     if share:
         second.append(InlineKeyboardButton(t.gettext("↗ Share"), url=share))
     rows.append(second)
@@ -224,12 +239,16 @@ def section_keyboard(
     return Keyboard(rows)
 
 
-def about_keyboard(page: int, total: int, t: Translator, *, original: bool) -> Keyboard:
-    """‹ page › for the About view, Original and Report, Menu, Hide."""
+def about_keyboard(
+    page: int, total: int, t: Translator, *, original: bool, download: bool = False, protect: bool = False
+) -> Keyboard:
+    """‹ page › for the About view, Original and Report, Download (the whole brief), Menu, Hide."""
     rows: list[Row] = []
     if total > 1:
         rows.append(_pager(AboutPage, page, total, t))
     rows.append(_page_tools((ABOUT_PAGE, ABOUT_SECTION), page, t, original=original))
+    if download:
+        rows.append([download_button(BRIEF, t, protect=protect)])
     rows.append(_footer(t))
     return Keyboard(rows)
 
@@ -299,22 +318,13 @@ def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translat
 def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t: Translator) -> Keyboard:
     """A checklist of the five themes and general announcements, toggled in place."""
 
-    def mark(topic: str) -> str:
-        return checkbox(topic in subscribed)
+    def tick(topic: str, label: str) -> Row:
+        on = topic in subscribed
+        want = Want.UNSUBSCRIBED if on else Want.SUBSCRIBED  # the state a tap asks for, not a flip
+        return [_button(f"{checkbox(on)} {label}", SetSubscription(topic, want, ToggleFrom.CHECKLIST))]
 
-    rows: list[Row] = [
-        [_button(f"{mark(theme.id)} {theme.short_title}", Toggle(theme.id, ToggleFrom.CHECKLIST))]
-        for theme in content.themes
-    ]
-    general = t.gettext("General announcements")
-    rows.append(
-        [
-            _button(
-                f"{mark(GENERAL_TOPIC)} {general}",
-                Toggle(GENERAL_TOPIC, ToggleFrom.CHECKLIST),
-            )
-        ]
-    )
+    rows: list[Row] = [tick(theme.id, theme.short_title) for theme in content.themes]
+    rows.append(tick(GENERAL_TOPIC, t.gettext("General announcements")))
     rows.append(_footer(t))
     return Keyboard(rows)
 

@@ -30,7 +30,7 @@ from bot.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.limits import retry_after_seconds
 from bot.logs import mask_token, setup_logging
 from bot.storage import DatabaseLockedError, SchemaTooNewError
-from bot.updates import PerUserUpdateProcessor
+from bot.updates import PerUserUpdateProcessor, UpdateQueue
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -248,13 +248,18 @@ async def serve(
         began = time.monotonic()
         budget = _StopBudget(STOP_SECONDS)
         logger.info("stopping: no new updates; finishing the ones already received")
-        # Stop receiving first: polling stops fetching (and confirms only what was queued), the webhook
-        # server stops accepting.
+        # Stop receiving first: the webhook server stops accepting, and the queue takes no more updates (a
+        # batch polling fetches meanwhile is never reported queued, so Telegram keeps it).
         if site is not None:
             await budget.run("closing the webhook server", site.cleanup(), RECEIVING_STOP_SECONDS)
+        if isinstance(app.update_queue, UpdateQueue):
+            app.update_queue.close()
+        # Polling stops after the drain, so that its last call confirms what the drain handled: keep its share.
+        polling = RECEIVING_STOP_SECONDS if app.updater.running else 0.0
+        await _drain(app, min(UPDATE_DRAIN_SECONDS, budget.left() - SHUTDOWN_RESERVE_SECONDS - polling))
         if app.updater.running:
+            _confirm_only_handled(app)
             await budget.run("stopping polling", app.updater.stop(), RECEIVING_STOP_SECONDS)
-        await _drain(app, min(UPDATE_DRAIN_SECONDS, budget.left() - SHUTDOWN_RESERVE_SECONDS))
         # The engine bounds its own stop and the database is closed whatever happens before (post_shutdown).
         if not await budget.run("shutting down", stop_application(app), budget.left()):
             await _close_storage(app)
@@ -278,6 +283,29 @@ async def _drain(app: Any, seconds: float) -> None:
         if isinstance(processor, PerUserUpdateProcessor):
             logger.warning("stopping: updates still waiting after %.1f s are dropped", max(0.0, seconds))
             processor.abandon()
+
+
+def _confirm_only_handled(app: Any) -> None:
+    """Make the updater's last getUpdates at stop confirm the updates handled, and none that was not.
+
+    PTB's updater confirms by whole batches: each poll confirms the batches queued before it, and when it stops
+    it calls getUpdates once more (timeout 0) with the offset after the last batch it queued *entirely*. So a
+    batch queued in part when the stop came was handled in part and yet fetched again whole at the next start,
+    and a batch queued whole but dropped at shutdown was forgotten. The offset is set here to one past the
+    highest update such that every update up to it was handled (or dropped for flooding). The queue is closed,
+    so polling cannot move the offset again before the updater stops. Earlier batches were confirmed by the
+    polls that followed them; the drain handles them (or, beyond its bound, drops them: UPDATE_BACKLOG_MAX).
+    """
+    processor = app.update_processor
+    if not isinstance(processor, PerUserUpdateProcessor):
+        return
+    handled = processor.handled_through
+    if not hasattr(app.updater, "_last_update_id"):  # PTB changed: say so rather than confirm too much
+        logger.warning("cannot set the offset confirmed at stop: updates of the last batch may come again")
+        return
+    # 0 confirms nothing: nothing was handled since start.
+    app.updater._last_update_id = 0 if handled is None else handled + 1
+    logger.info("confirming updates up to %s", "none" if handled is None else handled)
 
 
 async def _probe_webhook(app: Any, heartbeat: Heartbeat) -> None:

@@ -41,6 +41,7 @@ from bot.keyboards import (
 from bot.languages import REFERENCE_LANGUAGE, reference_choices
 from bot.library import Library
 from bot.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
+from bot.offline.document import BRIEF
 from bot.pages import Page
 from bot.render import main_menu_html, section_page_html, snippet, theme_html
 from bot.reports import ABOUT_PAGE
@@ -77,9 +78,11 @@ class Screens:
         i18n: I18n,
         search: SearchIndex,
         bot_username: str | None,
+        downloads: frozenset[str] = frozenset(),
         extras: PageButtons | None = None,
     ) -> None:
         self.library = library
+        self.downloads = downloads  # what readers may download (bot/offline/): theme ids and "brief"
         self.extras = extras
         self.i18n = i18n
         self._search = search
@@ -149,7 +152,7 @@ class Screens:
             return None
         t = self.t(code)
         share = self._share(DeepLink(theme.id), theme.title)
-        keyboard = theme_keyboard(theme, t, subscribed=subscribed, share=share)
+        keyboard = theme_keyboard(theme, t, subscribed=subscribed, share=share, download=theme.id in self.downloads)
         if self.extras is not None:
             keyboard = with_row(keyboard, self.extras.theme_row(code, theme.id))
         return Screen(theme_html(theme, t, subscribed), keyboard, protect=theme.protect_content)
@@ -276,7 +279,13 @@ class Screens:
         pages = self.library.about_pages(code, t)
         if not 0 <= page < len(pages):
             return None
-        return Screen(pages[page], about_keyboard(page, len(pages), t, original=bool(reference_choices(code))))
+        # The whole brief's file holds every downloadable theme: protected when any of them is.
+        download = BRIEF in self.downloads
+        protect = any(th.protect_content for th in self.library.locale(code).themes if th.id in self.downloads)
+        keyboard = about_keyboard(
+            page, len(pages), t, original=bool(reference_choices(code)), download=download, protect=protect
+        )
+        return Screen(pages[page], keyboard)
 
     def _language(self, code: str) -> Screen:
         """The language picker."""

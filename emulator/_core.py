@@ -8,7 +8,7 @@ import logging
 import math
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -67,6 +67,8 @@ SEND_METHODS: Final[frozenset[str]] = frozenset(
 _NOT_DEFAULT_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _URL_PREFIXES: Final = ("http://", "https://", "tg://")
 _CALL_LOG_SIZE: Final = 20_000
+# Updates handed to the bot that ``replay`` can hand over again (a bounded history, as the call log).
+_HANDED_SIZE: Final = 20_000
 _PARSE_MODES: Final = frozenset({"html", "markdown", "markdownv2"})
 
 
@@ -147,6 +149,8 @@ class EmulatorCore:
         self._poll_generation = 0
         self._listeners: list[MessageListener] = []
         self._awaiting_delivery: dict[int, list[ChatTracker]] = {}
+        self._handed: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._gates: dict[str, asyncio.Event] = {}
 
     # ----------------------------------------------------------------- notifications
 
@@ -208,6 +212,10 @@ class EmulatorCore:
         """Note that getUpdates handed these updates to the bot (wait_reply counts activity from now)."""
         now = time.monotonic()
         for update in batch:
+            self._handed[update["update_id"]] = update
+            self._handed.move_to_end(update["update_id"])
+            if len(self._handed) > _HANDED_SIZE:
+                self._handed.popitem(last=False)
             views = self._awaiting_delivery.pop(update["update_id"], None)
             if views:
                 self._seq += 1

@@ -324,6 +324,7 @@ class CallRecord:
     status: int
     description: str | None
     at: float
+    uploads: int = 0  # files sent in the call's multipart body (0 when a known file_id was sent instead)
 
 
 @dataclass

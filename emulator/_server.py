@@ -8,12 +8,14 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
+from aiohttp.web import FileField
 from telegram.constants import FileSizeLimit
 
 from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener, Params
@@ -190,6 +192,9 @@ class BotAPIEmulator(BotMethods):
             return
         self._stopping.set()
         self._update_event.set()
+        for gate in self._gates.values():
+            gate.set()
+        self._gates.clear()
         self._notify()
         await runner.cleanup()
         self._runner = None
@@ -264,12 +269,23 @@ class BotAPIEmulator(BotMethods):
     async def _process(self, method: str, handler: Any, request: web.Request) -> web.StreamResponse:
         """Parse, apply faults, latency and the method; record the outcome."""
         chat_id: int | None = None
+        uploads = 0
         views: list[ChatTracker] = []
         polling = method == "getUpdates"
         fault: Fault | None = None
         try:
-            params = await _read_params(request)
+            try:
+                params = await _read_params(request)
+            except ConnectionResetError:
+                # The client hung up before its request was whole (a bot cancelling a call as it stops): as
+                # for Telegram, nothing happened, and nobody is there to answer.
+                logger.debug("%s: the client hung up before sending its whole request", method)
+                return web.Response(status=499)
             chat_id = _chat_id_of(self, params)
+            uploads = sum(isinstance(value, FileField) for value in params.values())
+            gate = self._gates.get(method)
+            if gate is not None:
+                await gate.wait()  # held by hold_calls() until release_calls()
             fault = self._take_fault(method, chat_id)
             if fault is not None and fault.kind == "timeout":
                 logger.debug("holding %s for %.1fs (timeout fault)", method, fault.hold)
@@ -303,7 +319,7 @@ class BotAPIEmulator(BotMethods):
         except ApiError as exc:
             if polling and exc.code == 409 and (request.transport is None or request.transport.is_closing()):
                 return self._response(exc.code, exc.payload())  # a cancelled long poll; nobody listens
-            self._record(method, chat_id, exc.code, exc.description)
+            self._record(method, chat_id, exc.code, exc.description, uploads)
             if exc.code == 429:
                 self.stats.too_many_requests += 1
             for view in views:
@@ -311,14 +327,14 @@ class BotAPIEmulator(BotMethods):
             if fault is not None and fault.kind == "502":
                 return web.Response(text=ERR_BAD_GATEWAY_HTML, status=502, content_type="text/html")
             return self._response(exc.code, exc.payload())
-        self._record(method, chat_id, 200, None)
+        self._record(method, chat_id, 200, None, uploads)
         return self._response(200, {"ok": True, "result": result})
 
-    def _record(self, method: str, chat_id: int | None, status: int, description: str | None) -> None:
+    def _record(self, method: str, chat_id: int | None, status: int, description: str | None, uploads: int = 0) -> None:
         """Append to the call log and error counters."""
         if method != "getUpdates":
             logger.debug("%s chat=%s -> %d", method, chat_id, status)
-        self.call_log.append(CallRecord(method, chat_id, status, description, time.monotonic()))
+        self.call_log.append(CallRecord(method, chat_id, status, description, time.monotonic(), uploads))
         if status != 200:
             self.stats.errors[status] += 1
             if description:
@@ -569,6 +585,34 @@ class BotAPIEmulator(BotMethods):
         """Zero all counters and the call log."""
         self.stats = EmulatorStats()
         self.call_log.clear()
+
+    def hold_calls(self, method: str) -> None:
+        """Hold every call of ``method`` (answering nothing) until ``release_calls``: a bot stuck mid-handler."""
+        name = API_METHODS[method.lower()][0]
+        self._gates.setdefault(name, asyncio.Event())
+
+    def release_calls(self, method: str) -> None:
+        """Let the calls held by ``hold_calls`` (and later ones) through."""
+        gate = self._gates.pop(API_METHODS[method.lower()][0], None)
+        if gate is not None:
+            gate.set()
+
+    def handed_updates(self) -> list[dict[str, Any]]:
+        """The updates getUpdates handed to the bot (the most recent 20,000), oldest first."""
+        return list(self._handed.values())
+
+    def replay(self, update_ids: Iterable[int]) -> int:
+        """Serve these already handed updates again, with their ids, as Telegram does with updates the bot did not
+        confirm; return how many. Telegram never serves an update below a confirmed offset: a bot sees them only
+        when it polls from an earlier offset, as after a restart (PTB starts from offset 0)."""
+        pending = {u["update_id"] for u in self._updates}
+        again = [self._handed[i] for i in update_ids if i in self._handed and i not in pending]
+        if again:
+            self._updates = deque(sorted([*self._updates, *again], key=lambda u: int(u["update_id"])))
+            self._update_event.set()
+            self._update_event = asyncio.Event()
+            self._notify()
+        return len(again)
 
     @property
     def pending_updates(self) -> int:

@@ -135,3 +135,11 @@ async def env(tmp_path: Path, static: Static) -> AsyncIterator[BotEnv]:
             yield BotEnv(emu, app, settings)
         finally:
             await stop_application(app)
+
+
+@pytest.fixture(scope="session")
+def offline_shelf(static: Static, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every offline file of the shipped content, built once per session (tests/offline_files.py)."""
+    from tests.offline_files import build_shelf
+
+    return build_shelf(static, tmp_path_factory.mktemp("offline-cache"))

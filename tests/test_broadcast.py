@@ -125,6 +125,25 @@ async def world(tmp_path: Path, **emulator: Any) -> AsyncIterator[World]:
                 await storage.close()
 
 
+class CountingClock:
+    """An engine's clock that stands still until the test moves it, and counts how often it was read."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+    async def wait_reads(self, more: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the clock was read ``more`` times from now on (the engine looked that often)."""
+        target, deadline = self.reads + more, time.monotonic() + timeout
+        while self.reads < target:
+            assert time.monotonic() < deadline, f"the clock was read {self.reads} times, not {target}"
+            await asyncio.sleep(0.01)
+
+
 @asynccontextmanager
 async def running(engine: BroadcastEngine) -> AsyncIterator[BroadcastEngine]:
     await engine.start()
@@ -504,20 +523,28 @@ async def test_pausing_a_queued_announcement_and_resuming_it(tmp_path: Path) -> 
 
 
 async def test_cancel(tmp_path: Path) -> None:
+    clock = CountingClock(time.time())
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 61), "ru")
-        announcement_id = await w.announce(language=None)
-        later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).isoformat()
-        scheduled = await w.announce(language=None, scheduled_at=later)
-        async with running(w.engine(rate=30.0)) as engine:
+        others = await w.users(range(101, 104), "en")
+        announcement_id = await w.announce(language="ru")
+        later = dt.datetime.fromtimestamp(clock.now + 60, dt.UTC).isoformat()
+        scheduled = await w.announce(language="ru", scheduled_at=later)
+        async with running(w.engine(rate=30.0, clock=clock)) as engine:
             assert await engine.cancel(scheduled)
             await w.wait_delivered(10)
             assert await engine.cancel(announcement_id)
             assert not await engine.cancel(announcement_id)
             assert not await engine.pause(announcement_id) and not await engine.resume(announcement_id)
             delivered = w.emu.stats.total_delivered
-            await asyncio.sleep(1.3)  # past the cancelled schedule too
-            assert w.emu.stats.total_delivered == delivered < len(readers)
+            # Past the cancelled schedule too; then a later announcement is sent: had either cancelled one
+            # still been going, its copies would have gone before this one's.
+            clock.now += 120
+            follow_up = await w.announce(language="en")
+            engine.wake()
+            await w.wait_state(follow_up, "done")
+            assert_once(w.emu, others)
+            assert w.emu.stats.total_delivered - len(others) == delivered < len(readers)
         assert await w.state(announcement_id) == "cancelled" and await w.state(scheduled) == "cancelled"
         figures = await w.storage.delivery_figures(announcement_id)
         assert figures.sent == delivered and figures.pending == len(readers) - delivered
@@ -562,32 +589,31 @@ async def test_rows_left_sending_by_a_crash_are_sent_on_start(tmp_path: Path) ->
 
 
 async def test_scheduled_announcements_fire_on_time_also_after_a_restart(tmp_path: Path) -> None:
-    def in_a_second() -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    # The engine's clock is the test's: "on time" is "at the engine's first look after the clock passed it".
+    clock = CountingClock(time.time())
+
+    def at(seconds: float) -> str:
+        return dt.datetime.fromtimestamp(clock.now + seconds, dt.UTC).isoformat()
 
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 4), "ru")
-        past = await w.announce(
-            language=None, scheduled_at=(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
-        )
-        async with running(w.engine()):
-            await w.wait_state(past, "done", timeout=3)
-            at = in_a_second()
-            soon = await w.announce(language=None, scheduled_at=at.isoformat())
-            await asyncio.sleep(0.5)
+        past = await w.announce(language=None, scheduled_at=at(-1))
+        async with running(w.engine(clock=clock)) as engine:
+            await w.wait_state(past, "done", timeout=10)
+            soon = await w.announce(language=None, scheduled_at=at(60))
+            engine.wake()
+            await clock.wait_reads(5)  # the engine looked several times: not due yet
             assert await w.state(soon) == "scheduled"
-            await w.wait_state(soon, "done", timeout=3)
-            assert 0 <= time.time() - at.timestamp() < 1.5
-        at = in_a_second()
-        later = await w.announce(language=None, scheduled_at=at.isoformat())
-        async with running(w.engine()):
-            await asyncio.sleep(0.3)
+            clock.now += 60
+            await w.wait_state(soon, "done", timeout=10)
+        later = await w.announce(language=None, scheduled_at=at(60))
+        async with running(w.engine(clock=clock)):
+            await clock.wait_reads(5)
         assert await w.state(later) == "scheduled"
-        await asyncio.sleep(max(0.0, at.timestamp() - time.time()))  # its time passes while no engine runs
-        started = time.monotonic()
-        async with running(w.engine()):
-            await w.wait_state(later, "done", timeout=3)
-            assert time.monotonic() - started < 1.0
+        clock.now += 120  # its time passes while no engine runs
+        # An engine that looks only at start (and when woken): the announcement fires at that first look.
+        async with running(w.engine(clock=clock, tick=3600.0)):
+            await w.wait_state(later, "done", timeout=10)
         assert all(w.emu.delivered(u) == 3 for u in readers)
 
 

@@ -64,7 +64,9 @@ def test_unpack_rejects_forged_or_stale_data(data: str | None) -> None:
 def test_section_page_argument_must_be_a_small_number() -> None:
     assert unpack("1:s:climate:barriers:abc") is not None  # well-formed on the wire...
     assert read("1:s:climate:barriers:abc") is None  # ...but no page number: stale or forged
-    assert read("1:s:climate:barriers:123456") is None  # no page is that far
+    assert read("1:s:climate:barriers:-1") is None
+    assert read("1:s:climate:barriers:007") is None  # never packed so: forged
+    assert read("1:s:climate:barriers:9223372036854775808") is None  # beyond what SQLite stores
     assert read("1:s:climate:barriers:12") == SectionPage("climate", "barriers", 12)
 
 

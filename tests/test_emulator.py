@@ -441,6 +441,8 @@ async def test_photos_documents_and_files(emu: BotAPIEmulator, bot: Bot, user: E
     assert emu.file_content(document.document.file_id) == b"%PDF-1.4 brief"
     by_id = await bot.send_document(USER_ID, document.document.file_id, caption="again")
     assert by_id.document is not None and by_id.document.file_id == document.document.file_id
+    # The call log says which calls carried a file and which only a file_id.
+    assert [c.uploads for c in emu.calls("sendDocument")] == [1, 0]
     with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
         await bot.send_document(USER_ID, "BQACAgIAAxkBAAIfake", caption="c" * (MessageLimit.CAPTION_LENGTH + 1))
     big = await bot.send_document(USER_ID, b"x" * 3_000_000, filename="big.bin")

@@ -158,3 +158,16 @@ async def test_country_and_discreet_mode_are_stored_only_when_set_and_forget_rem
         assert await safety.help_country(5) is None and not await safety.discreet(5)
         await storage.touch_user(5, "ru")  # back as a newcomer: nothing of the old settings
         assert await safety.help_country(5) is None and not await safety.discreet(5)
+
+
+def test_texts_in_a_language_not_shipped_are_skipped_and_a_key_that_is_no_language_fails(
+    static: Static, tmp_path: Path
+) -> None:
+    root = copy_content(tmp_path)
+    shipped = tuple(c for c in codes(static) if c != "kk")  # a deployment that removed content/kk
+    directory, problems, _ = check_directory(root, shipped, TODAY)
+    assert directory is not None and problems == []
+    assert "kk" not in directory.countries[0].names
+    edit_help(root, lambda data: data["countries"]["KZ"]["name"].__setitem__("Kazakh", "Қазақстан"))
+    _, problems, _ = check_directory(root, codes(static), TODAY)
+    assert [str(p) for p in problems] == ["help.yaml: countries.KZ.name.Kazakh: not a language tag (e.g. kk, uz-Cyrl)"]

@@ -35,6 +35,8 @@ def make_content(tmp_path: Path, kk_items: dict[str, str], uz_items: dict[str, s
     root.mkdir()
     for code in ("en", "ru"):
         shutil.copytree(content_dir() / code, root / code)
+    for data in content_dir().glob("*.yaml"):  # the help directory and the staying-safe page
+        shutil.copy(data, root / data.name)
     (root / "source").mkdir()
     for code, items in (("kk", kk_items), ("uz", uz_items)):
         if items is None:

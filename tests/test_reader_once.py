@@ -38,7 +38,9 @@ def test_every_action_has_a_typed_payload_that_packs_byte_identically() -> None:
     assert read("1:a:2") == AboutPage(2)
 
 
-@pytest.mark.parametrize("data", ["1:s:climate:barriers:abc", "1:a:123456", "1:u:gbv:x", "1:A:zz:0", "1:t", None])
+@pytest.mark.parametrize(
+    "data", ["1:s:climate:barriers:abc", "1:a:9223372036854775808", "1:u:gbv:x", "1:A:zz:0", "1:t", None]
+)
 def test_ill_typed_payloads_read_as_none(data: str | None) -> None:
     assert read(data) is None
 

@@ -1,4 +1,5 @@
-"""SIGTERM under a flood: the real bot process exits within Docker's grace (issue 8, point 2)."""
+"""SIGTERM under a flood: the real bot process exits within Docker's grace, and what it did is committed: every
+reader it answered is stored, and each new reader is counted exactly once (no count lost, none twice)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
+from bot.storage import Storage
 from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
@@ -14,6 +18,9 @@ EXIT_DEADLINE = 8.0  # seconds from SIGTERM to exit; Docker kills at 10
 FLOOD = 20_000
 
 
+# When the backlog is not handled within the drain (a busy machine), the handlers still running are stopped, and
+# a reply being uploaded then is cut off: the emulator's server logs the lost connection.
+@pytest.mark.logs_errors("aiohttp.server")
 async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -> None:
     async with BotAPIEmulator(keep_history=False) as emu:
         process = await spawn_bot(emu, tmp_path, stderr=asyncio.subprocess.STDOUT, settings={"LOG_LEVEL": "INFO"})
@@ -43,3 +50,19 @@ async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -
     assert process.returncode == 0, log[-3000:]
     assert took <= EXIT_DEADLINE, f"exit took {took:.1f}s\n{log[-3000:]}"
     assert "Traceback" not in log, log[-3000:]
+    answered = {u.chat_id for u in users if emu.delivered(u.chat_id)}
+    assert first.chat_id in answered
+    storage = await Storage.open(tmp_path / "bot.sqlite3")  # opens: no transaction was left half-way
+    try:
+        async with storage.connection.execute("PRAGMA integrity_check") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("ok",)]
+        async with storage.connection.execute("SELECT user_id FROM users") as cur:
+            stored = {int(r[0]) for r in await cur.fetchall()}
+        async with storage.connection.execute(
+            "SELECT metric, sum(count) FROM daily_counts WHERE metric IN ('new', 'active') GROUP BY metric"
+        ) as cur:
+            counted = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+    finally:
+        await storage.close()
+    assert answered <= stored, f"answered but not stored: {sorted(answered - stored)[:10]}"
+    assert counted == {"new": len(stored), "active": len(stored)}, log[-3000:]

@@ -34,6 +34,12 @@ def make_db_at_version(path: Path, version: int) -> None:
             "INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (7, 'en', '2026-01-01', '2026-01-02')"
         )
         db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (7, 'gbv')")
+    if version >= 3:
+        db.execute(
+            "INSERT INTO announcements (id, created_by, created_at, topics, state, finished_at) "
+            "VALUES (1, 9, '2026-01-02T10:00:00+00:00', '[\"gbv\"]', 'done', '2026-01-02T10:05:00+00:00')"
+        )
+        db.execute("INSERT INTO deliveries (announcement_id, user_id, language, state) VALUES (1, 7, 'en', 'sent')")
     if version >= 5:
         db.execute(
             "INSERT INTO page_views (day, language, theme, section, views) VALUES ('2026-01-02', 'en', 'gbv', '', 6)"
@@ -54,6 +60,10 @@ async def test_migrates_from_every_earlier_schema(tmp_path: Path, version: int) 
             if version < 3:  # a language stored before v3 was always chosen by the person
                 assert user.language_chosen
             assert await storage.subscriptions(7) == {"gbv"}
+        if version >= 3:  # an announcement keeps its delivery rows (and no totals) until they expire
+            announcement = await storage.announcement(1)
+            assert announcement is not None and announcement.totals is None
+            assert (await storage.delivery_figures(1)).sent == 1
         if version >= 5:  # the counters too
             assert await storage.page_view_rows() == [("2026-01-02", "en", "gbv", "", 6)]
         await storage.set_meta("k", "v")

@@ -24,7 +24,12 @@ the engine needs to keep the pacer busy up to ~1,000 messages/s; batches are siz
 fewer: claimed rows not yet sent are no duplicates, so at 25-30 messages/s a crash repeats a handful.
 
 Separately, a request that timed out may have been delivered by Telegram anyway (the Bot API has no
-idempotency key); it is retried, so an ambiguous network failure can also give one person a second copy.
+idempotency key); it is retried, so an ambiguous network failure can also give one person a second copy. The
+same holds for a send cut off by a stop: ``stop()`` returns within ``STOP_TIMEOUT``, and a send still without an
+answer then is recorded as pending again with a try counted (``UNANSWERED``), so it is sent once more.
+
+Pause and cancel: a claim takes rows only while the announcement is running (the claiming statement checks),
+and a run is set under the lock that pause and cancel take, so after either returns no further copy leaves.
 """
 
 from bot.broadcast.engine import BroadcastEngine

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -29,8 +30,11 @@ from bot.broadcast.settings import (
     DUPLICATE_BOUND,
     PROBE_BASE,
     PROBE_CAP,
+    PURGE_INTERVAL,
     RETRY_BASE,
     RETRY_CAP,
+    STOP_SENDS_SHARE,
+    STOP_TIMEOUT,
     STOPPED,
     TICK,
     MarkupFor,
@@ -38,6 +42,7 @@ from bot.broadcast.settings import (
     RunSettings,
     batch_for,
 )
+from bot.config import DEFAULT_DELIVERY_RETENTION_DAYS
 from bot.limits import FREE_BROADCAST_RATE
 from bot.pacer import Pacer
 from bot.storage import Announcement, Storage
@@ -86,6 +91,8 @@ class BroadcastEngine:
         outage_horizon: float = DEFAULT_OUTAGE_HORIZON,
         probe_base: float = PROBE_BASE,
         probe_cap: float = PROBE_CAP,
+        stop_timeout: float = STOP_TIMEOUT,
+        delivery_retention_days: float = DEFAULT_DELIVERY_RETENTION_DAYS,
     ) -> None:
         if not rate > 0:
             raise ValueError("rate must be positive")
@@ -128,7 +135,13 @@ class BroadcastEngine:
             tick=tick,
             progress_interval=progress_interval,
             outage_horizon=outage_horizon,
+            stop_grace=stop_timeout * STOP_SENDS_SHARE,
         )
+        self.stop_timeout = stop_timeout
+        # Delivery rows of announcements finished longer ago are dropped (totals kept): at the loop's first
+        # look, then every PURGE_INTERVAL seconds of ``clock``.
+        self.delivery_retention = delivery_retention_days * 86400.0
+        self._next_purge = -math.inf
 
         self._bot_initialized = False
         self._task: asyncio.Task[None] | None = None
@@ -158,18 +171,30 @@ class BroadcastEngine:
         logger.info("broadcast engine started at %.1f messages/s (duplicate bound %d)", self.rate, self.duplicate_bound)
 
     async def stop(self) -> None:
-        """Stop the loop; in-flight sends finish or are released for the next start."""
+        """Stop the loop within about ``stop_timeout`` seconds; sends in flight finish, or are recorded as
+        unanswered (sent again, once, at the next start); claimed rows are released for the next start."""
         self._stopping = True
         if self._run is not None:
             self._run.halt(STOPPED)
         self._wakeup.set()
         task, self._task = self._task, None
-        if task is not None:
-            try:
-                await task
-            except Exception:
-                logger.exception("broadcast engine loop failed while stopping")
-            logger.info("broadcast engine stopped")
+        if task is None:
+            return
+        # Within stop_timeout: a run gives its sends in flight part of it, then records the unanswered ones as
+        # to be sent again. Anything else still waiting then (a getMe, a probe) is cancelled; the storage
+        # finishes a write it had started.
+        await asyncio.wait({task}, timeout=self.stop_timeout)
+        if not task.done():
+            logger.warning("broadcast engine still busy after %.1fs: cancelled", self.stop_timeout)
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+        except Exception:
+            logger.exception("broadcast engine loop failed while stopping")
+        logger.info("broadcast engine stopped")
 
     def wake(self) -> None:
         """Something was queued or scheduled: look now instead of at the next tick."""
@@ -245,6 +270,7 @@ class BroadcastEngine:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
+                await self._purge_if_due()
                 announcement = await self._pick()
                 if announcement is None:
                     await self._idle(self.tick)
@@ -253,6 +279,16 @@ class BroadcastEngine:
             except Exception:
                 logger.exception("broadcast loop failed; looking again in %.1fs", self.tick)
                 await self._idle(self.tick)
+
+    async def _purge_if_due(self) -> None:
+        """Drop the delivery rows of announcements finished more than the retention ago (their totals stay)."""
+        now = self._clock()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_INTERVAL
+        purged = await self._storage.purge_deliveries(_iso(now - self.delivery_retention))
+        if purged:
+            logger.info("delivery rows of %d finished announcements dropped (their totals are kept)", purged)
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -300,7 +336,13 @@ class BroadcastEngine:
             clock=self._clock,
             report=self._send_report if self._report is not None else None,
         )
-        self._run = run
+        async with self._state_lock:
+            # Pause and cancel decide under this lock: either they come first and the run never starts, or
+            # they find the run set here and halt it.
+            current = await self._storage.announcement(announcement.id)
+            if current is None or current.state != State.RUNNING:
+                return
+            self._run = run
         try:
             try:
                 reason = await run.run()

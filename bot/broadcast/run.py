@@ -25,9 +25,18 @@ from telegram.error import NetworkError, TelegramError
 from bot.broadcast.outage import OutageTracker
 from bot.broadcast.progress import Progress, RateMeter
 from bot.broadcast.send import CopyRequests, Sender, Transient
-from bot.broadcast.settings import ERROR_MAX, FLUSH_INTERVAL, OUTAGE_CHATS, STOPPED, Clock, RunSettings
+from bot.broadcast.settings import ERROR_MAX, FLUSH_INTERVAL, OUTAGE_CHATS, STOPPED, UNANSWERED, Clock, RunSettings
 from bot.pacer import Pacer
-from bot.storage import Announcement, AnnouncementState, Delivery, DeliveryFigures, DeliveryState, Outcome, Storage
+from bot.storage import (
+    Announcement,
+    AnnouncementState,
+    Delivery,
+    DeliveryFigures,
+    DeliveryState,
+    Outcome,
+    Storage,
+    run_to_end,
+)
 
 __all__ = ["Run"]
 
@@ -79,6 +88,9 @@ class Run:
         # Sends handed to the pool and not finished yet (at most max_in_flight): a fixed pool of coroutines
         # costs less per message than a task and a semaphore per send.
         self.in_flight = 0
+        self._senders: list[asyncio.Task[None]] = []
+        self.unanswered: list[Delivery] = []  # sends cut off at a halt before their answer came
+        self.settle_errors = 0  # deliveries whose outcome could not be settled (a bug): sent again
         self._handoff: asyncio.Queue[tuple[Delivery, float]] = asyncio.Queue()
         self.halt_reason: str | None = None
         self.changed = asyncio.Event()
@@ -112,6 +124,7 @@ class Run:
             for n in range(self.settings.max_in_flight)
         ]
         self.own_tasks.update(helpers)
+        self._senders = senders
         try:
             reason = await self._dispatch()
         finally:
@@ -263,15 +276,21 @@ class Run:
             delivery, started = item
             try:
                 outcome = await self.sender.attempt(self.requests, delivery)
+            except asyncio.CancelledError:
+                self.unanswered.append(delivery)  # cut off at a halt (see _wind_down)
+                raise
             finally:
                 self.in_flight -= 1
                 self.pacer.chat_done(delivery.user_id)
             item = None
             try:
                 self._settle(delivery, outcome, started)
+            except Exception:
+                self._settle_failed(delivery, outcome)
+            try:
                 item = self._take_now()
-            except Exception:  # a bug must not shrink the pool; the row stays claimed until the run ends
-                logger.exception("announcement %d: settling a send failed", self.id)
+            except Exception:  # a bug must not shrink the pool
+                logger.exception("announcement %d: taking the next delivery failed", self.id)
             if item is None:
                 self.changed.set()  # a sender is free, or the run's state moved on: the dispatcher decides
 
@@ -299,6 +318,15 @@ class Run:
         self.pacer.take_slot()
         self.in_flight += 1
         return delivery, time.monotonic()
+
+    def _settle_failed(self, delivery: Delivery, outcome: Outcome | Transient | None) -> None:
+        """Settling ``delivery`` raised (a bug): send it again later, a try counted, so that its slot in the
+        window is freed by the next flush and the run goes on. A copy that did arrive is then sent twice."""
+        self.settle_errors += 1
+        logger.exception("announcement %d: settling a send failed; it is tried again", self.id)
+        if isinstance(outcome, Outcome) and any(o is outcome for o in self.outcomes):
+            return  # its outcome was recorded before the error: it is settled
+        self.outcomes.append(self.sender.retry_or_fail(delivery, "settling the send failed"))
 
     def _settle(self, delivery: Delivery, outcome: Outcome | Transient | None, started: float) -> None:
         if outcome is None:
@@ -409,7 +437,9 @@ class Run:
                 return True
             batch, self.outcomes = self.outcomes, []
             try:
-                await self.storage.record_outcomes(self.id, batch)
+                # To its end even if the run is cancelled meanwhile (a stop past its bound): outcomes of copies
+                # that were delivered are committed, not released to be sent again.
+                await run_to_end(self.storage.record_outcomes(self.id, batch))
             except Exception:
                 logger.exception("announcement %d: writing %d outcomes failed; will retry", self.id, len(batch))
                 self.outcomes[:0] = batch
@@ -425,8 +455,23 @@ class Run:
         if self.claim is not None:
             await asyncio.gather(self.claim, return_exceptions=True)
             self._harvest_claim()
-        while self.in_flight:
-            await self._wait(None)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.stop_grace):
+                while self.in_flight:
+                    await self._wait(None)
+        if self.in_flight:
+            # No answer within the grace: the sends are cut off. Telegram may have delivered them or not, so
+            # they are sent again later, a try counted (at most one second copy each; see UNANSWERED).
+            for task in self._senders:
+                task.cancel()
+            await asyncio.gather(*self._senders, return_exceptions=True)
+            logger.warning(
+                "announcement %d: %d sends had no answer when it halted; they are sent again later",
+                self.id,
+                len(self.unanswered),
+            )
+            self.outcomes.extend(self.sender.retry_or_fail(d, UNANSWERED) for d in self.unanswered)
+            self.unanswered.clear()
         for _ in range(3):
             if await self.flush():
                 break

@@ -133,10 +133,8 @@ class Sender:
                 logger.warning("flood control: all sending paused for %.1fs", seconds)
             return None
         except Forbidden as exc:  # blocked the bot, or the account was deleted
-            logger.debug("delivery to %d: %s", user_id, self.describe(exc))
             return Outcome(user_id, DeliveryState.BLOCKED, self.describe(exc))
         except BadRequest as exc:
-            logger.debug("delivery to %d: %s", user_id, self.describe(exc))
             if CHAT_NOT_FOUND in exc.message.lower():
                 return Outcome(user_id, DeliveryState.GONE, self.describe(exc))
             # E.g. the admin deleted the message to copy: no retry can fix it.
@@ -147,10 +145,10 @@ class Sender:
             # retry can then give this person a second copy (the Bot API has no idempotency key).
             return Transient(self.describe(exc))
         except TelegramError as exc:  # anything else Telegram said: treat as transient, within max_attempts
-            logger.warning("delivery to %d: unexpected %s", user_id, type(exc).__name__)
+            logger.warning("a delivery failed with an unexpected %s", type(exc).__name__)
             return self.retry_or_fail(delivery, self.describe(exc))
         except Exception as exc:  # a bug (e.g. in markup_for): keep the row, give up after max_attempts
-            logger.exception("delivery to %d failed unexpectedly", user_id)
+            logger.exception("a delivery failed unexpectedly")
             return self.retry_or_fail(delivery, type(exc).__name__)
         return Outcome(user_id, DeliveryState.SENT)
 
@@ -164,7 +162,6 @@ class Sender:
         """A try of ``delivery`` failed: pending again after a back-off, or failed after max_attempts tries."""
         user_id, tries = delivery.user_id, delivery.attempts + 1
         if tries >= self.max_attempts:
-            logger.debug("delivery to %d: giving up after %d tries: %s", user_id, tries, error)
             return Outcome(user_id, DeliveryState.FAILED, error)
         backoff = min(self.retry_cap, self.retry_base * 2 ** (tries - 1))
         return Outcome(user_id, DeliveryState.PENDING, error, not_before=self._clock() + backoff)

@@ -25,11 +25,15 @@ __all__ = [
     "OUTAGE_CHATS",
     "PROBE_BASE",
     "PROBE_CAP",
+    "PURGE_INTERVAL",
     "RATE_WINDOW",
     "RETRY_BASE",
     "RETRY_CAP",
     "STOPPED",
+    "STOP_SENDS_SHARE",
+    "STOP_TIMEOUT",
     "TICK",
+    "UNANSWERED",
     "Clock",
     "MarkupFor",
     "NeutralFor",
@@ -50,6 +54,13 @@ MIN_BATCH: Final = 16  # rows claimed (and outcomes flushed) at a time: a quarte
 ANNOUNCEMENTS_PER_LOOK: Final = 1000  # announcements read per state on each look (there are a handful)
 # Why a run ended when the engine itself stopped: not an announcement state (the next start carries on).
 STOPPED: Final = "stopped"
+# engine.stop() returns within about this many seconds, a send hanging or not: the whole process must stop
+# within a container's 10 s grace. Sends in flight get STOP_SENDS_SHARE of it to answer; the rest writes.
+STOP_TIMEOUT: Final = 3.0
+STOP_SENDS_SHARE: Final = 2 / 3
+# last_error of a send whose answer never came before a stop: Telegram may have delivered it or not, so it is
+# sent again (a try counted): at most one second copy per such send.
+UNANSWERED: Final = "no answer before the engine stopped"
 CHAT_NOT_FOUND: Final = "chat not found"  # in Telegram's description of a 400 for a chat that is gone
 ERROR_MAX: Final = 200  # characters of an error description kept in last_error (Telegram's are shorter)
 # A network error, a timeout or a 5xx is an outage when it hits this many different chats in a row with no
@@ -58,6 +69,8 @@ OUTAGE_CHATS: Final = 3
 # How long an outage is waited out before its recipients are marked failed (an admin can retry them later).
 DEFAULT_OUTAGE_HORIZON: Final = 3600.0
 PROBE_BASE: Final = 1.0  # seconds of pause after a transient error, before one send probes the API
+# Seconds (on the engine's clock) between two looks for announcements whose delivery rows have expired.
+PURGE_INTERVAL: Final = 3600.0
 PROBE_CAP: Final = 15.0  # the longest pause between two probes: sending resumes this soon after an outage
 
 MarkupFor = Callable[[Announcement, str], InlineKeyboardMarkup | None]
@@ -83,3 +96,4 @@ class RunSettings:
     tick: float
     progress_interval: float
     outage_horizon: float
+    stop_grace: float = STOP_TIMEOUT * STOP_SENDS_SHARE  # seconds sends in flight get to answer at a halt

@@ -20,6 +20,7 @@ from bot import polls as bot_polls
 from bot.callbacks import Admin, AdminButton
 from bot.handlers.announce_wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
 from bot.handlers.common import BotContext, Reader, is_admin, show
+from bot.ids import parse_id
 from bot.impact import shown
 from bot.keyboards import Keyboard, language_name
 from bot.limits import CAPTION_MAX
@@ -59,11 +60,12 @@ async def stats_command(update: Update, context: BotContext) -> None:
     reader = context.reader
     if context.args:
         number = context.args[0].lstrip("#")
-        if number.isdigit() and await context.storage.announcement(int(number)) is not None:
-            poll = await bot_polls.poll_screen(context.storage, int(number), reader.t, bot_polls.now(context))
+        announcement_id = parse_id(number)
+        if announcement_id is not None and await context.storage.announcement(announcement_id) is not None:
+            poll = await bot_polls.poll_screen(context.storage, announcement_id, reader.t, bot_polls.now(context))
             if poll is not None:
                 await show(update, context, Screen(poll))
-            await _announcement_chart(update, context, reader, int(number))
+            await _announcement_chart(update, context, reader, announcement_id)
         else:
             text = reader.t.gettext("There is no announcement #{id}. See /announcements.").format(id=number[:20])
             await show(update, context, Screen(html.escape(text)))
@@ -193,15 +195,16 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
         await query.answer(t.gettext("This menu has expired. Here is a fresh one."))
         return
     button, value = payload.button, payload.value
+    announcement_id = parse_id(value)
     engine = context.services.engine
-    if button in _CONTROLS and value.isdigit() and engine is not None:
+    if button in _CONTROLS and announcement_id is not None and engine is not None:
         action = {
             AdminButton.PAUSE: engine.pause,
             AdminButton.RESUME: engine.resume,
             AdminButton.CANCEL: engine.cancel,
             AdminButton.RETRY: engine.retry_failed,
         }[button]
-        changed = await action(int(value))
+        changed = await action(announcement_id)
         await query.answer(t.gettext("Done.") if changed else t.gettext("Nothing to change."))
         await show(update, context, await announcements_screen(context, reader))
         return
@@ -213,8 +216,8 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
         await query.answer()
         await _sections_chart(update, context, reader)
         return
-    if button is AdminButton.ANNOUNCEMENT_CHART and value.isdigit():
+    if button is AdminButton.ANNOUNCEMENT_CHART and announcement_id is not None:
         await query.answer()
-        await _announcement_chart(update, context, reader, int(value))
+        await _announcement_chart(update, context, reader, announcement_id)
         return
     await on_wizard_button(update, context, reader, payload)

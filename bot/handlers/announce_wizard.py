@@ -19,6 +19,7 @@ from bot.announce import Draft, ScheduleError, Step, parse_schedule
 from bot.callbacks import Admin, AdminButton, WizardChoice
 from bot.handlers.common import BotContext, Reader, is_admin, show
 from bot.keyboards import announcement_keyboard, is_topic, language_name
+from bot.polls.domain import CLOSES_CHOICE, POLL_CHOICE
 from bot.polls.handlers import book_of as bot_polls_book
 from bot.screens import Screen
 from bot.storage import AnnouncementText
@@ -95,7 +96,7 @@ async def _advance(
     if button is AdminButton.AUDIENCE and draft.step is Step.AUDIENCE:
         if value == WizardChoice.ALL:
             draft.choose_everyone()
-        elif value == WizardChoice.POLL:
+        elif value == POLL_CHOICE:
             draft.poll = not draft.poll
         elif value == WizardChoice.NEXT:
             draft.step = Step.LANGUAGE
@@ -118,7 +119,7 @@ async def _advance(
             draft.scheduled_at = None
             await _preview(update, context, reader, draft)
             return None
-        elif value == WizardChoice.CLOSES and draft.poll:
+        elif value == CLOSES_CHOICE and draft.poll:
             draft.next_closing()
         elif value == WizardChoice.WHEN:
             draft.step = Step.SCHEDULE

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from bot.reports import ReportDesk
 from bot.screens import Screen, Screens
 from bot.search import SearchIndex
 from bot.storage import Storage
+from bot.updates import wait_without_slot
 
 __all__ = [
     "DEFAULTS",
@@ -217,7 +217,7 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
         if wait > REPLY_RETRY_WAIT_MAX:
             logger.info("reply dropped: Telegram asks to wait %.0f s before writing to this chat", wait)
             return None
-        await asyncio.sleep(wait)
+        await wait_without_slot(wait)  # other people's updates run meanwhile
     try:
         return await _show(update, context, screen)
     except RetryAfter as exc:

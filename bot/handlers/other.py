@@ -153,6 +153,9 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     await context.storage.set_blocked(change.from_user.id, blocked)
 
 
+_STALE_QUERY = "query is too old"
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the exception (never the message text) and tell the user something went wrong."""
     error = context.error
@@ -165,6 +168,11 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         logger.warning("reply not sent: %s: %s", type(error).__name__, error.message)
+        return
+    if isinstance(error, BadRequest) and _STALE_QUERY in error.message.lower():
+        # A tap answered too late, typically one Telegram sent again after a restart (it was handled before
+        # the stop but not confirmed). Its effect is idempotent; an apology would be refused too.
+        logger.info("a button's answer came too late: %s", error.message)
         return
     logger.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update):

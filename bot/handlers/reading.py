@@ -31,11 +31,13 @@ from bot.callbacks import (
     ReportWhat,
     SearchHelp,
     SectionPage,
+    SetSubscription,
     Subscriptions,
     ThemePage,
     Toggle,
     ToggleFrom,
     Unsubscribe,
+    Want,
     read,
 )
 from bot.deeplinks import DeepLink
@@ -43,7 +45,7 @@ from bot.handlers.admin import on_admin_callback
 from bot.handlers.common import BotContext, Reader, show
 from bot.handlers.reports import on_report_callback
 from bot.impact import ABOUT, Metric
-from bot.keyboards import is_topic, my_subscriptions_keyboard, with_row
+from bot.keyboards import is_topic, my_subscriptions_keyboard
 from bot.languages import reference_choices
 from bot.screens import Screen
 
@@ -216,7 +218,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
             context.reader = changed
             await query.answer(changed.t.gettext("Language changed."))
             await show(update, context, main_menu(context, changed))
-        case Toggle():
+        case Toggle() | SetSubscription():
             await _toggle(update, context, reader, payload)
         case Unsubscribe(announcement_id):
             await _unsubscribe_from_announcement(update, context, reader, announcement_id)
@@ -260,7 +262,7 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
         case ThemePage(theme):
             return await theme_screen(context, reader, theme)
         case SectionPage(theme, section, page):
-            return await _section_screen(context, reader, theme, section, page)
+            return await bot_polls.with_useful(context, reader, theme, section, page)
         case ItemPage(theme, item):
             return screens.item(code, theme, item)
         case AboutPage(page):
@@ -278,19 +280,6 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
                 return None
             return screens.original(code, reader.reference, theme, section, page)
     return None
-
-
-async def _section_screen(context: BotContext, reader: Reader, theme: str, section: str, page: int) -> Screen | None:
-    """A page of a section; its last page asks "was this useful?" until the reader answered for the section."""
-    screen = context.screens.section(reader.language, theme, section, page)
-    if (
-        screen is None
-        or screen.keyboard is None
-        or page != len(context.library.pages(reader.language, theme, section)) - 1
-    ):
-        return screen
-    row = await bot_polls.useful_row_for(context, reader, theme, section)
-    return dataclasses.replace(screen, keyboard=with_row(screen.keyboard, row, at=0)) if row else screen
 
 
 async def _set_reference(context: BotContext, reader: Reader, code: str) -> Reader:
@@ -328,15 +317,22 @@ async def _set_language(context: BotContext, reader: Reader, code: str) -> Reade
     return Reader(reader.user_id, code, True, i18n.get(code))
 
 
-async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: Toggle) -> None:
+async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: Toggle | SetSubscription) -> None:
+    """Subscribe or unsubscribe: to the state the button asks for (a flip for buttons of earlier versions)."""
     query = update.callback_query
     assert query is not None
     topic = toggle.topic
     if not is_topic(context.library.locale(reader.language), topic):
         await _expired(update, context, reader)
         return
-    now_subscribed = await context.storage.toggle_subscription(reader.user_id, topic)
-    context.storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
+    storage = context.storage
+    if isinstance(toggle, SetSubscription):
+        now_subscribed = toggle.want is Want.SUBSCRIBED
+        changed = await storage.set_subscription(reader.user_id, topic, now_subscribed)
+    else:
+        now_subscribed, changed = await storage.toggle_subscription(reader.user_id, topic), True
+    if changed:  # the same tap delivered twice counts once
+        storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if toggle.origin is ToggleFrom.THEME else None

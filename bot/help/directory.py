@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.content.derived import Derivation, read_derivation
-from bot.languages import REFERENCE_LANGUAGE, fallback_chain
+from bot.languages import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
 
 __all__ = [
     "COUNTRY_CODES",
@@ -254,14 +254,17 @@ def _ids(value: Any, where: str, problems: list[Finding]) -> tuple[str, ...]:
 
 
 def _texts(value: Any, where: str, codes: frozenset[str], problems: list[Finding]) -> dict[str, str]:
-    """A text per language code: English required, every key a shipped language, each short."""
+    """A text per language tag: English required, each short; a language this deployment does not ship is
+    skipped (its directory removed from content/), a key that is no language tag is a problem."""
     if not isinstance(value, dict) or not value:
         problems.append(Finding(where, "expected a text per language code (en required)"))
         return {}
     texts: dict[str, str] = {}
     for key, text in value.items():
-        if key not in codes:
-            problems.append(Finding(f"{where}.{key}", "not a shipped language"))
+        if not isinstance(key, str) or not LANGUAGE_TAG.match(key):
+            problems.append(Finding(f"{where}.{key}", "not a language tag (e.g. kk, uz-Cyrl)"))
+        elif key not in codes:
+            continue
         elif not isinstance(text, str) or not text.strip():
             problems.append(Finding(f"{where}.{key}", "expected a non-empty text"))
         elif len(text) > TEXT_MAX:

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.derived import read_derivation
-from bot.languages import REFERENCE_LANGUAGE, fallback_chain
+from bot.languages import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
 
 __all__ = ["REVIEW_STATES", "STAYING_SAFE_FILE", "load_staying_safe", "staying_safe_problems"]
 
@@ -36,8 +36,10 @@ def staying_safe_problems(content_root: Path, languages: Iterable[str]) -> list[
     if REFERENCE_LANGUAGE not in texts:
         problems.append(f"{STAYING_SAFE_FILE}: texts.{REFERENCE_LANGUAGE} is required")
     for code, text in texts.items():
-        if code not in codes:
-            problems.append(f"{STAYING_SAFE_FILE}: texts.{code}: not a shipped language")
+        if not isinstance(code, str) or not LANGUAGE_TAG.match(code):
+            problems.append(f"{STAYING_SAFE_FILE}: texts.{code}: not a language tag (e.g. kk, uz-Cyrl)")
+        elif code not in codes:
+            continue  # a language this deployment does not ship
         elif not isinstance(text, str) or not text.strip() or len(text) > TEXT_MAX:
             problems.append(f"{STAYING_SAFE_FILE}: texts.{code}: expected a text of at most {TEXT_MAX} characters")
     for code, state in review.items() if isinstance(review, dict) else ():

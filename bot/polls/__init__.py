@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot.polls.admin import export, poll_screen, stats_html
 from bot.polls.book import PollBook, close_due
 from bot.polls.domain import CLOSE_DAYS, Keys, PollProblem, PollVersion, load_key, parse_poll
-from bot.polls.handlers import BOOK_KEY, CLOCK_KEY, book_of, forget_reader, handlers, now, useful_row_for
+from bot.polls.handlers import BOOK_KEY, CLOCK_KEY, book_of, forget_reader, handlers, now, with_useful
 from bot.polls.store import PollStore
 from bot.polls.views import poll_keyboard, poll_text
 
@@ -43,7 +43,7 @@ __all__ = [
     "poll_screen",
     "poll_text",
     "stats_html",
-    "useful_row_for",
+    "with_useful",
 ]
 
 

@@ -21,11 +21,13 @@ from telegram.constants import PollLimit
 
 __all__ = [
     "CHANGES_MAX",
+    "CLOSES_CHOICE",
     "CLOSE_DAYS",
     "NO_CHOICE",
     "OPTIONS_MAX",
     "OPTIONS_MIN",
     "OPTION_MAX",
+    "POLL_CHOICE",
     "QUESTION_MAX",
     "Keys",
     "PollProblem",
@@ -44,6 +46,9 @@ OPTION_MAX: Final = int(PollLimit.MAX_OPTION_LENGTH)  # 100 characters
 # Answers one reader may give to one poll (the first and its changes): a flood of taps stops here.
 CHANGES_MAX: Final = 10
 CLOSE_DAYS: Final = (1, 3, 7, 14)  # the closing times an admin chooses from, in days after sending
+# The /announce wizard's own button values for polls (beside bot/callbacks.py's WizardChoice).
+POLL_CHOICE: Final = "poll"  # audience step: a poll instead of a message
+CLOSES_CHOICE: Final = "closes"  # options step: the next closing time
 NO_CHOICE: Final = 0  # options are numbered from 1; 0 means "not answered yet"
 TOKEN_BYTES: Final = 16
 SIGNATURE_BYTES: Final = 8  # 64 bits: a forged button is guessed once in 2**64 tries

@@ -6,23 +6,26 @@ Registered by the composition root (``handlers()``) before the reading menus' ca
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
 from collections.abc import Callable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.handlers.common import BotContext, Reader
+from bot.keyboards import with_row
 from bot.polls.book import PollBook, close_due
 from bot.polls.callbacks import PATTERN, Results, Useful, Vote, read
 from bot.polls.domain import NO_CHOICE, PollState, poll_state
 from bot.polls.store import Answer, Poll, PollStore
 from bot.polls.views import poll_keyboard, results_text, useful_row, without_useful_row
+from bot.screens import Screen
 
-__all__ = ["BOOK_KEY", "CLOCK_KEY", "book_of", "forget_reader", "handlers", "now", "useful_row_for", "useful_token"]
+__all__ = ["BOOK_KEY", "CLOCK_KEY", "book_of", "forget_reader", "handlers", "now", "useful_token", "with_useful"]
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +221,15 @@ async def forget_reader(context: BotContext, user_id: int) -> int:
     return await PollStore(context.storage).forget_ratings(tokens)
 
 
-async def useful_row_for(context: BotContext, reader: Reader, theme: str, section: str) -> list[InlineKeyboardButton]:
-    """The "was this useful?" row for the last page of a section, or an empty row once answered."""
-    book = book_of(context)
-    if await PollStore(context.storage).rated(useful_token(book, reader.user_id, theme, section)):
-        return []
-    return list(useful_row(theme, section, reader.t))
+async def with_useful(context: BotContext, reader: Reader, theme: str, section: str, page: int) -> Screen | None:
+    """A page of a section; its last page asks "was this useful?" until the reader answered for the section."""
+    screen = context.screens.section(reader.language, theme, section, page)
+    if (
+        screen is None
+        or screen.keyboard is None
+        or page != len(context.library.pages(reader.language, theme, section)) - 1
+        or await PollStore(context.storage).rated(useful_token(book_of(context), reader.user_id, theme, section))
+    ):
+        return screen
+    row = useful_row(theme, section, reader.t)
+    return dataclasses.replace(screen, keyboard=with_row(screen.keyboard, row, at=0))

@@ -6,7 +6,8 @@ One module per area, each class building on the one before it and sharing its co
   transactions, and the bot's own key/value facts;
 - ``counters``: the anonymous daily counters;
 - ``readers``: readers, their language and reference, subscriptions, forgetting (counted into the counters);
-- ``deliveries``: announcements and their delivery queue (whose outcomes mark readers blocked).
+- ``deliveries``: announcements and their delivery queue (whose outcomes mark readers blocked);
+- ``expiry``: dropping the delivery rows of announcements finished long ago, keeping their totals.
 
 ``records`` holds the plain values they hand out. Handlers use ``Storage``, which is all of them together.
 """
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import functools
 
-from bot.storage.database import DatabaseLockedError, SchemaTooNewError
-from bot.storage.deliveries import QUEUE_CHUNK, Deliveries
+from bot.storage.database import DatabaseLockedError, SchemaTooNewError, run_to_end
+from bot.storage.deliveries import QUEUE_CHUNK
+from bot.storage.expiry import Expiry
 from bot.storage.readers import USER_CACHE_SIZE
 from bot.storage.records import (
     Announcement,
@@ -50,10 +52,11 @@ __all__ = [
     "SchemaTooNewError",
     "Storage",
     "UserRecord",
+    "run_to_end",
 ]
 
 
-class Storage(Deliveries):
+class Storage(Expiry):
     """The bot's SQLite database: open with ``await Storage.open(path)``, close with ``await close()``."""
 
     @functools.cached_property

@@ -5,13 +5,14 @@ A counter holds a UTC day, a language and content ids, never a user id, a search
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
 import aiosqlite
 
 from bot.impact import Metric, PageKey, Tally
-from bot.storage.database import Database
+from bot.storage.database import Database, run_to_end
 
 __all__ = ["Counters"]
 
@@ -35,25 +36,34 @@ class Counters(Database):
         await super()._before_close()
 
     async def flush_counters(self) -> None:
-        """Write the tally's waiting counts in one transaction (kept for next time if that fails)."""
+        """Write the tally's waiting counts in one transaction (kept for next time if that fails).
+
+        The write runs to its end even if this call is cancelled (shutdown cancels the flusher), and the counts
+        go back to the tally only if it did not commit: counted once, never lost and never twice.
+        """
         pages, daily = self.tally.take()
         if not pages and not daily:
             return
+        write = asyncio.ensure_future(self._write_counts(pages, daily))
         try:
-            async with self.transaction() as db:
-                await db.executemany(
-                    "INSERT INTO page_views (day, language, theme, section, views) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + excluded.views",
-                    [(k.day, k.language, k.theme, k.section, n) for k, n in pages.items()],
-                )
-                await db.executemany(
-                    "INSERT INTO daily_counts (day, language, metric, subject, count) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (day, language, metric, subject) DO UPDATE SET count = count + excluded.count",
-                    [(*k, n) for k, n in daily.items()],
-                )
+            await run_to_end(write)
         except BaseException:
-            self.tally.give_back(pages, daily)
+            if write.cancelled() or write.exception() is not None:
+                self.tally.give_back(pages, daily)
             raise
+
+    async def _write_counts(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT INTO page_views (day, language, theme, section, views) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + excluded.views",
+                [(k.day, k.language, k.theme, k.section, n) for k, n in pages.items()],
+            )
+            await db.executemany(
+                "INSERT INTO daily_counts (day, language, metric, subject, count) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (day, language, metric, subject) DO UPDATE SET count = count + excluded.count",
+                [(*k, n) for k, n in daily.items()],
+            )
 
     async def purge_counters(self, before: dt.date) -> int:
         """Delete counters of days before ``before`` (STATS_RETENTION_DAYS); return how many rows went."""

@@ -11,11 +11,11 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Literal, Self, TypeVar
 
 import aiosqlite
 
@@ -23,9 +23,20 @@ from bot.backup import snapshot_before_migration
 from bot.dblock import DatabaseLockedError, take_lock
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["BUSY_TIMEOUT_MS", "Database", "DatabaseLockedError", "SchemaTooNewError", "now_iso", "take_lock"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseLockedError",
+    "SchemaTooNewError",
+    "WriteLock",
+    "now_iso",
+    "run_to_end",
+    "take_lock",
+]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000  # wait this long for another writer (e.g. a second process) before failing
 
@@ -50,6 +61,64 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+async def run_to_end(work: Awaitable[T]) -> T:
+    """Await ``work`` to its end even if the caller is cancelled meanwhile, then pass the cancellation on.
+
+    A statement handed to aiosqlite's thread runs whether or not its caller still waits, so a caller that
+    stops waiting half-way no longer knows what the database did. Here the caller always learns the outcome
+    first: ``work`` runs as a task of its own, the caller waits for it to end, and only then is a cancellation
+    that arrived meanwhile raised. Pass a task to read its outcome afterwards (``Counters.flush_counters``).
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                cancelled = True  # the caller was cancelled: keep waiting for the work
+                continue
+            cancelled = cancelled or not task.cancelled()
+        except BaseException:  # the work failed: task.result() raises it below
+            pass
+        break
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller's cancellation is what propagates
+        raise asyncio.CancelledError
+    return task.result()
+
+
+class WriteLock(asyncio.Lock):
+    """The connection's write lock, which knows the task holding it: a cancellation asked for while it is held
+    (``Database.cancel_between_calls``) is carried out when the write is over, before any next write starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holder: asyncio.Task[Any] | None = None
+        self.cancel_holder = False
+        self._cancelled: asyncio.Task[Any] | None = None  # cancelled on release, its cancellation not raised yet
+
+    async def acquire(self) -> Literal[True]:
+        """Wait for the lock, then note who holds it."""
+        task = asyncio.current_task()
+        if task is not None and task is self._cancelled:
+            self._cancelled = None
+            await asyncio.sleep(0)  # raises its pending cancellation: no next write begins
+        await super().acquire()
+        self.holder = task
+        return True
+
+    def release(self) -> None:
+        """Release the lock; cancel its holder now if that was asked for meanwhile."""
+        holder, cancel = self.holder, self.cancel_holder
+        self.holder, self.cancel_holder = None, False
+        super().release()
+        if cancel and holder is not None:
+            holder.cancel()  # raised at the holder's next await
+            self._cancelled = holder
+
+
 class Database:
     """The connection and what every area shares: open with ``await cls.open(path)``, close with ``close()``."""
 
@@ -60,29 +129,57 @@ class Database:
         self.default_language = default_language
         # One connection is shared by concurrent handlers: writes take turns, so that one handler's
         # statement never lands inside another's transaction.
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run statements as one atomic write, exclusive of other writers on this connection."""
+        """Run statements as one atomic write, exclusive of other writers on this connection.
+
+        Safe under cancellation at any await: BEGIN, COMMIT and ROLLBACK each run to their end once handed to
+        the database (``run_to_end``), and the block always ends in COMMIT or ROLLBACK before the write lock is
+        released, so the connection is never left inside a transaction. A cancellation during COMMIT is raised
+        after the COMMIT: the work is committed (``Counters.flush_counters`` tells the two apart).
+        """
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await run_to_end(self._db.execute("BEGIN IMMEDIATE"))
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await run_to_end(self._end_transaction("ROLLBACK"))
                 raise
-            await self._db.execute("COMMIT")
+            await run_to_end(self._end_transaction("COMMIT"))
+
+    async def _end_transaction(self, sql: str) -> None:
+        """COMMIT or ROLLBACK the open transaction, if there is one; a failed COMMIT is rolled back."""
+        if not self._db.in_transaction:
+            return  # BEGIN itself failed (e.g. the database stayed busy): nothing to end
+        try:
+            await self._db.execute(sql)
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
 
     async def _write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """Run one writing statement; return the number of rows changed."""
+        """Run one writing statement; return the number of rows changed (run to its end once started)."""
         async with self._write_lock:
-            cursor = await self._db.execute(sql, params)
+            cursor = await run_to_end(self._db.execute(sql, params))
             return cursor.rowcount
 
     async def execute_write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """Run one writing statement for a composed repository; return the number of rows changed."""
         return await self._write(sql, params)
+
+    def cancel_between_calls(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` now, or, if it holds the write lock, as soon as it releases it.
+
+        Shutdown stops handlers this way: a write that was started is finished (committed or rolled back as it
+        would have been), never cut off half-way.
+        """
+        if self._write_lock.holder is task:
+            self._write_lock.cancel_holder = True
+        else:
+            task.cancel()
 
     @classmethod
     async def open(cls, path: Path | str, default_language: str = "ru") -> Self:

@@ -47,8 +47,15 @@ async def _add_to_timeline(db: aiosqlite.Connection, announcement_id: int, count
 
 ANNOUNCEMENT_COLUMNS = (
     "id, created_by, created_at, topics, language, silent, protect, scheduled_at, state, "
-    "status_chat, status_message, started_at, finished_at"
+    "status_chat, status_message, started_at, finished_at, sent_total, blocked_total, failed_total, unsent_total"
 )
+
+
+def _totals(row: aiosqlite.Row | tuple[Any, ...] | None) -> DeliveryFigures | None:
+    """The stored totals ``(sent, blocked, failed, unsent)`` of an expired announcement, None while rows exist."""
+    if row is None or row[0] is None:
+        return None
+    return DeliveryFigures(pending=int(row[3]), sent=int(row[0]), blocked=int(row[1]), failed=int(row[2]))
 
 
 def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tuple[int, int]]) -> Announcement:
@@ -67,6 +74,7 @@ def _announcement(row: aiosqlite.Row | tuple[Any, ...], versions: dict[str, tupl
         started_at=row[11],
         finished_at=row[12],
         versions=versions,
+        totals=_totals(row[13:17]),
     )
 
 
@@ -178,21 +186,27 @@ class Deliveries(Readers):
         return (await self.delivery_figures(announcement_id)).total
 
     async def claim_deliveries(self, announcement_id: int, limit: int, now: float) -> list[Delivery]:
-        """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first)."""
+        """Mark up to ``limit`` due pending deliveries as 'sending' and return them (lowest user id first).
+
+        Nothing is claimed unless the announcement is running at that moment: the state is read by the claiming
+        statement itself, so once a pause or a cancel is stored no later claim takes a row, whatever the timing.
+        """
         # One statement is its own transaction (the connection is in autocommit mode): one hop to aiosqlite's
         # thread instead of five (BEGIN, execute, fetch, close, COMMIT), at ~100 claims a second at full speed.
         async with self._write_lock:
             rows = await self._db.execute_fetchall(
                 """
                 UPDATE deliveries SET state = 'sending'
-                WHERE announcement_id = ? AND user_id IN (
+                WHERE announcement_id = ?
+                  AND EXISTS (SELECT 1 FROM announcements WHERE id = ? AND state = 'running')
+                  AND user_id IN (
                     SELECT user_id FROM deliveries
                     WHERE announcement_id = ? AND state = 'pending' AND not_before <= ?
                     ORDER BY not_before, user_id LIMIT ?)
                 RETURNING user_id, language, attempts,
                     (SELECT discreet FROM users WHERE users.user_id = deliveries.user_id)
                 """,
-                (announcement_id, announcement_id, now, limit),
+                (announcement_id, announcement_id, announcement_id, now, limit),
             )
         return sorted((Delivery(int(r[0]), str(r[1]), int(r[2]), bool(r[3])) for r in rows), key=lambda d: d.user_id)
 
@@ -222,7 +236,7 @@ class Deliveries(Readers):
             settled = Counter(o.state for o in rows if o.state in TIMELINE_STATES)
             await _add_to_timeline(db, announcement_id, settled)
         for user_id in gone:
-            self._users.pop(user_id, None)
+            self._forget_cached(user_id)
 
     async def release_claims(self, announcement_id: int) -> int:
         """Return deliveries left in 'sending' (by a crash or a pause) to 'pending'; return how many."""
@@ -250,7 +264,7 @@ class Deliveries(Readers):
             cursor = await db.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, not_before = 0, last_error = NULL "
                 "WHERE announcement_id = ? AND state = 'failed' AND EXISTS (SELECT 1 FROM announcements "
-                "WHERE id = ? AND state IN ('running', 'paused', 'done'))",
+                "WHERE id = ? AND state IN ('running', 'paused', 'done') AND sent_total IS NULL)",
                 (announcement_id, announcement_id),
             )
             count = cursor.rowcount
@@ -275,7 +289,14 @@ class Deliveries(Readers):
         )
 
     async def delivery_figures(self, announcement_id: int) -> DeliveryFigures:
-        """Count an announcement's deliveries by state."""
+        """Count an announcement's deliveries by state (its stored totals once its rows expired)."""
+        async with self._db.execute(
+            "SELECT sent_total, blocked_total, failed_total, unsent_total FROM announcements WHERE id = ?",
+            (announcement_id,),
+        ) as cur:
+            totals = _totals(await cur.fetchone())
+        if totals is not None:
+            return totals
         async with self._db.execute(
             "SELECT state, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY state", (announcement_id,)
         ) as cur:
@@ -289,7 +310,7 @@ class Deliveries(Readers):
         )
 
     async def delivery_languages(self, announcement_id: int) -> dict[str, int]:
-        """Recipients of an announcement per language."""
+        """Recipients of an announcement per language (none once its rows expired: see purge_deliveries)."""
         async with self._db.execute(
             "SELECT language, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY language",
             (announcement_id,),

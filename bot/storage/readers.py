@@ -18,7 +18,8 @@ from bot.storage.records import Erased, UserRecord
 __all__ = ["USER_CACHE_SIZE", "Readers"]
 
 # Recently active people kept in memory, so most updates need no database round trip (about 150 bytes
-# each). The bot is the only writer of its users table, so the cache cannot go stale behind its back.
+# each). The bot is the only writer of its users table, and every change of a reader's record goes through
+# ``_forget_cached`` (a block found by a send, a language, /forget ...), so the cache cannot go stale.
 USER_CACHE_SIZE = 20_000
 
 USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen, reference"
@@ -47,6 +48,13 @@ class Readers(Counters):
     def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
         super().__init__(db, default_language, lock_fd)
         self._users: OrderedDict[int, UserRecord] = OrderedDict()
+        # Bumped by every change of a reader's record: a read that began before a change is not cached.
+        self._changes = 0
+
+    def _forget_cached(self, user_id: int) -> None:
+        """``user_id``'s stored record changed (or is about to): drop the cached copy and any read under way."""
+        self._users.pop(user_id, None)
+        self._changes += 1
 
     def _remember(self, record: UserRecord) -> UserRecord:
         self._users[record.user_id] = record
@@ -69,9 +77,11 @@ class Readers(Counters):
             self._users.move_to_end(user_id)
             return cached
         # Most updates come from someone already seen today: one read settles it. Otherwise one statement
-        # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag.
+        # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag. A change made while
+        # the read was under way (a send to them refused: blocked) makes the read stale: the statement decides.
+        changes = self._changes
         known = await self.get_user(user_id)
-        fresh = known is not None and known.last_seen == today and not known.blocked
+        fresh = known is not None and known.last_seen == today and not known.blocked and changes == self._changes
         if fresh and known is not None and (known.language is not None or guess is None):
             return self._remember(known)
         async with (
@@ -122,21 +132,21 @@ class Readers(Counters):
             """,
             (user_id, language, today, today),
         )
-        self._users.pop(user_id, None)
+        self._forget_cached(user_id)
 
     async def set_reference(self, user_id: int, reference: str) -> None:
         """Store which original ``user_id`` compares translated pages with."""
         await self._write("UPDATE users SET reference = ? WHERE user_id = ?", (reference, user_id))
-        self._users.pop(user_id, None)
+        self._forget_cached(user_id)
 
     async def set_blocked(self, user_id: int, blocked: bool = True) -> None:
         """Mark that ``user_id`` blocked the bot (or no longer does)."""
         await self._write("UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))
-        self._users.pop(user_id, None)
+        self._forget_cached(user_id)
 
     async def forget_user(self, user_id: int) -> Erased:
         """Erase everything stored about ``user_id``; return what was erased."""
-        self._users.pop(user_id, None)
+        self._forget_cached(user_id)
         async with self.transaction() as db:
             async with db.execute("SELECT count(*) FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
                 row = await cur.fetchone()
@@ -164,8 +174,8 @@ class Readers(Counters):
         rows = await self._db.execute_fetchall("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,))
         return frozenset(row[0] for row in rows)
 
-    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> None:
-        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent."""
+    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> bool:
+        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent. Return whether anything changed."""
         if subscribed:
             today = utc_today()
             async with self.transaction() as db:
@@ -173,14 +183,18 @@ class Readers(Counters):
                     "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)",
                     (user_id, today, today),
                 )
-                await db.execute("INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
-        else:
-            await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic)
+                )
+            return cursor.rowcount > 0
+        changed = await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
+        return changed > 0
 
     async def toggle_subscription(self, user_id: int, topic: str) -> bool:
         """Switch ``user_id``'s subscription to ``topic`` and return whether they are now subscribed.
 
-        One transaction decides and writes, so two quick taps always give "on" then "off", never "on" twice.
+        For buttons of earlier versions only (a flip delivered twice undoes itself; new buttons say which state
+        they want). One transaction decides and writes, so two quick taps give "on" then "off", never "on" twice.
         """
         async with self.transaction() as db:
             cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))

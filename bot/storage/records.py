@@ -87,6 +87,8 @@ class Announcement:
     started_at: str | None
     finished_at: str | None
     versions: dict[str, tuple[int, int]]
+    # Set once its per-recipient rows were dropped (past DELIVERY_RETENTION_DAYS): the figures they added up to.
+    totals: DeliveryFigures | None = None
 
 
 @dataclass(frozen=True, slots=True)

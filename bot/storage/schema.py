@@ -109,9 +109,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, minute, state)
     ) STRICT, WITHOUT ROWID;
     """,
-    # Help directory and discreet mode (bot/help/): the country a reader asked the bot to remember (NULL unless
-    # they agreed), whether announcements reach them as a neutral message first; both go with the user row on
-    # /forget. Each announcement version's text (or caption) as HTML, to open a neutral message in place.
+    # 5 -> 6: a finished or cancelled announcement past DELIVERY_RETENTION_DAYS loses its per-recipient rows
+    # (each ties a person to its themes); these totals stay in their place. NULL while the rows are kept.
+    """
+    ALTER TABLE announcements ADD COLUMN sent_total    INTEGER;
+    ALTER TABLE announcements ADD COLUMN blocked_total INTEGER;  -- blocked the bot or account gone
+    ALTER TABLE announcements ADD COLUMN failed_total  INTEGER;
+    ALTER TABLE announcements ADD COLUMN unsent_total  INTEGER;  -- still pending when it was cancelled
+    """,
+    # 6 -> 7: the help directory and discreet mode (bot/help/): the country a reader asked the bot to remember
+    # (NULL unless they agreed), whether announcements reach them as a neutral message first; both go with the
+    # user row on /forget. Each announcement version's text (or caption) as HTML, to open a neutral message in
+    # place.
     """
     ALTER TABLE users ADD COLUMN help_country TEXT;
     ALTER TABLE users ADD COLUMN discreet INTEGER NOT NULL DEFAULT 0 CHECK (discreet IN (0, 1));
@@ -123,8 +132,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcement_id, language)
     ) STRICT, WITHOUT ROWID;
     """,
-    # Polls and "was this useful?" (bot/polls/): counts only. A poll's question and options per language version;
-    # its counts per language version x option; while it is open, one keyed token per reader who answered (a
+    # 7 -> 8: the offline copies' uploads (bot/offline/file_ids.py): Telegram's file_id of each file sent once,
+    # by the hash of the file's bytes (changed content is a new hash, so a fresh upload). Nobody's id.
+    """
+    CREATE TABLE offline_uploads (
+        sha256  TEXT PRIMARY KEY,                -- of the file's bytes
+        file_id TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    """,
+    # 8 -> 9: polls and "was this useful?" (bot/polls/): counts only. A poll's question and options per language
+    # version; its counts per language version x option; while it is open, one keyed token per reader who answered (a
     # keyed hash of the poll and the reader, with how often they changed their answer, never which option),
     # erased when the poll closes. Usefulness: counts per theme x section x language, and one keyed token per
     # reader x section answered (not which answer), so a section is not asked about twice. The key is a file

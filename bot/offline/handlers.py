@@ -1,0 +1,129 @@
+"""The download buttons: the choice of forms for a theme (or the whole brief), then the file itself, sent with
+``sendDocument`` once and by its ``file_id`` afterwards; protected themes' files with ``protect_content``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Document as TelegramDocument
+from telegram import InputFile, Message, Update
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.handlers.common import REPLY_RETRY_WAIT_MAX, BotApp, BotContext, show
+from bot.impact import Metric
+from bot.limits import retry_after_seconds
+from bot.offline.callbacks import PATTERN, DownloadChoice, read
+from bot.offline.document import BRIEF, Form
+from bot.offline.screens import caption, choice_screen
+from bot.offline.service import OFFLINE_KEY, Offline
+from bot.offline.store import OfflineFile
+
+__all__ = ["handlers", "on_download", "register"]
+
+logger = logging.getLogger(__name__)
+
+# Telegram's answers to a file_id it no longer knows: the file is uploaded again.
+_STALE_FILE_ID = ("wrong file identifier", "file reference", "wrong remote file", "file_id")
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """This feature's handlers; they must come before the reading menus' catch-all button handler."""
+    return [CallbackQueryHandler(on_download, pattern=PATTERN)]
+
+
+def register(app: BotApp) -> None:
+    """Add this feature's handlers to ``app`` (in the default group)."""
+    for handler in handlers():
+        app.add_handler(handler)
+
+
+def _title(offline: Offline, code: str, subject: str) -> tuple[str, bool] | None:
+    """The title of a subject and whether its files are protected; None if it cannot be downloaded."""
+    if subject not in offline.subjects:
+        return None
+    loc = offline.library.locale(code)
+    if subject == BRIEF:
+        # The whole brief holds protected themes' text too: it is protected when any of them is.
+        settings = offline.settings
+        protect = any(t.protect_content for t in loc.themes if settings is not None and settings.allows(t.id))
+        return loc.about.title, protect
+    theme = loc.theme(subject)
+    return (theme.title, theme.protect_content) if theme is not None else None
+
+
+async def on_download(update: Update, context: BotContext) -> None:
+    """A download button: offer the forms, or send the chosen file."""
+    query = update.callback_query
+    if query is None:
+        return
+    reader = context.reader
+    t = reader.t
+    payload = read(query.data)
+    offline: Offline = context.bot_data[OFFLINE_KEY]
+    code = context.library.locale(reader.language).code
+    known = _title(offline, code, payload.subject) if payload is not None else None
+    if payload is None or known is None:
+        await query.answer(t.gettext("This menu has expired. Here is a fresh one."))
+        await show(update, context, context.screens.main_menu(reader.language, not reader.chosen))
+        return
+    title, protect = known
+    shelf = offline.shelf
+    if shelf is None:
+        await query.answer(t.gettext("The files are being prepared. Please try again in a minute."), show_alert=True)
+        return
+    if isinstance(payload, DownloadChoice):
+        files = {form: f for form in Form if (f := shelf.get(code, payload.subject, form)) is not None}
+        await query.answer()
+        await show(update, context, choice_screen(t, payload.subject, title, files, protect=protect))
+        return
+    file = shelf.get(code, payload.subject, payload.form)
+    if file is None:
+        await query.answer(t.gettext("The files are being prepared. Please try again in a minute."), show_alert=True)
+        return
+    await query.answer()
+    if await _send(update, context, offline, file, caption(t, title, file.form, protect=protect), protect):
+        # Anonymous: the day, the file's language, its subject and form; never who.
+        context.storage.tally.count(Metric.DOWNLOAD, file.code, f"{file.subject}.{file.form.value}")
+
+
+async def _send(
+    update: Update, context: BotContext, offline: Offline, file: OfflineFile, text: str, protect: bool
+) -> bool:
+    """Send ``file`` (its file_id when it went up before); whether it was sent."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    for attempt in range(2):
+        file_id = await offline.file_ids.get(file.sha256)
+        try:
+            message = await context.bot.send_document(
+                chat.id,
+                document=file_id or InputFile(file.path.read_bytes(), filename=file.name),
+                caption=text,
+                protect_content=protect,
+            )
+        except BadRequest as exc:
+            if file_id is None or not any(s in exc.message.lower() for s in _STALE_FILE_ID):
+                raise
+            logger.info("a stored file_id was refused; uploading the file again")
+            await offline.file_ids.forget(file.sha256)
+            continue
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            if attempt or wait > REPLY_RETRY_WAIT_MAX:
+                logger.info("file not sent: Telegram asks to wait %.0f s before writing to this chat", wait)
+                return False
+            await asyncio.sleep(wait)
+            continue
+        if file_id is None:
+            await _remember(offline, file, message)
+        return True
+    return False
+
+
+async def _remember(offline: Offline, file: OfflineFile, message: Message) -> None:
+    document: TelegramDocument | None = message.document
+    if document is not None:
+        await offline.file_ids.put(file.sha256, document.file_id)
