@@ -38,7 +38,15 @@ from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, reading, reports
-from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotApp, BotContext, Services, resolve_reader
+from bot.handlers.common import (
+    ANNOUNCEMENT_MARKUP_KEY,
+    DEFAULTS,
+    SERVICES_KEY,
+    BotApp,
+    BotContext,
+    Services,
+    resolve_reader,
+)
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
@@ -170,7 +178,7 @@ def build_application(
                 broadcast_bot,
                 storage,
                 rate=settings.broadcast_rate,
-                markup_for=functools.partial(_announcement_markup, i18n, poll_book),
+                markup_for=app.bot_data[ANNOUNCEMENT_MARKUP_KEY],
                 neutral_for=functools.partial(bot_help.neutral_message, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
                 delivery_retention_days=settings.delivery_retention_days,
@@ -233,6 +241,7 @@ def build_application(
     # The help directory's data is content too: an invalid file stops start-up like the brief's (exit code 3).
     help_buttons = bot_help.install(app, content_root or settings.content_dir or content_dir(), content.codes, i18n)
     poll_book = bot_polls.install(app, settings.database_path, settings.default_language)
+    app.bot_data[ANNOUNCEMENT_MARKUP_KEY] = functools.partial(_announcement_markup, i18n, poll_book)
     add_handlers(app, settings.admin_ids)
     return app
 

@@ -314,3 +314,19 @@ async def test_stats_and_export_show_polls_and_ratings_k_suppressed(env: BotEnv)
     assert chart is not None and "1. ░ < 5" in (chart.text or "")
     await admin.send("/export")
     await admin.wait_for(lambda: any("polls per language" in (m.caption or "") for m in admin.messages))
+
+
+async def test_a_reader_in_discreet_mode_opens_the_poll_and_answers(env: BotEnv) -> None:
+    reader = env.emu.user(730, language_code="en")
+    await say(reader, "/start")
+    await env.services.storage.safety.set_discreet(730, True)
+    admin = env.emu.user(ADMIN_ID, language_code="en")
+    poll_id = await send_poll(env, admin, POLL)
+    await wait_state(env, poll_id, "done", within=30)
+    await reader.wait_for(lambda: reader.last is not None and "📖 Open" in reader.last.button_texts)
+    assert "What matters" not in (reader.last.text or "")  # type: ignore[union-attr]  # nothing on the lock screen
+    await click(reader, "📖 Open")
+    assert "What matters more?" in (reader.last.text or "")  # type: ignore[union-attr]
+    await click(reader, "Jobs")
+    assert "Your answer: Jobs" in (reader.last.text or "")  # type: ignore[union-attr]
+    assert await PollStore(env.services.storage).counts(poll_id) == {("en", 2): 1}

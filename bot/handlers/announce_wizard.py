@@ -215,6 +215,7 @@ async def _take_poll(update: Update, context: BotContext, draft: Draft, message:
     )
     draft.versions[language] = (sent.chat_id, sent.message_id)
     draft.poll_versions[language] = version
+    draft.texts[language] = (bot_polls.poll_text(version, t), False)  # opens a discreet message in place
     book.add_pending((sent.chat_id, sent.message_id), language, version)
     await show(update, context, _ask_next_version(context, reader, draft))
 
