@@ -137,9 +137,18 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     assert next(iter(left))[0] == 0
 
     # The admins' totals: exact per language and option, small ones as "< 5".
-    await say(admin, f"/stats {poll_id}")
+    await admin.send(f"/stats {poll_id}")
+    await admin.wait_for(lambda: admin.find(f"Poll #{poll_id}") is not None, what="the poll's chart")
     chart = admin.find(f"Poll #{poll_id}")
     assert chart is not None and "closed" in (chart.text or "")
+    blocks = (chart.text or "").split("\n\n")
+    for code in LANGUAGES:
+        block = next(b for b in blocks if b.startswith(language_name(code) + "\n")).splitlines()
+        for option in (1, 2, 3):
+            n = expected.get((code, option), 0)
+            assert block[option].startswith(f"{option}. ") and block[option].endswith(f" {n if n >= 5 else '< 5'}")
+    together = next(b for b in blocks if b.startswith("All languages together\n")).splitlines()
+    assert together[-1] == "200 answers"
 
     # Nothing ties a reader to an option: not a row of the database, not a log line.
     await storage.flush_counters()
