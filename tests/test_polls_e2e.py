@@ -144,9 +144,9 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     blocks = (chart.text or "").split("\n\n")
     for code in LANGUAGES:
         block = next(b for b in blocks if b.startswith(language_name(code) + "\n")).splitlines()
-        for option in (1, 2, 3):
-            n = expected.get((code, option), 0)
-            assert block[option].startswith(f"{option}. ") and block[option].endswith(f" {n if n >= 5 else '< 5'}")
+        for number in (1, 2, 3):
+            n = expected.get((code, number), 0)
+            assert block[number].startswith(f"{number}. ") and block[number].endswith(f" {n if n >= 5 else '< 5'}")
     together = next(b for b in blocks if b.startswith("All languages together\n")).splitlines()
     assert together[-1] == "200 answers"
 
