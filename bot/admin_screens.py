@@ -19,6 +19,7 @@ from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.impact import shown
 from bot.keyboards import GENERAL_TOPIC, Keyboard, checkbox, language_name
+from bot.polls.domain import CLOSES_CHOICE, OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, POLL_CHOICE, QUESTION_MAX, PollProblem
 from bot.screens import Screen
 from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
@@ -28,10 +29,13 @@ __all__ = [
     "audience_screen",
     "bold",
     "button",
+    "closing_label",
     "confirmed_screen",
     "controls",
+    "empty_audience_screen",
     "language_filter_screen",
     "options_screen",
+    "poll_problem_text",
     "preview_screen",
     "schedule_screen",
     "stats_screen",
@@ -67,6 +71,8 @@ def audience_screen(t: Translator, content: LocaleContent, draft: Draft) -> Scre
         [button(f"{checkbox(th.id in draft.topics)} {th.short_title}", AdminButton.AUDIENCE, th.id)]
         for th in content.themes
     ]
+    poll = checkbox(draft.poll) + " " + t.gettext("📊 A poll instead of a message")
+    rows.append([button(poll, AdminButton.AUDIENCE, POLL_CHOICE)])
     rows.append(
         [
             button(t.gettext("Next ›"), AdminButton.AUDIENCE, WizardChoice.NEXT),
@@ -96,6 +102,11 @@ def ask_message_screen(t: Translator, draft: Draft, default_language: str) -> Sc
         "Step 3 of 4: send the message in {language}: text, a photo or a document with a caption. "
         "It is delivered exactly as you send it."
     ).format(language=language_name(draft.asking))
+    if draft.poll:
+        text = t.gettext(
+            "Step 3 of 4: send the poll in {language}: the question on the first line, "
+            "then {low} to {high} answers, one per line."
+        ).format(language=language_name(draft.asking), low=OPTIONS_MIN, high=OPTIONS_MAX)
     rows = []
     if draft.asking != default_language and draft.language is None:
         text += "\n\n" + t.gettext("Or skip: readers of this language then get the {default} version.").format(
@@ -123,6 +134,7 @@ def options_screen(t: Translator, draft: Draft) -> Screen:
                 WizardChoice.PROTECT,
             )
         ],
+        *([[button(closing_label(t, draft.closes_days), AdminButton.OPTION, CLOSES_CHOICE)]] if draft.poll else []),
         [
             button(t.gettext("Send now"), AdminButton.OPTION, WizardChoice.NOW),
             button(t.gettext("Schedule…"), AdminButton.OPTION, WizardChoice.WHEN),
@@ -175,6 +187,8 @@ def preview_screen(
         flags.append(t.gettext("protected"))
     if flags:
         lines.append(html.escape(", ".join(flags)))
+    if draft.poll:
+        lines.append(html.escape(closing_label(t, draft.closes_days)))
     when = (
         t.gettext("Sends at {time} UTC.").format(time=draft.scheduled_at.strftime("%Y-%m-%d %H:%M"))
         if draft.scheduled_at
@@ -185,6 +199,42 @@ def preview_screen(
         [[button(t.gettext("✓ Confirm"), AdminButton.CONFIRM, 0), button(t.gettext("Cancel"), AdminButton.DROP, 0)]]
     )
     return Screen("\n".join(lines), keyboard)
+
+
+def closing_label(t: Translator, days: int) -> str:
+    """The poll's closing time, as its button and the preview say it."""
+    return t.ngettext(
+        "⏱ The poll closes {count} day after sending", "⏱ The poll closes {count} days after sending", days
+    ).format(count=days)
+
+
+def poll_problem_text(t: Translator, problem: PollProblem, expected: int = 0) -> str:
+    """What is wrong with the admin's poll text (``expected``: the number of answers of the first version)."""
+    texts = {
+        "question": t.gettext("Send the poll as text: the question on the first line, then one answer per line."),
+        "question_long": t.gettext("The question is too long: at most {max} characters.").format(max=QUESTION_MAX),
+        "few": t.gettext("A poll needs at least {min} answers, one per line under the question.").format(
+            min=OPTIONS_MIN
+        ),
+        "many": t.gettext("A poll can have at most {max} answers.").format(max=OPTIONS_MAX),
+        "option_long": t.gettext("Answer {number} is too long: at most {max} characters.").format(
+            number=problem.number, max=OPTION_MAX
+        ),
+        "option_empty": t.gettext("Answer {number} is empty.").format(number=problem.number),
+        "duplicate": t.gettext("Answer {number} is the same as an earlier answer.").format(number=problem.number),
+        "count": t.gettext("Each language needs the same answers in the same order: send {count} answers.").format(
+            count=expected
+        ),
+    }
+    return texts.get(problem.reason, texts["question"]) + "\n\n" + t.gettext("Send the poll again.")
+
+
+def empty_audience_screen(t: Translator) -> Screen:
+    """A poll nobody would receive: say so; only Cancel."""
+    text = t.gettext(
+        "Nobody is in this audience yet, so nobody would get this poll. Cancel and choose another audience."
+    )
+    return Screen(html.escape(text), Keyboard([[button(t.gettext("Cancel"), AdminButton.DROP, 0)]]))
 
 
 def confirmed_screen(t: Translator, announcement_id: int, scheduled: bool) -> Screen:

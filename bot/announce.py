@@ -13,6 +13,7 @@ from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.keyboards import language_name
 from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE
+from bot.polls.domain import CLOSE_DAYS, PollVersion
 from bot.storage import Announcement, AnnouncementDraft, AnnouncementState, DeliveryFigures
 
 __all__ = [
@@ -57,6 +58,17 @@ class Draft:
     silent: bool = False
     protect: bool = False
     scheduled_at: dt.datetime | None = None  # aware, UTC
+    poll: bool = False  # a poll (bot/polls/): each version is a question and its options
+    poll_versions: dict[str, PollVersion] = field(default_factory=dict)
+    closes_days: int = CLOSE_DAYS[1]  # the poll closes this many days after it is sent
+
+    def next_closing(self) -> None:
+        """Choose the next of the offered closing times."""
+        self.closes_days = CLOSE_DAYS[(CLOSE_DAYS.index(self.closes_days) + 1) % len(CLOSE_DAYS)]
+
+    def closes_at(self, now: dt.datetime) -> dt.datetime:
+        """When the poll closes: ``closes_days`` after it is sent (now, or at its scheduled time)."""
+        return (self.scheduled_at or now) + dt.timedelta(days=self.closes_days)
 
     def toggle_topic(self, topic: str) -> None:
         """Add or remove a topic; choosing any topic means not everyone, and the reverse."""

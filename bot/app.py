@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import logging
 from pathlib import Path
@@ -28,6 +29,7 @@ from telegram.request import BaseRequest
 
 from bot import admin_screens
 from bot import help as bot_help
+from bot import polls as bot_polls
 from bot.aiohttp_request import AiohttpRequest
 from bot.announce import progress_text
 from bot.broadcast import BroadcastEngine, Progress
@@ -36,7 +38,15 @@ from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers import admin, other, reading, reports
-from bot.handlers.common import DEFAULTS, SERVICES_KEY, BotApp, BotContext, Services, resolve_reader
+from bot.handlers.common import (
+    ANNOUNCEMENT_MARKUP_KEY,
+    DEFAULTS,
+    SERVICES_KEY,
+    BotApp,
+    BotContext,
+    Services,
+    resolve_reader,
+)
 from bot.health import Heartbeat, HeartbeatRequest
 from bot.i18n import I18n
 from bot.impact import flush_periodically
@@ -168,7 +178,7 @@ def build_application(
                 broadcast_bot,
                 storage,
                 rate=settings.broadcast_rate,
-                markup_for=functools.partial(_unsubscribe_markup, i18n),
+                markup_for=app.bot_data[ANNOUNCEMENT_MARKUP_KEY],
                 neutral_for=functools.partial(bot_help.neutral_message, i18n),
                 report=functools.partial(_report_progress, app, storage, i18n),
                 delivery_retention_days=settings.delivery_retention_days,
@@ -185,6 +195,8 @@ def build_application(
                 await sync_profile(app.bot, i18n, storage)
             except NetworkError as exc:  # Telegram went away just after getMe: the menus are set at the next start
                 logger.warning("command menus not updated: %s", exc)
+        # The polls the engine may still deliver, before it starts (it asks for their keyboards without waiting).
+        await poll_book.load(bot_polls.PollStore(storage), dt.datetime.now(dt.UTC))
         if engine is not None:
             await engine.start()
 
@@ -228,6 +240,8 @@ def build_application(
     app = builder.build()
     # The help directory's data is content too: an invalid file stops start-up like the brief's (exit code 3).
     help_buttons = bot_help.install(app, content_root or settings.content_dir or content_dir(), content.codes, i18n)
+    poll_book = bot_polls.install(app, settings.database_path, settings.default_language)
+    app.bot_data[ANNOUNCEMENT_MARKUP_KEY] = functools.partial(_announcement_markup, i18n, poll_book)
     add_handlers(app, settings.admin_ids)
     return app
 
@@ -268,7 +282,7 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, other.on_unsupported))
     # 5. Buttons and inline mode: each feature's own buttons (matched by their payload's prefix) before the
     #    reading menus' catch-all, which answers any other button (an expired one too).
-    for handler in bot_help.handlers():
+    for handler in (*bot_help.handlers(), *bot_polls.handlers()):
         app.add_handler(handler)
     register_offline(app)
     app.add_handler(CallbackQueryHandler(reading.on_callback))
@@ -313,9 +327,11 @@ async def stop_application(app: BotApp) -> None:
 # The engine (bot/broadcast/) knows nothing of languages, keyboards or admins: it is handed these two.
 
 
-def _unsubscribe_markup(i18n: I18n, announcement: Announcement, language: str) -> Keyboard:
-    """Under each delivered copy: the unsubscribe button, in the recipient's language."""
-    return announcement_keyboard(announcement.id, announcement.topics, i18n.get(language))
+def _announcement_markup(i18n: I18n, polls: bot_polls.PollBook, announcement: Announcement, language: str) -> Keyboard:
+    """Under each delivered copy: a poll's options, else the unsubscribe button, in the recipient's language."""
+    return polls.markup(announcement, language) or announcement_keyboard(
+        announcement.id, announcement.topics, i18n.get(language)
+    )
 
 
 async def _report_progress(

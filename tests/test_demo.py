@@ -73,7 +73,8 @@ def test_demo_admin_stats_saves_the_chart_and_prints_its_path(tmp_path: Path) ->
     assert "scripted population" in out
     assert "Today (UTC)" in out
     saved = re.findall(r"\[(photo|document) saved to (\S+)\]", out)
-    assert [kind for kind, _ in saved] == ["photo", "photo", "document"]  # weekly chart, sections, CSV
+    # weekly chart, sections, the page views CSV, the polls and ratings CSV
+    assert [kind for kind, _ in saved] == ["photo", "photo", "document", "document"]
     for _, path in saved:
         assert Path(path).is_file() and not Path(path).is_relative_to(tmp_path)  # nothing where the demo runs
     assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ from telegram import InputFile, Update
 from bot import admin_screens as views
 from bot import help as bot_help
 from bot import impact_report
+from bot import polls as bot_polls
 from bot.callbacks import Admin, AdminButton
 from bot.handlers.announce_wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
 from bot.handlers.common import BotContext, Reader, is_admin, show
@@ -61,6 +62,9 @@ async def stats_command(update: Update, context: BotContext) -> None:
         number = context.args[0].lstrip("#")
         announcement_id = parse_id(number)
         if announcement_id is not None and await context.storage.announcement(announcement_id) is not None:
+            poll = await bot_polls.poll_screen(context.storage, announcement_id, reader.t, bot_polls.now(context))
+            if poll is not None:
+                await show(update, context, Screen(poll))
             await _announcement_chart(update, context, reader, announcement_id)
         else:
             text = reader.t.gettext("There is no announcement #{id}. See /announcements.").format(id=number[:20])
@@ -99,7 +103,8 @@ async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
     )
     directory = bot_help.views_of(context.application).directory
     help_lines = await bot_help.stats_html(storage, directory, reader.t, _today())
-    return Screen(f"{screen.text}\n\n{help_lines}", screen.keyboard)
+    useful = await bot_polls.stats_html(storage, context.library.locale(reader.language), reader.t)
+    return Screen(f"{screen.text}\n\n{help_lines}\n\n{useful}", screen.keyboard)
 
 
 async def export_command(update: Update, context: BotContext) -> None:
@@ -118,6 +123,16 @@ async def export_command(update: Update, context: BotContext) -> None:
         rows,
     ).format(count=rows, threshold=impact_report.SMALL_COUNT)
     name = f"page-views-{_today().isoformat()}.csv"
+    await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
+    data, rows = await bot_polls.export(context.storage, bot_polls.now(context))
+    caption = t.ngettext(
+        "{count} row: polls per language and answer, and “was this useful?” per section and language. "
+        "Counts under {threshold} read “< {threshold}”.",
+        "{count} rows: polls per language and answer, and “was this useful?” per section and language. "
+        "Counts under {threshold} read “< {threshold}”.",
+        rows,
+    ).format(count=rows, threshold=impact_report.SMALL_COUNT)
+    name = f"polls-{_today().isoformat()}.csv"
     await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
 
 

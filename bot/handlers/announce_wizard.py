@@ -14,10 +14,13 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import admin_screens as views
+from bot import polls as bot_polls
 from bot.announce import Draft, ScheduleError, Step, parse_schedule
 from bot.callbacks import Admin, AdminButton, WizardChoice
 from bot.handlers.common import BotContext, Reader, is_admin, show
 from bot.keyboards import announcement_keyboard, is_topic, language_name
+from bot.polls.domain import CLOSES_CHOICE, POLL_CHOICE
+from bot.polls.handlers import book_of as bot_polls_book
 from bot.screens import Screen
 from bot.storage import AnnouncementText
 
@@ -93,6 +96,8 @@ async def _advance(
     if button is AdminButton.AUDIENCE and draft.step is Step.AUDIENCE:
         if value == WizardChoice.ALL:
             draft.choose_everyone()
+        elif value == POLL_CHOICE:
+            draft.poll = not draft.poll
         elif value == WizardChoice.NEXT:
             draft.step = Step.LANGUAGE
             return views.language_filter_screen(reader.t, _langs(context))
@@ -114,6 +119,8 @@ async def _advance(
             draft.scheduled_at = None
             await _preview(update, context, reader, draft)
             return None
+        elif value == CLOSES_CHOICE and draft.poll:
+            draft.next_closing()
         elif value == WizardChoice.WHEN:
             draft.step = Step.SCHEDULE
             return views.schedule_screen(reader.t)
@@ -170,7 +177,9 @@ async def on_admin_message(update: Update, context: BotContext) -> None:
 async def _take_message(update: Update, context: BotContext, draft: Draft, message: Message) -> None:
     """A language version, or the schedule, for the wizard."""
     reader = context.reader
-    if draft.step is Step.MESSAGE and draft.asking is not None:
+    if draft.step is Step.MESSAGE and draft.asking is not None and draft.poll:
+        await _take_poll(update, context, draft, message)
+    elif draft.step is Step.MESSAGE and draft.asking is not None:
         draft.versions[draft.asking] = (message.chat_id, message.message_id)
         body = message.text_html if message.text is not None else (message.caption_html or "")
         draft.texts[draft.asking] = (body, message.text is None)
@@ -184,6 +193,33 @@ async def _take_message(update: Update, context: BotContext, draft: Draft, messa
             await _preview(update, context, reader, draft)
 
 
+async def _take_poll(update: Update, context: BotContext, draft: Draft, message: Message) -> None:
+    """A poll's version: checked, then shown as readers will get it (that message is what the engine copies)."""
+    reader, language = context.reader, draft.asking
+    assert language is not None
+    first = next(iter(draft.poll_versions.values()), None)
+    try:
+        version = bot_polls.parse_poll(message.text or "")
+        if first is not None and len(version.options) != len(first.options):
+            raise bot_polls.PollProblem("count")
+    except bot_polls.PollProblem as problem:
+        expected = len(first.options) if first is not None else 0
+        await show(update, context, Screen(html.escape(views.poll_problem_text(reader.t, problem, expected))))
+        return
+    book = bot_polls_book(context)
+    t = context.services.i18n.get(language)
+    sent = await context.bot.send_message(
+        message.chat_id,
+        bot_polls.poll_text(version, t),
+        reply_markup=bot_polls.poll_keyboard(PREVIEW_ID, language, version, book.keys),
+    )
+    draft.versions[language] = (sent.chat_id, sent.message_id)
+    draft.poll_versions[language] = version
+    draft.texts[language] = (bot_polls.poll_text(version, t), False)  # opens a discreet message in place
+    book.add_pending((sent.chat_id, sent.message_id), language, version)
+    await show(update, context, _ask_next_version(context, reader, draft))
+
+
 async def _preview(update: Update, context: BotContext, reader: Reader, draft: Draft) -> None:
     """Show each version exactly as readers will get it, then the recipients and Confirm / Cancel."""
     t = reader.t
@@ -191,7 +227,18 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
     assert chat is not None
     draft.step = Step.PREVIEW
     default = context.services.settings.default_language
+    counts = await context.storage.count_audience(draft.topics, draft.language)
+    if draft.poll and not sum(counts.values()):
+        screen = views.empty_audience_screen(t)
+        await context.bot.send_message(chat.id, screen.text, reply_markup=screen.keyboard)
+        return
+    book = bot_polls_book(context)
     for code, (from_chat, message_id) in draft.versions.items():
+        markup = (
+            bot_polls.poll_keyboard(PREVIEW_ID, code, draft.poll_versions[code], book.keys)
+            if draft.poll
+            else announcement_keyboard(PREVIEW_ID, frozenset(draft.topics), context.services.i18n.get(code))
+        )
         await context.bot.send_message(
             chat.id,
             html.escape(t.gettext("Preview: {language}").format(language=language_name(code))),
@@ -202,9 +249,8 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
             message_id,
             disable_notification=draft.silent,
             protect_content=draft.protect,
-            reply_markup=announcement_keyboard(PREVIEW_ID, frozenset(draft.topics), context.services.i18n.get(code)),
+            reply_markup=markup,
         )
-    counts = await context.storage.count_audience(draft.topics, draft.language)
     summary = views.preview_screen(t, context.library.locale(reader.language), draft, counts, default)
     await context.bot.send_message(chat.id, summary.text, reply_markup=summary.keyboard)
 
@@ -215,6 +261,10 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     status_chat = message.chat.id if isinstance(message, Message) else None
     status_message = message.message_id if isinstance(message, Message) else None
     announcement_id = await context.storage.create_announcement(draft.to_storage(status_chat, status_message))
+    if draft.poll:
+        closes_at = draft.closes_at(dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        await bot_polls.PollStore(context.storage).create(announcement_id, closes_at, draft.poll_versions)
+        bot_polls_book(context).add(announcement_id, draft.poll_versions)
     texts = {
         code: AnnouncementText(body, media) for code, (body, media) in draft.texts.items() if code in draft.versions
     }

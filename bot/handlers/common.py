@@ -41,6 +41,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+# The buttons under a delivered announcement (a poll's answers, else unsubscribe), (announcement, language) ->
+# keyboard: set by the composition root, used by the engine and when a discreet message is opened in place.
+ANNOUNCEMENT_MARKUP_KEY = "announcement_markup"
 # Every text the bot writes is HTML it escaped itself, and its links point into the bot: a preview would only
 # repeat the bot's own card. The reader Bot (an ExtBot built with these) fills them in wherever a call leaves
 # them out; do_api_request (show()) bypasses that, so _screen_fields reads them from here.

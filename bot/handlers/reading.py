@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from telegram.helpers import create_deep_linked_url
 
 from bot import deeplinks
+from bot import polls as bot_polls
 from bot.callbacks import (
     AboutPage,
     Admin,
@@ -264,7 +265,7 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
         case ThemePage(theme):
             return await theme_screen(context, reader, theme)
         case SectionPage(theme, section, page):
-            return screens.section(code, theme, section, page)
+            return await bot_polls.with_useful(context, reader, theme, section, page)
         case ItemPage(theme, item):
             return screens.item(code, theme, item)
         case AboutPage(page):
@@ -374,6 +375,8 @@ async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
     erased = await context.storage.forget_user(reader.user_id)
     if erased.user:  # a count of uses, by language: nothing about who
         context.storage.tally.count(Metric.FORGET, reader.language)
+    # Which sections they rated (not how) goes too: they would be asked again.
+    await bot_polls.forget_reader(context, reader.user_id)
     # After erasing, the reader is a stranger again: nothing here may re-create their record.
     await query.answer()
     await show(update, context, context.screens.forgotten(reader.language, erased.subscriptions))

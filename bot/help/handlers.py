@@ -13,7 +13,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.handlers.common import BotContext, Reader, show
+from bot.handlers.common import ANNOUNCEMENT_MARKUP_KEY, BotContext, Reader, show
 from bot.help.callbacks import (
     PATTERN,
     AnnouncementHide,
@@ -196,7 +196,9 @@ async def _open(update: Update, context: BotContext, reader: Reader, announcemen
         )
         media = copied.message_id
         body = html.escape(t.gettext("📎 The message is just below."))
-    below = announcement_keyboard(announcement.id, announcement.topics, t)
+    markup_for = context.application.bot_data.get(ANNOUNCEMENT_MARKUP_KEY)
+    below = markup_for(announcement, reader.language) if markup_for else None
+    below = below or announcement_keyboard(announcement.id, announcement.topics, t)
     try:
         await message.edit_text(
             body or neutral_text(t), reply_markup=collapse_keyboard(announcement.id, media, t, below)

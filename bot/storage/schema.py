@@ -152,5 +152,49 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, language, theme, item)
     ) STRICT, WITHOUT ROWID;
     """,
+    # 9 -> 10: polls and "was this useful?" (bot/polls/): counts only. A poll's question and options per language
+    # version; its counts per language version x option; while it is open, one keyed token per reader who answered (a
+    # keyed hash of the poll and the reader, with how often they changed their answer, never which option),
+    # erased when the poll closes. Usefulness: counts per theme x section x language, and one keyed token per
+    # reader x section answered (not which answer), so a section is not asked about twice. The key is a file
+    # beside the database, never in it or in a backup.
+    """
+    CREATE TABLE polls (
+        announcement_id INTEGER PRIMARY KEY REFERENCES announcements (id) ON DELETE CASCADE,
+        closes_at       TEXT    NOT NULL,        -- UTC, ISO 8601
+        closed          INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1))  -- tokens erased
+    ) STRICT;
+    CREATE TABLE poll_versions (
+        announcement_id INTEGER NOT NULL REFERENCES polls (announcement_id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,
+        question        TEXT    NOT NULL,
+        options         TEXT    NOT NULL,        -- JSON list of 2-10 option texts
+        PRIMARY KEY (announcement_id, language)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE poll_counts (
+        announcement_id INTEGER NOT NULL REFERENCES polls (announcement_id) ON DELETE CASCADE,
+        language        TEXT    NOT NULL,        -- the language version answered
+        option          INTEGER NOT NULL,        -- 1-based
+        count           INTEGER NOT NULL,
+        PRIMARY KEY (announcement_id, language, option)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE poll_tokens (
+        announcement_id INTEGER NOT NULL REFERENCES polls (announcement_id) ON DELETE CASCADE,
+        token           BLOB    NOT NULL,        -- keyed hash of (poll, reader): not reversible without the key
+        changes         INTEGER NOT NULL,        -- answers given so far (a replayed or stale button is refused)
+        PRIMARY KEY (announcement_id, token)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE useful_counts (
+        theme    TEXT    NOT NULL,
+        section  TEXT    NOT NULL,
+        language TEXT    NOT NULL,
+        answer   TEXT    NOT NULL CHECK (answer IN ('yes', 'no')),
+        count    INTEGER NOT NULL,
+        PRIMARY KEY (theme, section, language, answer)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE useful_tokens (
+        token BLOB PRIMARY KEY                   -- keyed hash of (reader, theme, section): asked already
+    ) STRICT, WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
