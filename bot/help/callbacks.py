@@ -6,11 +6,9 @@ with ``pattern=PATTERN`` and sees only its own buttons. Stale or forged data rea
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, fields
-from typing import get_type_hints
+from dataclasses import dataclass
 
-from bot.limits import CALLBACK_DATA_MAX_BYTES
+from bot.payloads import PayloadCodec
 
 __all__ = [
     "PATTERN",
@@ -28,9 +26,6 @@ __all__ = [
 ]
 
 PREFIX = "h1"  # bump the digit when the meaning of existing payloads changes: old buttons then expire politely
-PATTERN = rf"^{PREFIX}:"
-SEPARATOR = ":"
-_ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +34,7 @@ class HelpPayload:
 
     def pack(self) -> str:
         """Encode; raise ``ValueError`` for an argument that is not a short id, or data over 64 bytes."""
-        parts = [PREFIX, _ACTION_OF[type(self)]]
-        for f in fields(self):
-            text = str(getattr(self, f.name))
-            if not _ARG.match(text):
-                raise ValueError(f"argument {text!r} of {type(self).__name__} is not a short id")
-            parts.append(text)
-        data = SEPARATOR.join(parts)
-        if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
-        return data
+        return CODEC.pack(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,27 +104,10 @@ _ACTIONS: dict[str, type[HelpPayload]] = {
     "O": AnnouncementOpen,
     "X": AnnouncementHide,
 }
-_ACTION_OF = {payload: action for action, payload in _ACTIONS.items()}
-_FIELDS = {p: tuple(get_type_hints(p)[f.name] for f in fields(p)) for p in _ACTIONS.values()}
+CODEC: PayloadCodec[HelpPayload] = PayloadCodec(PREFIX, _ACTIONS)
+PATTERN = CODEC.pattern
 
 
 def read(data: str | None) -> HelpPayload | None:
     """Decode one of this feature's payloads; None for anything stale, forged or ill-typed."""
-    if not data or len(data.encode(errors="replace")) > CALLBACK_DATA_MAX_BYTES:
-        return None
-    parts = data.split(SEPARATOR)
-    if len(parts) < 2 or parts[0] != PREFIX or parts[1] not in _ACTIONS:
-        return None
-    cls = _ACTIONS[parts[1]]
-    args, kinds = parts[2:], _FIELDS[cls]
-    if len(args) != len(kinds) or not all(_ARG.match(a) for a in args):
-        return None
-    values: list[object] = []
-    for kind, text in zip(kinds, args, strict=True):
-        if kind is int:
-            if not text.isdigit() or len(text) > 12:
-                return None
-            values.append(int(text))
-        else:
-            values.append(text)
-    return cls(*values)
+    return CODEC.read(data)

@@ -9,18 +9,13 @@ A vote button carries the reader's current answer and how many answers they gave
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, fields
-from typing import get_type_hints
+from dataclasses import dataclass
 
-from bot.limits import CALLBACK_DATA_MAX_BYTES
+from bot.payloads import PayloadCodec
 
 __all__ = ["PATTERN", "PollPayload", "Results", "Useful", "Vote", "read"]
 
 PREFIX = "p1"  # bump the digit when the meaning of existing payloads changes: old buttons then expire politely
-PATTERN = rf"^{PREFIX}:"
-SEPARATOR = ":"
-_ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +24,7 @@ class PollPayload:
 
     def pack(self) -> str:
         """Encode; raise ``ValueError`` for an argument that is not a short id, or data over 64 bytes."""
-        parts = [PREFIX, _ACTION_OF[type(self)]]
-        for f in fields(self):
-            text = str(getattr(self, f.name))
-            if not _ARG.match(text):
-                raise ValueError(f"argument {text!r} of {type(self).__name__} is not a short id")
-            parts.append(text)
-        data = SEPARATOR.join(parts)
-        if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
-        return data
+        return CODEC.pack(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +61,10 @@ class Useful(PollPayload):
 
 
 _ACTIONS: dict[str, type[PollPayload]] = {"v": Vote, "r": Results, "u": Useful}
-_ACTION_OF = {payload: action for action, payload in _ACTIONS.items()}
-_FIELDS = {p: tuple(get_type_hints(p)[f.name] for f in fields(p)) for p in _ACTIONS.values()}
+CODEC: PayloadCodec[PollPayload] = PayloadCodec(PREFIX, _ACTIONS)
+PATTERN = CODEC.pattern
 
 
 def read(data: str | None) -> PollPayload | None:
     """Decode one of this feature's payloads; None for anything stale, forged or ill-typed."""
-    if not data or len(data.encode(errors="replace")) > CALLBACK_DATA_MAX_BYTES:
-        return None
-    parts = data.split(SEPARATOR)
-    if len(parts) < 2 or parts[0] != PREFIX or parts[1] not in _ACTIONS:
-        return None
-    cls = _ACTIONS[parts[1]]
-    args, kinds = parts[2:], _FIELDS[cls]
-    if len(args) != len(kinds) or not all(_ARG.match(a) for a in args):
-        return None
-    values: list[object] = []
-    for kind, text in zip(kinds, args, strict=True):
-        if kind is int:
-            if not text.isdigit() or len(text) > 12:
-                return None
-            values.append(int(text))
-        else:
-            values.append(text)
-    return cls(*values)
+    return CODEC.read(data)
