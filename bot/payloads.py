@@ -1,6 +1,7 @@
 """The codec of a feature's own button payloads: ``<prefix>:<action>[:<arg>...]``, within Telegram's 64 bytes.
 
-Each feature declares its payloads as dataclasses (their fields are the arguments, ``int`` or ``str``) and one
+Each feature declares its payloads as dataclasses (their fields are the arguments: ``int``, ``str`` or an
+``Enum`` of short values) and one
 ``PayloadCodec`` with its prefix and action letters; its handler is registered with ``pattern=codec.pattern``,
 so it sees only its own buttons. Stale, forged or ill-typed data reads as ``None``.
 """
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from enum import Enum
 from typing import Any, Generic, TypeVar, get_type_hints
 
+from bot.callbacks import CallbackDataError
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = ["PayloadCodec"]
@@ -35,16 +38,18 @@ class PayloadCodec(Generic[P]):
         }
 
     def pack(self, payload: P) -> str:
-        """Encode; raise ``ValueError`` for an argument that is not a short id, or data over 64 bytes."""
+        """Encode; raise ``CallbackDataError`` (a ``ValueError``) for an argument that is not a short id, or data
+        over 64 bytes."""
         parts = [self.prefix, self._action_of[type(payload)]]
         for f in fields(payload):  # type: ignore[arg-type]
-            text = str(getattr(payload, f.name))
+            value = getattr(payload, f.name)
+            text = str(value.value if isinstance(value, Enum) else value)
             if not _ARG.match(text):
-                raise ValueError(f"argument {text!r} of {type(payload).__name__} is not a short id")
+                raise CallbackDataError(f"argument {text!r} of {type(payload).__name__} is not a short id")
             parts.append(text)
         data = SEPARATOR.join(parts)
         if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
+            raise CallbackDataError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
         return data
 
     def read(self, data: str | None) -> P | None:
@@ -64,6 +69,10 @@ class PayloadCodec(Generic[P]):
                 if not text.isdigit() or len(text) > _INT_DIGITS_MAX:
                     return None
                 values.append(int(text))
+            elif isinstance(kind, type) and issubclass(kind, Enum):
+                if text not in kind._value2member_map_:
+                    return None
+                values.append(kind(text))
             else:
                 values.append(text)
         return cls(*values)

@@ -184,7 +184,7 @@ def test_download_payloads_round_trip_and_refuse_what_is_not_theirs() -> None:
     for payload in (DownloadChoice("climate"), DownloadChoice(BRIEF), DownloadFile("gbv", Form.HTML)):
         assert read(payload.pack()) == payload
     assert read("1:t:climate") is None  # the reading menus' payload
-    assert read("d1:climate:docx") is None
+    assert read("d1:f:climate:docx") is None
     assert read("d1:" + "x" * 70) is None
     with pytest.raises(CallbackDataError):
         DownloadChoice("no spaces").pack()

@@ -163,12 +163,12 @@ async def test_downloads_wait_for_the_files_and_a_stale_button_gets_a_fresh_menu
     await user.wait_reply()
     shelf, offline.shelf = offline.shelf, None  # as while the files of a new content version are built
     try:
-        await user.press_data("d1:climate")
+        await user.press_data("d1:c:climate")
         answer = await user.wait_answer()
         assert t.gettext("The files are being prepared. Please try again in a minute.") in (answer.text or "")
     finally:
         offline.shelf = shelf
-    await user.press_data("d1:nosuchtheme:pdf")  # the menu it shows again is the one already there
+    await user.press_data("d1:f:nosuchtheme:pdf")  # the menu it shows again is the one already there
     assert t.gettext("This menu has expired. Here is a fresh one.") in ((await user.wait_answer()).text or "")
 
 
