@@ -27,7 +27,7 @@ from bot.readability import (
     LONG_SENTENCE_WORDS,
     MAX_SENTENCE_WORDS,
     Readability,
-    allowed_abbreviations,
+    allowed_for,
     measure,
 )
 from bot.textcheck import leftover_language, mixed_script_words
@@ -96,22 +96,6 @@ def check_content_command(root: Path | None = None) -> int:
 REPORT_ONLY = (REFERENCE_LOCALE, FALLBACK_LOCALE)
 
 
-def _allowed(root: Path, code: str) -> tuple[frozenset[str], str]:
-    """The abbreviations ``code`` allows bare, and the glossary that lists them.
-
-    A derived language's are its source's, converted (``glossary.uz.md``'s BMT allows БМТ in uz-Cyrl), and any
-    its own glossary adds.
-    """
-    allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
-    where = f"glossary.{code}.md"
-    if (rule := read_derivation(root, code)) is not None:
-        # Both forms: names and the licence (GIZ, CC BY-NC) stay in Latin letters in the converted text.
-        for abbreviation in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md"):
-            allowed |= {abbreviation, rule.convert(abbreviation)}
-        where = f"glossary.{rule.source}.md (transliterated)"
-    return frozenset(allowed), where
-
-
 def readability_report(content: Content, root: Path) -> tuple[dict[str, Readability], list[str]]:
     """Each language's readability figures, and the errors of the national languages (file and place)."""
     figures: dict[str, Readability] = {}
@@ -119,7 +103,7 @@ def readability_report(content: Content, root: Path) -> tuple[dict[str, Readabil
     fallback = content.get(FALLBACK_LOCALE)
     for code in content.codes:
         own = prose(content.get(code), None if code in REPORT_ONLY else fallback)
-        allowed, glossary = _allowed(root, code)
+        allowed, glossary = allowed_for(root, code)
         f = figures[code] = measure(((f"{file}: {place}", text) for file, place, text in own), allowed)
         if code in REPORT_ONLY:
             continue

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.content.derived import read_derivation, transliterated
+
 __all__ = [
     "ALLOWED_HEADING",
     "LONG_SENTENCE_WORDS",
@@ -29,6 +31,7 @@ __all__ = [
     "Readability",
     "abbreviations",
     "allowed_abbreviations",
+    "allowed_for",
     "measure",
     "sentences",
     "words",
@@ -112,6 +115,22 @@ def allowed_abbreviations(glossary: Path) -> frozenset[str]:
     return frozenset(allowed)
 
 
+def allowed_for(root: Path, code: str) -> tuple[frozenset[str], str]:
+    """The abbreviations ``code`` allows bare, and the glossary that lists them.
+
+    A derived language's are its source's, converted (``glossary.uz.md``'s BMT allows БМТ in uz-Cyrl), and any
+    its own glossary adds.
+    """
+    allowed = set(allowed_abbreviations(root / "source" / f"glossary.{code}.md"))
+    where = f"glossary.{code}.md"
+    if (rule := read_derivation(root, code)) is not None:
+        # Both forms: names and the licence (GIZ, CC BY-NC) stay in Latin letters in the converted text.
+        for abbreviation in allowed_abbreviations(root / "source" / f"glossary.{rule.source}.md"):
+            allowed |= {abbreviation, rule.convert(abbreviation)}
+        where = f"glossary.{rule.source}.md (transliterated)"
+    return frozenset(allowed), where
+
+
 @dataclass
 class Readability:
     """Figures for many texts together, and the places of what breaks the rules."""
@@ -168,17 +187,11 @@ def _main(argv: list[str]) -> int:
     """
     import yaml
 
-    from bot.content.derived import read_derivation, transliterated
-
     code = argv[0]
     root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent / "content"
     rule = read_derivation(root, code)
     source = rule.source if rule else code
-    allowed = allowed_abbreviations(root / "source" / f"glossary.{source}.md")
-    if rule:
-        allowed = frozenset(rule.convert(a) for a in allowed) | allowed_abbreviations(
-            root / "source" / f"glossary.{code}.md"
-        )
+    allowed, _ = allowed_for(root, code)
     texts: list[tuple[str, str]] = []
     for path in sorted((root / source).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

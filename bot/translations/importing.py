@@ -27,7 +27,7 @@ from bot.content.review import Check, ReviewStatus, read_review, write_review
 from bot.i18n import catalogue_path
 from bot.languages import babel_locale, discover_languages
 from bot.markup import MarkupError, to_html
-from bot.readability import measure
+from bot.readability import allowed_for, measure
 from bot.textcheck import leftover_language, mixed_script_words
 from bot.translations.entries import PLACE_SEPARATOR, read_nodes, scalars
 from bot.translations.exporting import INTERFACE_CONTEXT
@@ -127,12 +127,10 @@ def import_catalog(
     dry_run: bool = False,
 ) -> ImportResult:
     """Validate ``catalog`` against ``code``'s content and catalogue; write what changed unless anything fails."""
-    from bot.checks import _allowed
-
     code = _language(catalog, content_root, code)
     result = ImportResult(code)
     review = read_review(content_root / code)
-    allowed, _ = _allowed(content_root, code)
+    allowed, _ = allowed_for(content_root, code)
     files = {name: (content_root / code / f"{name}.yaml") for name in FILE_NAMES}
     texts = {name: path.read_text(encoding="utf-8") for name, path in files.items() if path.is_file()}
     nodes = {name: dict(scalars(read_nodes(files[name]))) for name in texts}
