@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Document as TelegramDocument
@@ -19,6 +18,7 @@ from bot.offline.document import BRIEF, Form
 from bot.offline.screens import NEUTRAL_SUFFIX, caption, choice_screen, neutral_name
 from bot.offline.service import OFFLINE_KEY, Offline
 from bot.offline.store import OfflineFile
+from bot.updates import wait_without_slot
 
 __all__ = ["handlers", "on_download", "register"]
 
@@ -127,7 +127,7 @@ async def _send(
             if attempt or wait > REPLY_RETRY_WAIT_MAX:
                 logger.info("file not sent: Telegram asks to wait %.0f s before writing to this chat", wait)
                 return False
-            await asyncio.sleep(wait)
+            await wait_without_slot(wait)  # other people's updates run meanwhile
             continue
         if file_id is None:
             await _remember(offline, key, message)
