@@ -15,7 +15,7 @@ COPY pyproject.toml setup.py README.md LICENSE ./
 COPY bot ./bot
 COPY content ./content
 COPY locales ./locales
-# content/ and locales/ land in /opt/venv/share/brief-bot, where bot/paths.py finds them.
+# content/ and locales/ land in /opt/venv/share/brief-bot, where bot/ops/paths.py finds them.
 RUN pip install --no-cache-dir --no-deps . && brief-bot check-content > /dev/null
 # What only building needs, and the libraries' own tests and sample data, stay in this stage.
 RUN pip uninstall --yes pip setuptools wheel \
@@ -32,7 +32,7 @@ LABEL org.opencontainers.image.title="brief-bot" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT AND CC-BY-NC-4.0"
 
-# container=docker: the log lines carry no timestamp of their own (Docker stamps them); see bot/logs.py.
+# container=docker: the log lines carry no timestamp of their own (Docker stamps them); see bot/ops/logs.py.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -1,7 +1,7 @@
 """Packages ``content/`` and ``locales/`` whole, so adding a language needs no edit here or in pyproject.toml.
 
 Everything else about the package is in ``pyproject.toml``; setuptools merges the two. An installed bot finds
-the data in ``<prefix>/share/brief-bot/`` (see ``bot/paths.py``).
+the data in ``<prefix>/share/brief-bot/`` (see ``bot/ops/paths.py``).
 """
 
 from pathlib import Path

@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bench.population import add_users_bulk
-from bot.aiohttp_request import AiohttpRequest
-from bot.broadcast import BroadcastEngine, Progress
+from bot.announcing.delivery import BroadcastEngine, Progress
 from bot.storage import Announcement, AnnouncementDraft, Storage
+from bot.telegram.aiohttp_request import AiohttpRequest
 from emulator import BotAPIEmulator, EmulatedMessage
 
 ADMIN_ID = 900_001

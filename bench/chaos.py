@@ -46,8 +46,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.population import add_users_bulk
-from bot.broadcast import DEFAULT_MAX_IN_FLIGHT, DUPLICATE_BOUND
-from bot.callbacks import Admin, AdminButton, Payload, SetSubscription, ThemePage, Toggle, ToggleFrom, Want
+from bot.announcing.delivery import DEFAULT_MAX_IN_FLIGHT, DUPLICATE_BOUND
+from bot.reading.callbacks import Admin, AdminButton, Payload, SetSubscription, ThemePage, Toggle, ToggleFrom, Want
 from bot.storage import AnnouncementDraft, Storage
 from emulator import BotAPIEmulator, EmulatedMessage
 

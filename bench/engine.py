@@ -48,12 +48,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bench.freeserver import FreeServer
 from bench.population import add_users_bulk
 from bench.reading import NAVIGATION, QUERIES, TOKEN, InstantRequest, callback_update, message_update
-from bot.aiohttp_request import AiohttpRequest
+from bot.announcing.delivery import BroadcastEngine, Progress
 from bot.app import BROADCAST_CONNECTIONS, build_application, load_static, start_application, stop_application
-from bot.broadcast import BroadcastEngine, Progress
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
+from bot.reading.context import SERVICES_KEY
 from bot.storage import Announcement, AnnouncementDraft, Storage
+from bot.telegram.aiohttp_request import AiohttpRequest
 
 ADMIN_ID = 900_001
 SOURCE_MESSAGE = 1  # the admin's message the copies are made of (the server accepts any)

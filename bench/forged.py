@@ -27,7 +27,7 @@ from telegram import Update
 from bench.reading import TOKEN, InstantRequest, callback_update, message_update
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
+from bot.reading.context import SERVICES_KEY
 
 
 def rss_mb() -> float:

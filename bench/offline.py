@@ -20,7 +20,7 @@ from bot.content import THEME_IDS
 from bot.offline.document import BRIEF, Form
 from bot.offline.settings import load_offline_settings
 from bot.offline.shelf import build_files
-from bot.paths import content_dir
+from bot.ops.paths import content_dir
 
 KB = 1024
 TARGETS = {("theme", Form.PDF): 200 * KB, ("theme", Form.HTML): 60 * KB, ("brief", Form.PDF): 600 * KB}

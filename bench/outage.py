@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.populat
 from telegram import Bot
 
 from bench.population import add_users_bulk
-from bot.aiohttp_request import AiohttpRequest
-from bot.broadcast import BroadcastEngine
+from bot.announcing.delivery import BroadcastEngine
 from bot.storage import AnnouncementDraft, Storage
+from bot.telegram.aiohttp_request import AiohttpRequest
 from emulator import BotAPIEmulator
 
 ADMIN = 77

@@ -45,12 +45,12 @@ from telegram.request import BaseRequest, RequestData
 
 from bench.population import add_users_bulk
 from bot.app import build_application, load_static, start_application, stop_application
-from bot.callbacks import Action, pack
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
-from bot.json_request import json_body
-from bot.limits import SEARCH_RESULTS_MAX
-from bot.search import LocaleIndex
+from bot.reading.callbacks import Action, pack
+from bot.reading.context import SERVICES_KEY
+from bot.reading.search import LocaleIndex
+from bot.telegram.json_request import json_body
+from bot.telegram.limits import SEARCH_RESULTS_MAX
 from emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def form_body(url: str, request_data: RequestData) -> bytes:
 
 
 def bot_body(url: str, request_data: RequestData) -> bytes:
-    """The body this bot's backend (bot/json_request.py) sends."""
+    """The body this bot's backend (bot/telegram/json_request.py) sends."""
     return json_body(request_data)
 
 

@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reading import NAVIGATION, TOKEN, InstantRequest, callback_update, measure, summary  # type: ignore[import-not-found]
 
 from bench.population import add_users_bulk
-from bot import charts, impact_report
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.config import Settings
-from bot.demo import seed_population
-from bot.handlers.common import SERVICES_KEY
+from bot.impact import charts
+from bot.impact import summary as impact_report
+from bot.ops.demo import seed_population
+from bot.reading.context import SERVICES_KEY
 
 P99_TARGET_MS = 20.0  # the reading benchmark's target (README, Benchmarks)
 ON_LOOP_UPDATES = 50

@@ -12,10 +12,10 @@ from importlib import metadata
 from pathlib import Path
 
 from bot.content.model import THEME_IDS
-from bot.exitcodes import ExitCode, exit_codes_help
-from bot.languages import discover_languages
+from bot.languages.discovery import discover_languages
 from bot.offline.document import BRIEF
-from bot.paths import content_dir, locales_dir
+from bot.ops.exitcodes import ExitCode, exit_codes_help
+from bot.ops.paths import content_dir, locales_dir
 from bot.translations.cli import add_parser as add_translations_parser
 
 __all__ = ["main"]
@@ -109,8 +109,8 @@ def _missing_database(command: str, database: Path) -> str | None:
 
 def _database_command(command: str, database: Path, path: Path | None) -> int:
     """healthcheck, backup and restore: each works on the database named by DATABASE_PATH and creates no directory."""
-    from bot.backup import BackupError, backup_database, restore_database
-    from bot.health import healthcheck_command
+    from bot.ops.backup import BackupError, backup_database, restore_database
+    from bot.ops.health import healthcheck_command
     from bot.storage import DatabaseLockedError
 
     missing = _missing_database(command, database)
@@ -145,11 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     if command == "check-content":
-        from bot.checks import check_content_command
+        from bot.ops.checks import check_content_command
 
         return check_content_command(args.content_dir)
     if command == "check-locales":
-        from bot.checks import check_locales_command
+        from bot.ops.checks import check_locales_command
 
         return check_locales_command()
     if command == "translations" and not getattr(args, "reported", False):
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_translations(args, content_dir(), locales_dir(), None)
     if command == "sync-locales":
-        from bot.checks import sync_locales
+        from bot.ops.checks import sync_locales
 
         sync_locales()
         return 0
@@ -193,14 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         places = reported_places(settings.database_path, content_dir(), args.lang, args.since)
         return run_translations(args, content_dir(), locales_dir(), places) if places is not None else 1
     if command == "reload":
-        from bot.reloading import send_reload
+        from bot.ops.reloading import send_reload
 
         return send_reload(settings.database_path)
     if command in ("healthcheck", "backup", "restore"):
         return _database_command(command, settings.database_path, getattr(args, "path", None))
     if command == "demo":
         try:
-            from bot.demo import run_demo
+            from bot.ops.demo import run_demo
         except ModuleNotFoundError as exc:
             if exc.name != "emulator":
                 raise
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         in_image = bool(os.environ.get("container"))  # noqa: SIM112 (lower case: the name podman and the image set)
         print(NO_TOKEN_MESSAGE_CONTAINER if in_image else NO_TOKEN_MESSAGE, file=sys.stderr)
         return ExitCode.NO_TOKEN
-    from bot.runner import run_bot
+    from bot.ops.runner import run_bot
 
     return run_bot(settings)
 

@@ -27,18 +27,28 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admin_screens
 from bot import help as bot_help
 from bot import polls as bot_polls
-from bot.aiohttp_request import AiohttpRequest
-from bot.announce import progress_text
-from bot.broadcast import BroadcastEngine, Progress
-from bot.cache import cached, tree_key
+from bot.announcing import handlers as admin
+from bot.announcing import screens as admin_screens
+from bot.announcing.delivery import BroadcastEngine, Progress
+from bot.announcing.drafts import progress_text
 from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.handlers import admin, other, reading, reports
-from bot.handlers.common import (
+from bot.content.cache import cached, tree_key
+from bot.impact import handlers as impact_handlers
+from bot.languages.i18n import I18n
+from bot.languages.transliterate import TRANSLITERATION_RULES
+from bot.offline.handlers import register as register_offline
+from bot.offline.service import start_offline, stop_offline
+from bot.ops.health import Heartbeat, HeartbeatRequest
+from bot.ops.paths import content_dir, locales_dir
+from bot.ops.profile import sync_profile
+from bot.reading import fallbacks as other
+from bot.reading import handlers as reading
+from bot.reading import inline
+from bot.reading.context import (
     ANNOUNCEMENT_MARKUP_KEY,
     DEFAULTS,
     SERVICES_KEY,
@@ -47,21 +57,16 @@ from bot.handlers.common import (
     Services,
     resolve_reader,
 )
-from bot.health import Heartbeat, HeartbeatRequest
-from bot.i18n import I18n
-from bot.impact import flush_periodically
-from bot.json_request import JsonRequest
-from bot.keyboards import Keyboard, announcement_keyboard
-from bot.library import Library
-from bot.offline.handlers import register as register_offline
-from bot.offline.service import start_offline, stop_offline
-from bot.paths import content_dir, locales_dir
-from bot.profile import sync_profile
-from bot.screens import Screens
-from bot.search import SearchIndex
+from bot.reading.keyboards import Keyboard, announcement_keyboard
+from bot.reading.library import Library
+from bot.reading.screens import Screens
+from bot.reading.search import SearchIndex
+from bot.reports import handlers as reports
 from bot.storage import Announcement, Storage
-from bot.transliterate import TRANSLITERATION_RULES
-from bot.updates import PerUserUpdateProcessor, UpdateQueue
+from bot.storage.tally import flush_periodically
+from bot.telegram.aiohttp_request import AiohttpRequest
+from bot.telegram.json_request import JsonRequest
+from bot.telegram.updates import PerUserUpdateProcessor, UpdateQueue
 
 __all__ = [
     "BotApplication",
@@ -74,13 +79,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Where each audience's command handlers live (bot/commands.py names them by function name).
-HANDLER_MODULES = {Audience.READER: reading, Audience.ADMIN: admin}
+HANDLER_MODULES = {Audience.READER: (reading,), Audience.ADMIN: (admin, impact_handlers)}
 
 Static = tuple[Content, I18n, Library, SearchIndex]
 
 BROADCAST_BOT_KEY = "broadcast_bot"
 BROADCAST_CONNECTIONS = 64  # the broadcast Bot's own HTTP connection pool (at least its in-flight sends)
-STATIC_CACHE_DIR = "cache"  # beside the database: the parsed content and its index (bot/cache.py)
+STATIC_CACHE_DIR = "cache"  # beside the database: the parsed content and its index (bot/content/cache.py)
 # PTB's defaults for the reader Bot's pools: replies share one pool, long polling has a connection of its own.
 READER_CONNECTIONS = 256
 COUNTERS_TASK_KEY = "counters_task"
@@ -104,7 +109,7 @@ def load_static(settings: Settings, content_root: Path | None = None, cache_dir:
     """Load and index the content and the interface catalogues (once, at start-up).
 
     With ``cache_dir``, the parsed content and its search index come from a pickle there when the files are
-    unchanged (bot/cache.py): a start takes a fraction of a second instead of a second more.
+    unchanged (bot/content/cache.py): a start takes a fraction of a second instead of a second more.
     """
     root = content_root or settings.content_dir or content_dir()
     locales = settings.locales_dir or locales_dir()
@@ -165,7 +170,7 @@ def build_application(
         if broadcast:
             # Announcements go through a Bot of their own, with its own connection pool: a running
             # broadcast never makes a reader's reply wait for a free connection. Its aiohttp backend
-            # costs half the CPU of PTB's default per request (bot/aiohttp_request.py). The engine
+            # costs half the CPU of PTB's default per request (bot/telegram/aiohttp_request.py). The engine
             # initialises it when the first broadcast starts: no aiohttp import, no getMe before that.
             broadcast_bot = Bot(
                 settings.token or "",
@@ -234,7 +239,7 @@ def build_application(
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url or "")
-    # JSON bodies instead of PTB's urlencoded forms: a tenth of the CPU per reply (bot/json_request.py).
+    # JSON bodies instead of PTB's urlencoded forms: a tenth of the CPU per reply (bot/telegram/json_request.py).
     polling = HeartbeatRequest(heartbeat) if heartbeat is not None else JsonRequest()
     builder = builder.request(request or JsonRequest(READER_CONNECTIONS)).get_updates_request(polling)
     app = builder.build()
@@ -251,7 +256,7 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=admin_ids, allow_empty=False) if admin_ids else filters.User(user_id=[])
     # 0. Group -3 runs first, for every update: it resolves the reader once (storing a visit only where a
-    #    handler below would: bot/handlers/common.py), so no handler repeats it.
+    #    handler below would: bot/reading/context.py), so no handler repeats it.
     app.add_handler(TypeHandler(Update, resolve_reader), group=-3)
     #    Group -2 runs next: a reader's message while their report of a problem waits for a comment is that
     #    comment, and nothing else (not a search, not an admin's draft).
@@ -269,7 +274,9 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
     )
     # 1. Commands in private chats; admin commands for admins only: to anyone else they are unknown (step 2).
     for command in COMMANDS:
-        callback = getattr(HANDLER_MODULES[command.audience], command.handler)
+        callback = next(
+            getattr(m, command.handler) for m in HANDLER_MODULES[command.audience] if hasattr(m, command.handler)
+        )
         audience = private & admins if command.audience is Audience.ADMIN else private
         app.add_handler(CommandHandler(command.name, callback, filters=audience))
     # 2. Any other command in a private chat is unknown (admin commands, for non-admins, fall here too).
@@ -286,8 +293,8 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
         app.add_handler(handler)
     register_offline(app)
     app.add_handler(CallbackQueryHandler(reading.on_callback))
-    app.add_handler(InlineQueryHandler(other.on_inline_query))
-    app.add_handler(ChosenInlineResultHandler(other.on_chosen_inline_result))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))
+    app.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
     app.add_handler(ChatMemberHandler(other.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     # 6. Groups and channels: answer commands addressed to the bot with a pointer to the private chat.
     app.add_handler(MessageHandler(~private & filters.COMMAND & filters.UpdateType.MESSAGE, other.on_group_message))
@@ -324,7 +331,7 @@ async def stop_application(app: BotApp) -> None:
 
 
 # ------------------------------------------------------------------------------ the delivery engine's call-backs
-# The engine (bot/broadcast/) knows nothing of languages, keyboards or admins: it is handed these two.
+# The engine (bot/announcing/delivery/) knows nothing of languages, keyboards or admins: it is handed these two.
 
 
 def _announcement_markup(i18n: I18n, polls: bot_polls.PollBook, announcement: Announcement, language: str) -> Keyboard:

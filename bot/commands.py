@@ -1,7 +1,7 @@
-"""The bot's commands, once: the table feeds the handlers (bot/app.py), the menus (bot/profile.py) and /help.
+"""The bot's commands, once: the table feeds the handlers (bot/app.py), the menus (bot/ops/profile.py) and /help.
 
 The table names each command's handler by its function name in the audience's handler module instead of
-holding the function: /help is rendered by bot/screens.py, which the handlers import, so this module must not
+holding the function: /help is rendered by bot/reading/screens.py, which the handlers import, so this module must not
 import them.
 """
 
@@ -32,7 +32,7 @@ class Command:
 
     name: str
     audience: Audience
-    handler: str  # the function's name in bot/handlers/reading.py (readers) or bot/handlers/admin.py (admins)
+    handler: str  # the function's name in bot/reading/handlers.py (readers) or bot/announcing/handlers.py (admins)
     menu: str | None = None  # the command menu's description (readers' commands only: admins have no menu)
     help: str | None = None  # its line in /help; ``{command}`` is the command with its slash
 

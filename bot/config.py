@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.languages import FALLBACK_LANGUAGE, canonical_tag, discover_languages
-from bot.limits import USER_ID_MAX
-from bot.logs import LOG_FORMATS
-from bot.paths import content_dir
+from bot.languages.discovery import FALLBACK_LANGUAGE, canonical_tag, discover_languages
+from bot.ops.logs import LOG_FORMATS
+from bot.ops.paths import content_dir
+from bot.telegram.limits import USER_ID_MAX
 
 __all__ = ["ConfigError", "Settings", "load_settings", "read_env_file"]
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import Static, build_application, load_static, start_application, stop_application
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY, Services
+from bot.reading.context import SERVICES_KEY, Services
 from emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parent.parent

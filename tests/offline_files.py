@@ -10,7 +10,7 @@ from bot.content import THEME_IDS
 from bot.offline.settings import load_offline_settings
 from bot.offline.shelf import build_files, open_shelf
 from bot.offline.store import Shelf, shelf_key
-from bot.paths import content_dir, locales_dir
+from bot.ops.paths import content_dir, locales_dir
 
 EMULATOR_USERNAME = "brief_demo_bot"  # the emulator's default bot username, printed in the files
 # What fpdf2 logged while the session's files were built: it names each glyph its font lacks.

@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.telegram.aiohttp_request import AiohttpRequest
 from emulator import BotAPIEmulator
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

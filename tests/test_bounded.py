@@ -12,11 +12,11 @@ import pytest
 from telegram import Update
 
 from bot.app import Static, build_application, start_application, stop_application
-from bot.callbacks import Action, pack
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
+from bot.reading.callbacks import Action, pack
+from bot.reading.context import SERVICES_KEY
 from bot.storage import USER_CACHE_SIZE, Storage
-from bot.updates import UPDATE_BACKLOG_MAX, USER_BACKLOG_MAX, PerUserUpdateProcessor, UpdateQueue
+from bot.telegram.updates import UPDATE_BACKLOG_MAX, USER_BACKLOG_MAX, PerUserUpdateProcessor, UpdateQueue
 from tests.conftest import BotEnv
 
 ROOT = Path(__file__).resolve().parent.parent

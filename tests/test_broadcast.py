@@ -17,10 +17,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
 from bench.population import add_users_bulk
-from bot.broadcast import BroadcastEngine, Progress
+from bot.announcing.delivery import BroadcastEngine, Progress
 from bot.config import DEFAULT_BROADCAST_RATE
-from bot.limits import FREE_BROADCAST_RATE, GLOBAL_MESSAGES_PER_SECOND
 from bot.storage import Announcement, AnnouncementDraft, DeliveryFigures, DeliveryState, Outcome, Storage
+from bot.telegram.limits import FREE_BROADCAST_RATE, GLOBAL_MESSAGES_PER_SECOND
 from emulator import BotAPIEmulator
 
 # PTB warns about the future type of RetryAfter.retry_after each time it builds one.
@@ -386,7 +386,7 @@ async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) ->
 
 
 # PTB logs a 502's HTML body as invalid JSON; the engine logs the recipients it gave up on, as it should.
-@pytest.mark.logs_errors("telegram.request", "bot.broadcast")
+@pytest.mark.logs_errors("telegram.request", "bot.announcing.delivery")
 async def test_an_outage_beyond_the_horizon_fails_the_rest_and_an_admin_retries_them(tmp_path: Path) -> None:
     clock = FakeClock()
     async with world(tmp_path) as w:
@@ -657,7 +657,7 @@ async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
         assert final.figures.sent == len(readers) and final.eta_seconds == 0
 
 
-@pytest.mark.logs_errors("bot.broadcast")  # the failing reporter, on purpose
+@pytest.mark.logs_errors("bot.announcing.delivery")  # the failing reporter, on purpose
 async def test_a_failing_reporter_does_not_stop_delivery(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     calls = 0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
-from bot.broadcast import BroadcastEngine
+from bot.announcing.delivery import BroadcastEngine
 from bot.storage import AnnouncementDraft, Storage
 from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot

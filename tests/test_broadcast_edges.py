@@ -12,9 +12,9 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.broadcast import BroadcastEngine
-from bot.broadcast.run import Run
-from bot.broadcast.settings import UNANSWERED
+from bot.announcing.delivery import BroadcastEngine
+from bot.announcing.delivery.run import Run
+from bot.announcing.delivery.settings import UNANSWERED
 from tests.test_broadcast import assert_once, running, unsubscribe_markup, world
 from tests.test_storage_cancel import hold
 
@@ -105,7 +105,7 @@ async def test_stop_is_bounded_with_a_send_that_never_answers(tmp_path: Path) ->
         assert_once(w.emu, readers)
 
 
-@pytest.mark.logs_errors("bot.broadcast.run")
+@pytest.mark.logs_errors("bot.announcing.delivery.run")
 async def test_a_failed_settle_is_requeued_and_the_run_completes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

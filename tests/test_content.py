@@ -21,9 +21,9 @@ from bot.content import (
     check_content,
     load_content,
 )
-from bot.languages import discover_languages
-from bot.limits import ITEM_TEXT_MAX
-from bot.markup import to_html
+from bot.content.markup import to_html
+from bot.languages.discovery import discover_languages
+from bot.telegram.limits import ITEM_TEXT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"

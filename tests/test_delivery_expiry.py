@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
-from bot.admin_screens import controls
-from bot.announce import progress_text
-from bot.broadcast import BroadcastEngine
+from bot.announcing.delivery import BroadcastEngine
+from bot.announcing.drafts import progress_text
+from bot.announcing.screens import controls
 from bot.config import DEFAULT_DELIVERY_RETENTION_DAYS, load_settings
-from bot.i18n import Translator
+from bot.languages.i18n import Translator
 from bot.storage import AnnouncementDraft, DeliveryFigures, DeliveryState, Outcome, Storage
 from tests.conftest import BotEnv
 from tests.test_admin_e2e import click, say, subscribe, wait_button, wait_state

@@ -83,5 +83,5 @@ def test_demo_admin_stats_saves_the_chart_and_prints_its_path(tmp_path: Path) ->
 
 
 def test_start_up_does_not_import_matplotlib() -> None:
-    code = "import sys, bot.app, bot.handlers.admin; sys.exit('matplotlib' in sys.modules)"
+    code = "import sys, bot.app, bot.announcing.handlers, bot.impact.handlers; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.config import read_env_file
-from bot.exitcodes import PERMANENT, ExitCode
+from bot.ops.exitcodes import PERMANENT, ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "brief-bot.service"

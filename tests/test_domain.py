@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from bot import deeplinks
-from bot.callbacks import ARITY, Action, Callback, CallbackDataError, SectionPage, pack, read, unpack
 from bot.content import Content, load_content
-from bot.deeplinks import DeepLink
-from bot.i18n import I18n, pick_language
-from bot.languages import discover_languages
-from bot.library import Library
-from bot.limits import CALLBACK_DATA_MAX_BYTES, PAGE_TARGET_CHARS, TEXT_MAX
-from bot.pages import paginate
-from bot.paths import locales_dir
-from bot.render import section_page_html
-from bot.search import QueryProblem, SearchIndex, check_query
+from bot.languages.discovery import discover_languages
+from bot.languages.i18n import I18n, pick_language
+from bot.ops.paths import locales_dir
+from bot.reading import deeplinks
+from bot.reading.callbacks import ARITY, Action, Callback, CallbackDataError, SectionPage, pack, read, unpack
+from bot.reading.deeplinks import DeepLink
+from bot.reading.library import Library
+from bot.reading.pages import paginate
+from bot.reading.render import section_page_html
+from bot.reading.search import QueryProblem, SearchIndex, check_query
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES, PAGE_TARGET_CHARS, TEXT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = discover_languages(ROOT / "content")

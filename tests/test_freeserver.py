@@ -11,7 +11,7 @@ import json
 from telegram import Bot
 
 from bench.freeserver import BOT_USER, FreeServer
-from bot.aiohttp_request import AiohttpRequest
+from bot.telegram.aiohttp_request import AiohttpRequest
 
 
 def _post(path: str, body: bytes) -> bytes:

@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from bot.app import Static
-from bot.checks import check_content_command
 from bot.help.callbacks import AnnouncementHide, CountryList, read
 from bot.help.directory import COUNTRY_CODES, INTERNATIONAL, check_directory, phone_problem
 from bot.help.staying_safe import load_staying_safe
 from bot.help.views import HelpButtons, HelpViews
-from bot.paths import content_dir
+from bot.ops.checks import check_content_command
+from bot.ops.paths import content_dir
 from bot.storage import AnnouncementDraft, AnnouncementText, Storage
 
 TODAY = dt.date(2026, 12, 6)

@@ -9,8 +9,8 @@ import pytest
 from bot.help.directory import INTERNATIONAL
 from bot.help.handlers import VIEWS_KEY
 from bot.help.views import HelpViews
-from bot.languages import discover_languages
-from bot.paths import content_dir
+from bot.languages.discovery import discover_languages
+from bot.ops.paths import content_dir
 from emulator import EmulatedMessage, EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv, eventually
 

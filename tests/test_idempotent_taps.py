@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Static, stop_application
-from bot.callbacks import SetSubscription, Toggle, ToggleFrom, Want, read
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
+from bot.reading.callbacks import SetSubscription, Toggle, ToggleFrom, Want, read
+from bot.reading.context import SERVICES_KEY
 from bot.storage import Storage
 from emulator import BotAPIEmulator
 from tests.conftest import eventually, spawn_bot, start_bot

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
-from bot import charts
-from bot.callbacks import Action, pack
-from bot.impact import SMALL_COUNT, Metric, PageKey, Tally, flush_periodically, shown
-from bot.impact_report import CSV_ENCODING
+from bot.impact import charts
+from bot.impact.counts import SMALL_COUNT, shown
+from bot.impact.summary import CSV_ENCODING
+from bot.reading.callbacks import Action, pack
 from bot.storage import AnnouncementDraft, DeliveryState, Outcome, Storage
+from bot.storage.tally import Metric, PageKey, Tally, flush_periodically
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 

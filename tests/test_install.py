@@ -16,8 +16,8 @@ import pytest
 
 from bot.__main__ import NO_DEMO_MESSAGE
 from bot.config import ConfigError, load_settings
-from bot.exitcodes import ExitCode
-from bot.paths import content_dir, locales_dir
+from bot.ops.exitcodes import ExitCode
+from bot.ops.paths import content_dir, locales_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a build needs; copied, so that building leaves nothing (build/, *.egg-info) in the checkout.
@@ -66,7 +66,11 @@ def test_a_wheel_installed_with_pip_user_finds_its_content(tmp_path: Path) -> No
     env["PYTHONPATH"] = sysconfig.get_path("purelib")
     script = user_base / "bin" / "brief-bot"
     where = _run(
-        [python, "-c", "from bot.paths import content_dir, locales_dir; print(content_dir()); print(locales_dir())"],
+        [
+            python,
+            "-c",
+            "from bot.ops.paths import content_dir, locales_dir; print(content_dir()); print(locales_dir())",
+        ],
         env=env,
         cwd=elsewhere,
     ).stdout.split()

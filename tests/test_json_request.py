@@ -1,4 +1,4 @@
-"""JSON request bodies (bot/json_request.py): what is sent, through PTB, against a transport and the emulator."""
+"""JSON request bodies (bot/telegram/json_request.py): what is sent, through PTB, to a transport and the emulator."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, TimedOut
 from telegram.request import RequestData
 
-from bot.aiohttp_request import AiohttpRequest
-from bot.json_request import JSON_CONTENT_TYPE, JsonRequest, json_body
+from bot.telegram.aiohttp_request import AiohttpRequest
+from bot.telegram.json_request import JSON_CONTENT_TYPE, JsonRequest, json_body
 from emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +138,6 @@ async def test_the_broadcast_backend_sends_json_too() -> None:
 
 
 def test_nothing_imports_aiohttp_before_a_broadcast_or_a_webhook() -> None:
-    code = "import sys, bot.app, bot.runner, bot.__main__; print('aiohttp' in sys.modules)"
+    code = "import sys, bot.app, bot.ops.runner, bot.__main__; print('aiohttp' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

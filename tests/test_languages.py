@@ -10,15 +10,15 @@ import yaml
 from babel.messages.pofile import read_po, write_po
 
 from bot.__main__ import main
-from bot.checks import check_content_command, locale_problems, locale_reports, sync_locales
 from bot.content import load_content
-from bot.i18n import I18n, catalogue_path, pick_language
-from bot.languages import discover_languages, fallback_chain
-from bot.library import Library
-from bot.paths import content_dir, locales_dir
-from bot.screens import Screens
-from bot.search import SearchIndex
-from bot.textcheck import leftover_language, mixed_script_words
+from bot.languages.discovery import discover_languages, fallback_chain
+from bot.languages.i18n import I18n, catalogue_path, pick_language
+from bot.languages.textcheck import leftover_language, mixed_script_words
+from bot.ops.checks import check_content_command, locale_problems, locale_reports, sync_locales
+from bot.ops.paths import content_dir, locales_dir
+from bot.reading.library import Library
+from bot.reading.screens import Screens
+from bot.reading.search import SearchIndex
 
 SHIPPED = discover_languages(content_dir())
 

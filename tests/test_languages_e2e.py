@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.reports import REPORTS_PER_HOUR
+from bot.reports.desk import REPORTS_PER_HOUR
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 
 from bot.__main__ import main
-from bot.checks import locale_problems
-from bot.paths import locales_dir
+from bot.ops.checks import locale_problems
+from bot.ops.paths import locales_dir
 
 
 def test_shipped_catalogues_pass(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,10 +17,8 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from bot.app import Static
-from bot.callbacks import CallbackDataError
 from bot.content import Content, load_content
-from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, discover_languages
-from bot.library import Library
+from bot.languages.discovery import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, discover_languages
 from bot.offline.callbacks import DownloadChoice, DownloadFile, read
 from bot.offline.document import BRIEF, Form, build_document
 from bot.offline.pdf import FONT_FILES, render_pdf
@@ -28,7 +26,9 @@ from bot.offline.service import start_offline
 from bot.offline.settings import SETTINGS_FILE
 from bot.offline.store import Shelf
 from bot.offline.webpage import render_html
-from bot.paths import content_dir, locales_dir
+from bot.ops.paths import content_dir, locales_dir
+from bot.reading.callbacks import CallbackDataError
+from bot.reading.library import Library
 from bot.storage import Storage
 from tests.offline_files import BUILD_WARNINGS
 
@@ -252,7 +252,7 @@ def test_export_writes_the_chosen_files_and_says_what_it_wrote(
 
 
 def test_the_download_button_follows_the_admins_choice(static: Static) -> None:
-    from bot.screens import Screens
+    from bot.reading.screens import Screens
 
     _, i18n, library, search = static
     t = i18n.get("en")

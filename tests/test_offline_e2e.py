@@ -10,10 +10,10 @@ import pytest
 
 from bot.app import Static
 from bot.config import Settings
-from bot.impact import Metric
 from bot.offline.document import BRIEF, Form
 from bot.offline.service import OFFLINE_KEY, Offline
 from bot.offline.store import Shelf
+from bot.storage.tally import Metric
 from emulator import BotAPIEmulator, EmulatedMessage, EmulatedUser
 from tests.conftest import BotEnv, eventually, start_bot, stop_application
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import integrity_problems, snapshot_path
-from bot.exitcodes import ExitCode
-from bot.health import (
+from bot.ops.backup import integrity_problems, snapshot_path
+from bot.ops.exitcodes import ExitCode
+from bot.ops.health import (
     HEALTHCHECK_MAX_AGE_SECONDS,
     HEARTBEAT_MIN_INTERVAL_SECONDS,
     Heartbeat,

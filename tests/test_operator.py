@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, pre_restore_path, restore_database
 from bot.config import DEFAULT_STARTUP_BACKOFF, ConfigError, load_settings
-from bot.exitcodes import ExitCode
-from bot.health import OUTAGE_REMINDER_SECONDS, Heartbeat, Reachability
-from bot.logs import mask_token
-from bot.runner import backoff_delays
+from bot.ops.backup import BackupError, pre_restore_path, restore_database
+from bot.ops.exitcodes import ExitCode
+from bot.ops.health import OUTAGE_REMINDER_SECONDS, Heartbeat, Reachability
+from bot.ops.logs import mask_token
+from bot.ops.runner import backoff_delays
 
 OTHER_UID = 10001  # the image's user; on this host, most likely a uid with no name
 
@@ -153,7 +153,7 @@ def test_a_stopped_bot_records_no_heartbeat_and_the_file_is_private(tmp_path: Pa
 def test_an_outage_is_one_line_then_a_reminder_then_one_line_with_the_count(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     reachability = Reachability(clock=lambda: now[0])
-    caplog.set_level(logging.INFO, logger="bot.health")
+    caplog.set_level(logging.INFO, logger="bot.ops.health")
     reachability.answered()  # all well: nothing to say
     for _ in range(100):
         now[0] += 1.0
@@ -193,7 +193,7 @@ async def test_added_to_a_group_the_bot_logs_the_id_reports_chat_id_needs(caplog
 
     from telegram import Update
 
-    from bot.handlers.other import on_my_chat_member
+    from bot.reading.fallbacks import on_my_chat_member
 
     def member(status: str) -> dict[str, Any]:
         return {"user": {"id": 42, "is_bot": True, "first_name": "Bot"}, "status": status}
@@ -211,7 +211,7 @@ async def test_added_to_a_group_the_bot_logs_the_id_reports_chat_id_needs(caplog
         },
         None,
     )
-    caplog.set_level(logging.INFO, logger="bot.handlers.other")
+    caplog.set_level(logging.INFO, logger="bot.reading.fallbacks")
     await on_my_chat_member(update, None)  # type: ignore[arg-type]  # a group needs nothing from the context
     [line] = [r.getMessage() for r in caplog.records]
     assert "REPORTS_CHAT_ID=-1001234567890" in line and "Brief admins" in line

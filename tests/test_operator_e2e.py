@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.exitcodes import ExitCode
-from bot.health import heartbeat_path
+from bot.ops.exitcodes import ExitCode
+from bot.ops.health import heartbeat_path
 from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 from tests.netfault import Mode, Relay
@@ -124,7 +124,7 @@ async def test_a_stop_while_the_first_call_to_telegram_hangs_is_prompt(tmp_path:
 
 
 async def test_a_token_telegram_rejects_is_one_masked_line_and_a_permanent_exit(tmp_path: Path) -> None:
-    from bot.exitcodes import PERMANENT
+    from bot.ops.exitcodes import PERMANENT
 
     bot_id, secret = "123456789", "Sec7retPartOfTheToken-thatMustStayHidden"
     log = tmp_path / "bot.log"

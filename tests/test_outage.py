@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.broadcast.outage import OutageTracker
-from bot.pacer import Pacer
+from bot.announcing.delivery.outage import OutageTracker
+from bot.announcing.delivery.pacer import Pacer
 
 
 class Clock:

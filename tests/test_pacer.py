@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.limits import GLOBAL_MESSAGES_PER_SECOND
-from bot.pacer import CATCH_UP, CHAT_GAP, WINDOW_MARGIN, Pacer
+from bot.announcing.delivery.pacer import CATCH_UP, CHAT_GAP, WINDOW_MARGIN, Pacer
+from bot.telegram.limits import GLOBAL_MESSAGES_PER_SECOND
 
 
 class Clock:

@@ -14,13 +14,13 @@ import pytest
 from telegram import Message, Update
 
 import bench.reading as bench
-import bot.cache
+import bot.content.cache
 from bot.app import Static, build_application, load_static, start_application, stop_application
-from bot.cache import cached, tree_key
-from bot.callbacks import Action, pack
 from bot.config import Settings
-from bot.handlers.common import SERVICES_KEY
-from bot.search import MIN_PREFIX, LocaleIndex, normalize
+from bot.content.cache import cached, tree_key
+from bot.reading.callbacks import Action, pack
+from bot.reading.context import SERVICES_KEY
+from bot.reading.search import MIN_PREFIX, LocaleIndex, normalize
 from bot.storage import Storage
 
 
@@ -189,7 +189,7 @@ def test_the_start_up_cache_is_used_rebuilt_when_corrupt_and_keyed_by_the_files(
     assert cached(cache, "k1", build) == {"answer": 42} and builds == 1  # from the pickle
     (pickle_file,) = cache.glob("static-*.pickle")
     pickle_file.write_bytes(b"not a pickle")
-    with caplog.at_level(logging.WARNING, "bot.cache"):
+    with caplog.at_level(logging.WARNING, "bot.content.cache"):
         assert cached(cache, "k1", build) == {"answer": 42} and builds == 2
     assert "unreadable" in caplog.text
     assert cached(cache, "k2", build) == {"answer": 42} and builds == 3
@@ -210,7 +210,7 @@ def test_the_start_up_cache_key_follows_subpackage_code(tmp_path: Path, monkeypa
     (code / "content").mkdir(parents=True)
     (code / "cache.py").write_text("")
     (code / "content" / "model.py").write_text("class Item: ...")
-    monkeypatch.setattr(bot.cache, "__file__", str(code / "cache.py"))
+    monkeypatch.setattr(bot.content.cache, "__file__", str(code / "cache.py"))
     before = tree_key([])
     (code / "content" / "model.py").write_text("class Item:\n    id: str")
     edited = tree_key([])

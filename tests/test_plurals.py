@@ -9,11 +9,11 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.checks import locale_problems, sync_locales
-from bot.i18n import I18n, catalogue_path
-from bot.languages import babel_locale, discover_languages
-from bot.paths import content_dir, locales_dir
-from bot.plurals import cldr_categories, cldr_form, plural_problem
+from bot.languages.discovery import babel_locale, discover_languages
+from bot.languages.i18n import I18n, catalogue_path
+from bot.languages.plurals import cldr_categories, cldr_form, plural_problem
+from bot.ops.checks import locale_problems, sync_locales
+from bot.ops.paths import content_dir, locales_dir
 
 SHIPPED = discover_languages(content_dir())
 NUMBERS = (0, 1, 2, 5, 21)

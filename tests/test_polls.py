@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.callbacks import SectionPage
 from bot.polls import CLOCK_KEY, PollStore
 from bot.polls.callbacks import Useful, Vote, read
 from bot.polls.domain import CHANGES_MAX, OPTION_MAX, Keys, PollProblem, PollVersion, load_key, parse_poll
 from bot.polls.store import Answer
+from bot.reading.callbacks import SectionPage
 from bot.storage import Storage
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv

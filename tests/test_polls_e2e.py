@@ -11,9 +11,9 @@ import sqlite3
 import pytest
 
 from bench.population import add_users_bulk
-from bot.keyboards import language_name
 from bot.polls import CLOCK_KEY, PollStore
 from bot.polls.callbacks import Vote, read
+from bot.reading.keyboards import language_name
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
 from tests.test_admin_e2e import button, click, say, wait_button, wait_state
@@ -61,7 +61,7 @@ def vote_buttons(message_buttons: list[list[tuple[str, str | None]]]) -> list[tu
 
 
 async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
-    # The levels bot/logs.py gives these loggers whatever LOG_LEVEL says (their DEBUG lines carry every update);
+    # The levels bot/ops/logs.py gives these loggers whatever LOG_LEVEL says (their DEBUG lines carry every update);
     # every other logger at DEBUG. (caplog.set_level also sets its handler's level: DEBUG comes last.)
     for name, level in (("telegram", logging.INFO), ("aiosqlite", logging.INFO), ("httpx", logging.WARNING)):
         caplog.set_level(level, logger=name)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.checks import check_content_command, readability_report
 from bot.content import load_content
-from bot.paths import content_dir
-from bot.readability import abbreviations, sentences
+from bot.languages.readability import abbreviations, sentences
+from bot.ops.checks import check_content_command, readability_report
+from bot.ops.paths import content_dir
 
 GLOSSARY = """# English → {name} terms
 
@@ -135,7 +135,10 @@ def test_uzbek_latin_abbreviations_with_digraphs_count_whole() -> None:
 def test_the_command_line_measures_a_derived_language_in_its_sources_files(tmp_path: Path) -> None:
     root = make_content(tmp_path, {}, uz_items={"barriers-1": "BMT ayollar huquqlarini himoya qiladi. JRSH haqida."})
     result = subprocess.run(
-        [sys.executable, "-m", "bot.readability", "uz-Cyrl", str(root)], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "bot.languages.readability", "uz-Cyrl", str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "unlisted abbreviation ЖРШ: 1×" in result.stdout
     assert "БМТ" not in result.stdout  # allowed: glossary.uz.md's BMT, transliterated

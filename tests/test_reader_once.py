@@ -1,4 +1,4 @@
-"""The reader of an update is resolved once, before any handler (bot/handlers/common.py resolve_reader), and
+"""The reader of an update is resolved once, before any handler (bot/reading/context.py resolve_reader), and
 only the updates that stored a visit before store one now; typed button payloads keep the wire format."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import (
+from bot.reading.callbacks import (
     PAYLOADS,
     AboutPage,
     Action,

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bot.callbacks import Action, pack
 from bot.content import Content
-from bot.languages import discover_languages
-from bot.paths import content_dir
+from bot.languages.discovery import discover_languages
+from bot.ops.paths import content_dir
+from bot.reading.callbacks import Action, pack
 from emulator import EmulatedMessage, EmulatedUser
 from tests.conftest import BotEnv, eventually
 
@@ -343,7 +343,7 @@ async def test_command_menus_are_set_per_language_only_when_changed(env: BotEnv)
     two_letter = [code for code in env.services.i18n.languages if len(code) == 2]
     assert "uz-Cyrl" in env.services.i18n.languages and "uz-Cyrl" not in two_letter
     assert calls == 1 + len(two_letter)
-    from bot.profile import sync_profile
+    from bot.ops.profile import sync_profile
 
     assert not await sync_profile(env.app.bot, env.services.i18n, env.services.storage)
     assert env.emu.stats.calls.get("setMyCommands", 0) == calls  # nothing changed: nothing sent again

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.callbacks import Action, pack
-from bot.handlers.common import REPLY_RETRY_WAIT_MAX
+from bot.reading.callbacks import Action, pack
+from bot.reading.context import REPLY_RETRY_WAIT_MAX
 from tests.conftest import BotEnv, eventually
 
 

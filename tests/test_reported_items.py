@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import deeplinks
 from bot.__main__ import main
-from bot.deeplinks import DeepLink
+from bot.reading import deeplinks
+from bot.reading.deeplinks import DeepLink
 from tests.conftest import ADMIN_ID, BotEnv
 from tests.test_languages_e2e import open_climate_barriers, press
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.exitcodes import ExitCode
+from bot.ops.exitcodes import ExitCode
 from emulator import BotAPIEmulator
 from tests.conftest import spawn_bot
 
@@ -114,7 +114,7 @@ async def test_a_corrupted_database_is_one_line_and_its_exit_code(tmp_path: Path
 
 async def test_invalid_content_is_one_line_and_its_exit_code(tmp_path: Path) -> None:
     from bot.config import Settings
-    from bot.runner import run_bot
+    from bot.ops.runner import run_bot
 
     broken = tmp_path / "content"
     (broken / "ru").mkdir(parents=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
-from bot.callbacks import Admin, AdminButton, CallbackDataError, Unsubscribe, read
-from bot.limits import CALLBACK_DATA_MAX_BYTES
+from bot.ops.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
+from bot.reading.callbacks import Admin, AdminButton, CallbackDataError, Unsubscribe, read
 from bot.storage import Storage, UserRecord
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 from tests.conftest import BotEnv
 
 # ------------------------------------------------------------------------------------- the readers' cache

@@ -11,9 +11,9 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.impact import Metric
 from bot.storage import Storage
-from bot.updates import PerUserUpdateProcessor
+from bot.storage.tally import Metric
+from bot.telegram.updates import PerUserUpdateProcessor
 
 WAIT = 10.0  # seconds: the deadline of every wait for a condition
 

@@ -18,9 +18,9 @@ from babel.messages.pofile import read_po, write_po
 from bot.__main__ import main
 from bot.app import Static
 from bot.content import load_content
+from bot.content.markup import to_html
 from bot.content.review import Check, ReviewStatus, read_review, write_review
-from bot.markup import to_html
-from bot.render import about_blocks
+from bot.reading.render import about_blocks
 from bot.translations.entries import language_entries, scalars
 from bot.translations.yamledit import WRAP_WIDTH, replace_scalar
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.paths import content_dir
-from bot.transliterate import (
+from bot.languages.transliterate import (
     OverrideError,
     cyrillic_to_latin,
     in_script,
@@ -15,6 +14,7 @@ from bot.transliterate import (
     read_overrides,
     script_of_text,
 )
+from bot.ops.paths import content_dir
 
 OVERRIDES = read_overrides(content_dir() / "uz-Cyrl" / "overrides.txt")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.callbacks import Action, pack
-from bot.checks import sync_locales
-from bot.logs import setup_logging
-from bot.paths import locales_dir
-from bot.search import SearchIndex
+from bot.ops.checks import sync_locales
+from bot.ops.logs import setup_logging
+from bot.ops.paths import locales_dir
+from bot.reading.callbacks import Action, pack
+from bot.reading.search import SearchIndex
 from bot.storage import Storage
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
@@ -42,7 +42,7 @@ async def test_a_crashing_handler_is_logged_and_the_reader_told(
     user = env.emu.user(8001, language_code="en")
     await say(user, "water")
     assert user.last is not None and user.last.text == "Something went wrong. Please try again."
-    assert [r.name for r in logged_errors] == ["bot.handlers.other"]
+    assert [r.name for r in logged_errors] == ["bot.reading.fallbacks"]
     assert "water" not in logged_errors[0].getMessage()  # never what the person wrote
     logged_errors.clear()
 
@@ -198,7 +198,7 @@ def test_a_hit_in_a_footnote_is_snipped_around_its_word(static: tuple[object, ..
                         word = unique[0]
                         hits = [h for h in search.search("en", word, 50) if h.item_id == item.id]
                         assert hits, word
-                        from bot.render import snippet
+                        from bot.reading.render import snippet
 
                         assert word.lower() in snippet(hits[0].text, hits[0].position).lower()
                         return

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
-from bot.exitcodes import ExitCode
+from bot.ops.exitcodes import ExitCode
 from bot.storage import AnnouncementDraft, Storage
 from emulator import BotAPIEmulator
 from tests.test_broadcast_crash import ADMIN, RECIPIENTS, announcement_state, start_bot, states, until

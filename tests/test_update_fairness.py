@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.updates import USER_BACKLOG_MAX, PerUserUpdateProcessor, wait_without_slot
+from bot.telegram.updates import USER_BACKLOG_MAX, PerUserUpdateProcessor, wait_without_slot
 from tests.conftest import eventually
 
 

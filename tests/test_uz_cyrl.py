@@ -9,20 +9,20 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po, write_po
 
-import bot.transliterate
+import bot.languages.transliterate
 from bot.app import load_static
-from bot.callbacks import ChooseLanguage, read
-from bot.checks import locale_problems, sync_locales
 from bot.config import ConfigError, load_settings
 from bot.content import check_content, load_content, native_name
-from bot.i18n import I18n, catalogue_path, pick_language
-from bot.languages import LANGUAGE_TAG, babel_locale, canonical_tag, discover_languages, fallback_chain
-from bot.library import Library
-from bot.paths import content_dir, locales_dir
-from bot.screens import Screens
-from bot.search import SearchIndex
-from bot.textcheck import script_of
-from bot.transliterate import latin_to_cyrillic, read_overrides
+from bot.languages.discovery import LANGUAGE_TAG, babel_locale, canonical_tag, discover_languages, fallback_chain
+from bot.languages.i18n import I18n, catalogue_path, pick_language
+from bot.languages.textcheck import script_of
+from bot.languages.transliterate import latin_to_cyrillic, read_overrides
+from bot.ops.checks import locale_problems, sync_locales
+from bot.ops.paths import content_dir, locales_dir
+from bot.reading.callbacks import ChooseLanguage, read
+from bot.reading.library import Library
+from bot.reading.screens import Screens
+from bot.reading.search import SearchIndex
 
 OFFER = "Кирилл алифбосида ўқиш"
 
@@ -185,7 +185,7 @@ def test_derived_content_is_built_once_into_the_start_up_cache(tmp_path: Path, m
     def refuse(text: str, overrides: object = None) -> str:
         raise AssertionError("transliterated at start-up")
 
-    monkeypatch.setitem(bot.transliterate.SCHEMES, "uz-Latn-Cyrl", refuse)
+    monkeypatch.setitem(bot.languages.transliterate.SCHEMES, "uz-Latn-Cyrl", refuse)
     again = load_static(settings, cache_dir=tmp_path / "cache")[0]
     assert again.get("uz-Cyrl").about == first.get("uz-Cyrl").about
 
@@ -194,7 +194,7 @@ def test_new_letter_rules_rebuild_the_start_up_cache(tmp_path: Path, monkeypatch
     import bot.app
 
     rules = tmp_path / "rules"
-    shutil.copytree(bot.transliterate.TRANSLITERATION_RULES[0], rules)
+    shutil.copytree(bot.languages.transliterate.TRANSLITERATION_RULES[0], rules)
     monkeypatch.setattr(bot.app, "TRANSLITERATION_RULES", (rules,))
     builds: list[Path] = []
 

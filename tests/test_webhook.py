@@ -14,7 +14,7 @@ from aiohttp import web
 from telegram import Bot
 
 from bot.config import ConfigError, load_settings
-from bot.webhook import SECRET_HEADER, WEBHOOK_BODY_MAX, webhook_app
+from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_BODY_MAX, webhook_app
 
 SECRET = "s3cret-token"
 PATH = "/telegram"

@@ -3,7 +3,7 @@
 A derived language says so in its ``about.yaml``::
 
     derived_from: uz              # the language whose text is transliterated
-    transliterate: uz-Latn-Cyrl   # a scheme of bot/transliterate.py
+    transliterate: uz-Latn-Cyrl   # a scheme of bot/languages/transliterate.py
     overrides: overrides.txt      # optional, beside about.yaml: words the rules get wrong
     offer: Кирилл алифбосида ўқиш # optional: a button on the source's first menu choosing this language
 
@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from bot.content.model import ABOUT_FILE, ContentProblem
-from bot.limits import BUTTON_TEXT_MAX
-from bot.transliterate import SCHEMES, OverrideError, Overrides, read_overrides
+from bot.languages.transliterate import SCHEMES, OverrideError, Overrides, read_overrides
+from bot.telegram.limits import BUTTON_TEXT_MAX
 
 __all__ = ["DERIVATION_KEYS", "Derivation", "derivation", "derive_files", "read_derivation", "transliterated"]
 

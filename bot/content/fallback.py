@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 
 from bot.content.model import ABOUT_FILE, FALLBACK_LOCALE, ContentProblem
 from bot.content.validation import TRANSLATOR_KEYS, join_path
-from bot.languages import babel_locale
+from bot.languages.discovery import babel_locale
 
 # --------------------------------------------------------------------------------------------- fallback
 

@@ -32,7 +32,7 @@ from bot.content.model import (
 )
 from bot.content.review import REVIEW_FILE, content_places, read_review
 from bot.content.validation import claimed, compare, language_problems, validate_file
-from bot.languages import LANGUAGE_TAG
+from bot.languages.discovery import LANGUAGE_TAG
 
 # --------------------------------------------------------------------------------------------- building
 

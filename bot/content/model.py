@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.languages import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, order_languages
+from bot.languages.discovery import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, order_languages
 
 REFERENCE_LOCALE = REFERENCE_LANGUAGE
 FALLBACK_LOCALE = FALLBACK_LANGUAGE

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bot.content.markup import MarkupError, to_html
 from bot.content.model import ABOUT_FILE, REFERENCE_LOCALE, SECTION_IDS, ContentProblem
-from bot.limits import BUTTON_TEXT_MAX, ITEM_TEXT_MAX, TEXT_MAX
-from bot.markup import MarkupError, to_html
-from bot.textcheck import leftover_language, mixed_script_words
+from bot.languages.textcheck import leftover_language, mixed_script_words
+from bot.telegram.limits import BUTTON_TEXT_MAX, ITEM_TEXT_MAX, TEXT_MAX
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")

@@ -21,8 +21,8 @@ from bot.help.handlers import VIEWS_KEY, handlers
 from bot.help.stats import stats_html
 from bot.help.staying_safe import STAYING_SAFE_FILE, load_staying_safe, staying_safe_problems
 from bot.help.views import HelpButtons, HelpViews, neutral_keyboard, neutral_text
-from bot.i18n import I18n
-from bot.keyboards import Keyboard
+from bot.languages.i18n import I18n
+from bot.reading.keyboards import Keyboard
 from bot.storage import Announcement
 
 __all__ = [

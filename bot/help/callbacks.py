@@ -1,4 +1,4 @@
-"""The help feature's own button payloads, in bot/callbacks.py's style: ``h1:<action>[:<arg>...]``.
+"""The help feature's own button payloads, in bot/reading/callbacks.py's style: ``h1:<action>[:<arg>...]``.
 
 The prefix keeps them apart from the reading menus' payloads (``1:...``): the feature's handler is registered
 with ``pattern=PATTERN`` and sees only its own buttons. Stale or forged data reads as ``None``.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.payloads import PayloadCodec
+from bot.telegram.payloads import PayloadCodec
 
 __all__ = [
     "PATTERN",

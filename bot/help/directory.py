@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.content.derived import Derivation, read_derivation
-from bot.languages import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
+from bot.languages.discovery import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
 
 __all__ = [
     "COUNTRY_CODES",

@@ -13,7 +13,6 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.handlers.common import ANNOUNCEMENT_MARKUP_KEY, BotContext, Reader, show
 from bot.help.callbacks import (
     PATTERN,
     AnnouncementHide,
@@ -28,9 +27,10 @@ from bot.help.callbacks import (
     read,
 )
 from bot.help.views import HelpViews, collapse_keyboard, neutral_keyboard, neutral_text
-from bot.impact import Metric
-from bot.keyboards import announcement_keyboard
-from bot.screens import Screen
+from bot.reading.context import ANNOUNCEMENT_MARKUP_KEY, BotContext, Reader, show
+from bot.reading.keyboards import announcement_keyboard
+from bot.reading.screens import Screen
+from bot.storage.tally import Metric
 
 __all__ = ["VIEWS_KEY", "handlers", "on_help_callback"]
 

@@ -6,8 +6,8 @@ import datetime as dt
 import html
 
 from bot.help.directory import Directory
-from bot.i18n import Translator
-from bot.impact import shown
+from bot.impact.counts import shown
+from bot.languages.i18n import Translator
 from bot.storage import Storage
 
 __all__ = ["STATS_DAYS", "stats_html"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.derived import read_derivation
-from bot.languages import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
+from bot.languages.discovery import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
 
 __all__ = ["REVIEW_STATES", "STAYING_SAFE_FILE", "load_staying_safe", "staying_safe_problems"]
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton
 
-from bot.callbacks import Hide, Menu
 from bot.help.callbacks import (
     AnnouncementHide,
     AnnouncementOpen,
@@ -27,9 +26,10 @@ from bot.help.callbacks import (
     StayingSafe,
 )
 from bot.help.directory import Country, Directory, Entry, Kind
-from bot.i18n import I18n, Translator
-from bot.keyboards import Keyboard, checkbox
-from bot.screens import Screen
+from bot.languages.i18n import I18n, Translator
+from bot.reading.callbacks import Hide, Menu
+from bot.reading.keyboards import Keyboard, checkbox
+from bot.reading.screens import Screen
 
 __all__ = [
     "COUNTRIES_PER_ROW",

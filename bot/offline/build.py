@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.content import THEME_IDS, ContentError, load_content
-from bot.i18n import I18n
-from bot.library import Library
+from bot.languages.i18n import I18n
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
 from bot.offline.shelf import build_files, open_shelf
 from bot.offline.store import shelf_key
+from bot.reading.library import Library
 
 __all__ = ["build_cache", "main"]
 

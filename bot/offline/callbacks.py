@@ -1,6 +1,6 @@
 """The download buttons' payloads: ``d1:<action>:<subject>[:<form>]``, through the features' shared codec.
 
-The prefix keeps them apart from the reading menus' payloads (bot/callbacks.py), so the reading menus' handler
+The prefix keeps them apart from the reading menus' payloads (bot/reading/callbacks.py), so the reading menus' handler
 never takes these for its own; ``PATTERN`` routes them to this feature's handler. Stale or forged data reads as
 ``None``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.offline.document import Form
-from bot.payloads import PayloadCodec
+from bot.telegram.payloads import PayloadCodec
 
 __all__ = ["PATTERN", "PREFIX", "DownloadChoice", "DownloadFile", "read"]
 

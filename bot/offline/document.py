@@ -17,10 +17,10 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from bot.content import LocaleContent, Theme
-from bot.i18n import Translator
-from bot.library import Library
-from bot.markup import to_html
-from bot.render import about_blocks
+from bot.content.markup import to_html
+from bot.languages.i18n import Translator
+from bot.reading.library import Library
+from bot.reading.render import about_blocks
 
 __all__ = ["BRIEF", "Chapter", "Document", "Entry", "Form", "Labels", "Part", "build_document", "text_direction"]
 

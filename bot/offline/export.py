@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.content import THEME_IDS, ContentError, load_content
-from bot.exitcodes import ExitCode
-from bot.i18n import I18n
-from bot.library import Library
+from bot.languages.i18n import I18n
 from bot.offline.document import BRIEF, Form
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
 from bot.offline.shelf import build_files
 from bot.offline.store import file_name
+from bot.ops.exitcodes import ExitCode
+from bot.reading.library import Library
 
 __all__ = ["SUBJECTS", "export_command"]
 

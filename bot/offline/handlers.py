@@ -10,15 +10,15 @@ from telegram import InputFile, Message, Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.handlers.common import REPLY_RETRY_WAIT_MAX, BotApp, BotContext, show
-from bot.impact import Metric
-from bot.limits import retry_after_seconds
 from bot.offline.callbacks import PATTERN, DownloadChoice, read
 from bot.offline.document import BRIEF, Form
 from bot.offline.screens import NEUTRAL_SUFFIX, caption, choice_screen, neutral_name
 from bot.offline.service import OFFLINE_KEY, Offline
 from bot.offline.store import OfflineFile
-from bot.updates import wait_without_slot
+from bot.reading.context import REPLY_RETRY_WAIT_MAX, BotApp, BotContext, show
+from bot.storage.tally import Metric
+from bot.telegram.limits import retry_after_seconds
+from bot.telegram.updates import wait_without_slot
 
 __all__ = ["handlers", "on_download", "register"]
 

@@ -6,14 +6,14 @@ import html
 
 from telegram import InlineKeyboardButton
 
-from bot.callbacks import AboutPage, Hide, Menu, ThemePage
-from bot.i18n import Translator
-from bot.keyboards import Keyboard
-from bot.limits import CAPTION_MAX
+from bot.languages.i18n import Translator
 from bot.offline.callbacks import DownloadFile
 from bot.offline.document import BRIEF, Form
 from bot.offline.store import OfflineFile
-from bot.screens import Screen
+from bot.reading.callbacks import AboutPage, Hide, Menu, ThemePage
+from bot.reading.keyboards import Keyboard
+from bot.reading.screens import Screen
+from bot.telegram.limits import CAPTION_MAX
 
 __all__ = ["NEUTRAL_SUFFIX", "caption", "choice_screen", "kilobytes", "neutral_name"]
 

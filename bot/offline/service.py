@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import THEME_IDS
-from bot.library import Library
 from bot.offline.document import BRIEF
 from bot.offline.file_ids import FileIds
 from bot.offline.settings import SETTINGS_FILE, OfflineSettings, OfflineSettingsError, load_offline_settings
 from bot.offline.store import Shelf, shelf_directory, shelf_key
+from bot.reading.library import Library
 from bot.storage.database import Database
 
 __all__ = ["BUILD_DELAY", "OFFLINE_KEY", "Offline", "start_offline", "stop_offline"]

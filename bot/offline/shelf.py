@@ -19,13 +19,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.i18n import I18n
-from bot.library import Library
+from bot.languages.i18n import I18n
 from bot.offline.document import BRIEF, Form, build_document
 from bot.offline.pdf import render_pdf
 from bot.offline.settings import OfflineSettings
 from bot.offline.store import MANIFEST, PREFIX, Shelf, file_name, shelf_directory
 from bot.offline.webpage import render_html
+from bot.reading.library import Library
 
 __all__ = ["build_files", "open_shelf"]
 

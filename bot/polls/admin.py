@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.content import LocaleContent
-from bot.i18n import Translator
+from bot.languages.i18n import Translator
 from bot.polls.book import close_due
 from bot.polls.domain import poll_state
 from bot.polls.store import PollStore

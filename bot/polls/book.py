@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bot.keyboards import Keyboard
 from bot.polls.domain import Keys, PollState, PollVersion, poll_state
 from bot.polls.store import PollStore
 from bot.polls.views import poll_keyboard, version_for
+from bot.reading.keyboards import Keyboard
 from bot.storage import Announcement
 
 __all__ = ["PollBook"]

@@ -1,4 +1,4 @@
-"""The polls feature's own button payloads, in bot/callbacks.py's style: ``p1:<action>[:<arg>...]``.
+"""The polls feature's own button payloads, in bot/reading/callbacks.py's style: ``p1:<action>[:<arg>...]``.
 
 The prefix keeps them apart from the reading menus' payloads: the feature's handler is registered with
 ``pattern=PATTERN`` and sees only its own buttons. Stale, forged or ill-typed data reads as ``None``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.payloads import PayloadCodec
+from bot.telegram.payloads import PayloadCodec
 
 __all__ = ["PATTERN", "PollPayload", "Results", "Useful", "Vote", "read"]
 

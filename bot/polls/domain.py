@@ -46,7 +46,7 @@ OPTION_MAX: Final = int(PollLimit.MAX_OPTION_LENGTH)  # 100 characters
 # Answers one reader may give to one poll (the first and its changes): a flood of taps stops here.
 CHANGES_MAX: Final = 10
 CLOSE_DAYS: Final = (1, 3, 7, 14)  # the closing times an admin chooses from, in days after sending
-# The /announce wizard's own button values for polls (beside bot/callbacks.py's WizardChoice).
+# The /announce wizard's own button values for polls (beside bot/reading/callbacks.py's WizardChoice).
 POLL_CHOICE: Final = "poll"  # audience step: a poll instead of a message
 CLOSES_CHOICE: Final = "closes"  # options step: the next closing time
 NO_CHOICE: Final = 0  # options are numbered from 1; 0 means "not answered yet"

@@ -16,14 +16,14 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.handlers.common import BotContext, Reader
-from bot.keyboards import with_row
 from bot.polls.book import PollBook, close_due
 from bot.polls.callbacks import PATTERN, Results, Useful, Vote, read
 from bot.polls.domain import NO_CHOICE, PollState, poll_state
 from bot.polls.store import Answer, Poll, PollStore
 from bot.polls.views import poll_keyboard, results_text, useful_row, without_useful_row
-from bot.screens import Screen
+from bot.reading.context import BotContext, Reader
+from bot.reading.keyboards import with_row
+from bot.reading.screens import Screen
 
 __all__ = ["BOOK_KEY", "CLOCK_KEY", "book_of", "forget_reader", "handlers", "now", "useful_token", "with_useful"]
 

@@ -1,6 +1,6 @@
 """What readers and admins see of polls and ratings: texts and keyboards, pure functions of counts.
 
-Every count is shown through ``bot.impact.shown``: under 5 it reads "< 5". A block's total is left out when any
+Every count is shown through ``bot.impact.counts.shown``: under 5 it reads "< 5". A block's total is left out when any
 of its options is hidden that way, so the total cannot give a hidden count away by subtraction.
 """
 
@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from telegram import InlineKeyboardButton
 
 from bot.content import LocaleContent
-from bot.i18n import Translator
-from bot.impact import SMALL_COUNT, shown, suppressed
-from bot.keyboards import Keyboard, language_name
+from bot.impact.counts import SMALL_COUNT, shown, suppressed
+from bot.languages.i18n import Translator
 from bot.polls.callbacks import Results, Useful, Vote
 from bot.polls.domain import NO_CHOICE, Keys, PollState, PollVersion
 from bot.polls.store import Poll, UsefulCount
+from bot.reading.keyboards import Keyboard, language_name
 
 __all__ = [
     "LEAST_USEFUL_SHOWN",

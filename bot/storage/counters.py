@@ -1,4 +1,4 @@
-"""Anonymous daily counters (bot/impact.py): the in-memory tally, written in batches, and the series read back.
+"""Anonymous daily counters (bot/impact/counts.py): the in-memory tally, written in batches, and the series read back.
 
 A counter holds a UTC day, a language and content ids, never a user id, a search's words or a time of day.
 """
@@ -11,8 +11,8 @@ import logging
 
 import aiosqlite
 
-from bot.impact import Metric, PageKey, Tally
 from bot.storage.database import Database, run_to_end
+from bot.storage.tally import Metric, PageKey, Tally
 
 __all__ = ["Counters"]
 
@@ -24,7 +24,7 @@ class Counters(Database):
 
     def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
         super().__init__(db, default_language, lock_fd)
-        # Anonymous counts waiting to be written (see bot/impact.py and flush_counters).
+        # Anonymous counts waiting to be written (see bot/impact/counts.py and flush_counters).
         self.tally = Tally()
 
     async def _before_close(self) -> None:

@@ -1,6 +1,6 @@
 """Announcements and their durable delivery queue: audiences, queued recipients, claims, outcomes, figures.
 
-Every recipient has one row in ``deliveries``; the broadcast engine (bot/broadcast/) claims due rows, sends,
+Every recipient has one row in ``deliveries``; the broadcast engine (bot/announcing/delivery/) claims due rows, sends,
 and records each outcome, so a crash or a pause resumes where it stopped and nobody gets a message twice.
 """
 

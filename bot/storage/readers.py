@@ -11,9 +11,9 @@ from typing import Any
 
 import aiosqlite
 
-from bot.impact import Metric
 from bot.storage.counters import Counters
 from bot.storage.records import Erased, UserRecord
+from bot.storage.tally import Metric
 
 __all__ = ["USER_CACHE_SIZE", "Readers"]
 

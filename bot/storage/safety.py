@@ -54,7 +54,7 @@ class Safety:
 
     async def help_opens(self, since: str) -> dict[str, int]:
         """How often each country's list was opened from the UTC day ``since`` (YYYY-MM-DD) on: anonymous
-        daily counts (bot/impact.py's ``help`` metric), summed over days and languages."""
+        daily counts (bot/impact/counts.py's ``help`` metric), summed over days and languages."""
         rows = await self._database.connection.execute_fetchall(
             "SELECT subject, sum(count) FROM daily_counts WHERE metric = 'help' AND day >= ? GROUP BY subject",
             (since,),

@@ -81,7 +81,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN reference TEXT;
     """,
-    # 4 -> 5: anonymous daily counters (bot/impact.py): a UTC day, a language and content ids, never a user id,
+    # 4 -> 5: anonymous daily counters (bot/impact/counts.py): a UTC day, a language and content ids, never a user id,
     # a search's words or a time of day; and each announcement's outcomes per minute, for its delivery chart
     # (the deliveries table already holds each recipient's outcome; this adds no time to any person's row).
     """

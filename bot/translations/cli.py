@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, content_root: Path, locales_root: Path, report
 
 def _export(args: argparse.Namespace, content_root: Path, locales_root: Path, reported: set[str] | None) -> int:
     from bot.content.derived import read_derivation
-    from bot.languages import discover_languages
+    from bot.languages.discovery import discover_languages
     from bot.translations.exporting import export_catalog, to_csv, to_po
 
     code = args.lang
@@ -107,7 +107,7 @@ def reported_places(database: Path, content_root: Path, code: str, since: dt.dat
     import sqlite3
 
     from bot.content.derived import read_derivation
-    from bot.languages import discover_languages
+    from bot.languages.discovery import discover_languages
     from bot.storage.reported import REPORTED_KEEP_DAYS, reported_since
     from bot.translations.entries import language_entries
 

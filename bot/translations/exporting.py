@@ -20,8 +20,8 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.content.model import FALLBACK_LOCALE
 from bot.content.review import ReviewStatus, read_review
-from bot.i18n import catalogue_path
-from bot.languages import babel_locale
+from bot.languages.discovery import babel_locale
+from bot.languages.i18n import catalogue_path
 from bot.translations.entries import Entry, language_entries
 
 __all__ = ["CSV_COLUMNS", "INTERFACE_CONTEXT", "export_catalog", "glossary_terms", "to_csv", "to_po"]

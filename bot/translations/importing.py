@@ -20,15 +20,15 @@ import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.checks import _message_problems, _write_if_changed, derive_catalogue, readability_report
 from bot.content import FILE_NAMES, REFERENCE_LOCALE, check_content
 from bot.content.derived import read_derivation
+from bot.content.markup import MarkupError, to_html
 from bot.content.review import Check, ReviewStatus, read_review, write_review
-from bot.i18n import catalogue_path
-from bot.languages import babel_locale, discover_languages
-from bot.markup import MarkupError, to_html
-from bot.readability import allowed_for, measure
-from bot.textcheck import leftover_language, mixed_script_words
+from bot.languages.discovery import babel_locale, discover_languages
+from bot.languages.i18n import catalogue_path
+from bot.languages.readability import allowed_for, measure
+from bot.languages.textcheck import leftover_language, mixed_script_words
+from bot.ops.checks import _message_problems, _write_if_changed, derive_catalogue, readability_report
 from bot.translations.entries import PLACE_SEPARATOR, read_nodes, scalars
 from bot.translations.exporting import INTERFACE_CONTEXT
 from bot.translations.yamledit import replace_scalar

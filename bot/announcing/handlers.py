@@ -1,0 +1,90 @@
+"""Admins: /announcements (recent ones, with their figures and controls), /stats and /export.
+
+To anyone not in ADMIN_IDS these commands behave like unknown commands (the attempt is logged by id only).
+The /announce wizard is in ``bot/announcing/wizard.py``; what both show is built by
+``bot/announcing/screens.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.announcing import screens as views
+from bot.announcing.wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
+from bot.impact import handlers as impact_handlers
+from bot.reading.callbacks import Admin, AdminButton
+from bot.reading.context import BotContext, Reader, is_admin, show
+from bot.reading.screens import Screen
+from bot.telegram.ids import parse_id
+
+# The wizard's handlers are re-exported: bot/app.py registers every admin command from this module.
+__all__ = [
+    "announce_command",
+    "announcements_command",
+    "cancel_command",
+    "on_admin_callback",
+    "on_admin_message",
+]
+
+logger = logging.getLogger(__name__)
+
+RECENT_ANNOUNCEMENTS = 8
+
+
+async def announcements_command(update: Update, context: BotContext) -> None:
+    """Recent and scheduled announcements, with their figures and controls."""
+    await show(update, context, await announcements_screen(context, context.reader))
+
+
+async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
+    """/announcements with the figures read now."""
+    storage = context.storage
+    items = await storage.announcements(limit=RECENT_ANNOUNCEMENTS)
+    figures = [(item, await storage.delivery_figures(item.id)) for item in items]
+    return views.announcements_screen(reader.t, context.library.locale(reader.language), figures)
+
+
+# --------------------------------------------------------------------------------------------- buttons
+
+# The controls of a sent announcement; the button's value is its id.
+_CONTROLS = (AdminButton.PAUSE, AdminButton.RESUME, AdminButton.CANCEL, AdminButton.RETRY)
+
+
+async def on_admin_callback(update: Update, context: BotContext, reader: Reader, payload: Admin) -> None:
+    """Buttons of /announce and /announcements (dispatched from the main callback handler)."""
+    query = update.callback_query
+    assert query is not None
+    t = reader.t
+    if not is_admin(context, reader.user_id):
+        logger.warning("non-admin %s pressed an admin button", reader.user_id)
+        await query.answer(t.gettext("This menu has expired. Here is a fresh one."))
+        return
+    button, value = payload.button, payload.value
+    announcement_id = parse_id(value)
+    engine = context.services.engine
+    if button in _CONTROLS and announcement_id is not None and engine is not None:
+        action = {
+            AdminButton.PAUSE: engine.pause,
+            AdminButton.RESUME: engine.resume,
+            AdminButton.CANCEL: engine.cancel,
+            AdminButton.RETRY: engine.retry_failed,
+        }[button]
+        changed = await action(announcement_id)
+        await query.answer(t.gettext("Done.") if changed else t.gettext("Nothing to change."))
+        await show(update, context, await announcements_screen(context, reader))
+        return
+    if button is AdminButton.LIST:
+        await query.answer()
+        await show(update, context, await announcements_screen(context, reader))
+        return
+    if button is AdminButton.CHART:  # a new photo below: the pressed message stays as it is
+        await query.answer()
+        await impact_handlers.sections_chart(update, context, reader)
+        return
+    if button is AdminButton.ANNOUNCEMENT_CHART and announcement_id is not None:
+        await query.answer()
+        await impact_handlers.announcement_chart(update, context, reader, announcement_id)
+        return
+    await on_wizard_button(update, context, reader, payload)

@@ -1,0 +1,400 @@
+"""Callback data of inline buttons: one small typed codec, each payload checked against 64 bytes when packed.
+
+Format: ``<version>:<action>[:<arg>...]``. Arguments are ids from the content (never titles), so a payload is
+short and stable. Each action has a typed payload (``PAYLOADS``): handlers ``read`` one and get its fields
+typed. Data from another version of the bot, or forged, reads as ``None``: the handler then answers "this menu
+has expired" and shows a fresh menu.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import get_type_hints
+
+from bot.telegram.ids import parse_id
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
+
+__all__ = [
+    "PAYLOADS",
+    "VERSION",
+    "AboutPage",
+    "Action",
+    "Admin",
+    "AdminButton",
+    "Callback",
+    "CallbackDataError",
+    "ChooseLanguage",
+    "Forget",
+    "ForgetConfirm",
+    "Hide",
+    "ItemPage",
+    "Languages",
+    "Menu",
+    "Noop",
+    "OriginalPage",
+    "Payload",
+    "Reference",
+    "ReportPage",
+    "ReportSend",
+    "ReportWhat",
+    "SearchHelp",
+    "SectionPage",
+    "SetSubscription",
+    "Subscriptions",
+    "ThemePage",
+    "Toggle",
+    "ToggleFrom",
+    "Unsubscribe",
+    "Want",
+    "WizardChoice",
+    "pack",
+    "read",
+    "unpack",
+]
+
+VERSION = "1"  # bump when the meaning of existing payloads changes: old buttons then expire politely
+SEPARATOR = ":"
+_ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class Action(StrEnum):
+    """What a button does."""
+
+    MENU = "m"  # main menu
+    THEME = "t"  # theme page: theme
+    SECTION = "s"  # a page of a section: theme, section, page
+    ITEM = "i"  # the page holding an item: theme, item
+    ABOUT = "a"  # about the brief: page
+    LANGUAGES = "L"  # language picker
+    LANGUAGE = "l"  # choose a language: code
+    SEARCH = "q"  # how to search
+    SUBSCRIPTIONS = "S"  # the subscriptions checklist
+    TOGGLE = "u"  # buttons of earlier versions: flip a subscription (topic, origin); still understood
+    SUBSCRIPTION = "b"  # subscribe or unsubscribe: topic, the state wanted, where (t = theme page, S = checklist)
+    UNSUBSCRIBE = "U"  # "unsubscribe from this theme" under an announcement: topic
+    FORGET = "f"  # ask to erase my data
+    FORGET_CONFIRM = "F"  # erase my data
+    HIDE = "h"  # delete this message
+    NOOP = "n"  # a label-only button (e.g. "page 2/5")
+    ADMIN = "A"  # an admin's choice inside /announce: step, value
+    ORIGINAL = "o"  # a translated page in the reader's original (en or ru): theme (or "about"), section, page
+    REFERENCE = "R"  # compare with the other original from now on: code, theme, section, page
+    REPORT = "r"  # report a problem with a page: theme (or "about"), section, page
+    REPORT_KIND = "k"  # what is wrong: kind, theme, section, page
+    REPORT_SEND = "K"  # send the waiting report without a comment
+
+
+class AdminButton(StrEnum):
+    """What an admin's button does: a step of the /announce wizard, or a control of /announcements."""
+
+    AUDIENCE = "aud"  # wizard step 1: everyone, a topic, or next
+    LANGUAGE = "lng"  # step 2: all languages or one
+    SKIP = "skip"  # step 3: skip this language's version
+    OPTION = "opt"  # step 4: silent, protect, now, or schedule
+    CONFIRM = "ok"  # send (or schedule) the previewed announcement
+    DROP = "no"  # cancel the draft
+    PAUSE = "pause"  # controls of a sent announcement: its id
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    LIST = "list"  # refresh /announcements
+    CHART = "chart"  # the most-read sections chart
+    ANNOUNCEMENT_CHART = "achart"  # one announcement's delivery chart: its id
+
+
+class WizardChoice(StrEnum):
+    """The fixed values of the /announce wizard's buttons (the others are a topic or a language code)."""
+
+    ALL = "all"  # everyone (audience), or every language
+    NEXT = "next"  # the audience is chosen
+    SILENT = "silent"  # options: toggle no notification sound
+    PROTECT = "protect"  # options: toggle no forwarding or saving
+    NOW = "now"  # options: send now (to the preview)
+    WHEN = "when"  # options: schedule
+
+
+class ToggleFrom(StrEnum):
+    """Where a subscription toggle was pressed (the screen to show again)."""
+
+    THEME = "t"
+    CHECKLIST = "S"
+
+
+class Want(StrEnum):
+    """The subscription state a button asks for: the same tap delivered twice leaves the same state."""
+
+    SUBSCRIBED = "1"
+    UNSUBSCRIBED = "0"
+
+
+# Typed payloads, one per action (as aiogram's CallbackData): fields are packed in order; an ``int`` field is a
+# number SQLite can store (bot/telegram/ids.py), a ``StrEnum`` field one of its values, a ``str`` field a short id.
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A button payload; ``pack()`` encodes it."""
+
+    def pack(self) -> str:
+        """Encode this payload; raise ``CallbackDataError`` if it is malformed or too long."""
+        return pack(_ACTION_OF[type(self)], *(getattr(self, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True, slots=True)
+class Menu(Payload):
+    """The main menu."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThemePage(Payload):
+    """A theme's page."""
+
+    theme: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPage(Payload):
+    """A page of a section."""
+
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage(Payload):
+    """The page holding an item."""
+
+    theme: str
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class AboutPage(Payload):
+    """A page of "About the brief"."""
+
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Languages(Payload):
+    """The language picker."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(Payload):
+    """Choose a language."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHelp(Payload):
+    """How to search."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriptions(Payload):
+    """The subscriptions checklist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle(Payload):
+    """Flip a subscription: buttons of earlier versions (a tap delivered twice undoes itself); see SetSubscription."""
+
+    topic: str
+    origin: ToggleFrom
+
+
+@dataclass(frozen=True, slots=True)
+class SetSubscription(Payload):
+    """Subscribe to a topic or unsubscribe from it: the state wanted, not a flip."""
+
+    topic: str
+    want: Want
+    origin: ToggleFrom
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe(Payload):
+    """Leave the topics an announcement was sent for."""
+
+    announcement: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forget(Payload):
+    """Ask to erase my data."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetConfirm(Payload):
+    """Erase my data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hide(Payload):
+    """Delete this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Noop(Payload):
+    """A label-only button."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admin(Payload):
+    """An admin's choice: the button and its value (a topic, a language, an option, an announcement id)."""
+
+    button: AdminButton
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalPage(Payload):
+    """A translated page in the reader's original."""
+
+    theme: str  # or ABOUT_PAGE
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reference(Payload):
+    """Compare with another original from now on, showing this page in it."""
+
+    code: str
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage(Payload):
+    """Report a problem with a page."""
+
+    theme: str  # or ABOUT_PAGE
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWhat(Payload):
+    """What is wrong with the page (a ``ReportKind`` value, checked by the report desk)."""
+
+    kind: str
+    theme: str
+    section: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSend(Payload):
+    """Send the waiting report without a comment."""
+
+
+PAYLOADS: dict[Action, type[Payload]] = {
+    Action.MENU: Menu,
+    Action.THEME: ThemePage,
+    Action.SECTION: SectionPage,
+    Action.ITEM: ItemPage,
+    Action.ABOUT: AboutPage,
+    Action.LANGUAGES: Languages,
+    Action.LANGUAGE: ChooseLanguage,
+    Action.SEARCH: SearchHelp,
+    Action.SUBSCRIPTIONS: Subscriptions,
+    Action.TOGGLE: Toggle,
+    Action.SUBSCRIPTION: SetSubscription,
+    Action.UNSUBSCRIBE: Unsubscribe,
+    Action.FORGET: Forget,
+    Action.FORGET_CONFIRM: ForgetConfirm,
+    Action.HIDE: Hide,
+    Action.NOOP: Noop,
+    Action.ADMIN: Admin,
+    Action.ORIGINAL: OriginalPage,
+    Action.REFERENCE: Reference,
+    Action.REPORT: ReportPage,
+    Action.REPORT_KIND: ReportWhat,
+    Action.REPORT_SEND: ReportSend,
+}
+_ACTION_OF = {payload: action for action, payload in PAYLOADS.items()}
+# Each payload's fields with their types, read once (the annotations are strings under ``annotations``).
+_FIELDS = {payload: tuple(get_type_hints(payload)[f.name] for f in fields(payload)) for payload in PAYLOADS.values()}
+ARITY: dict[Action, int] = {action: len(_FIELDS[payload]) for action, payload in PAYLOADS.items()}
+assert len(_ACTION_OF) == len(PAYLOADS), "each action has a payload type of its own"
+
+
+class CallbackDataError(ValueError):
+    """A payload cannot be packed: wrong arguments or over Telegram's 64 bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """An unpacked button payload."""
+
+    action: Action
+    args: tuple[str, ...] = ()
+
+    def payload(self) -> Payload | None:
+        """The typed payload; None when an argument is not of its field's type (forged or stale data)."""
+        cls = PAYLOADS[self.action]
+        values: list[object] = []
+        for kind, text in zip(_FIELDS[cls], self.args, strict=True):
+            value: object
+            if kind is int:
+                value = parse_id(text)
+            elif isinstance(kind, type) and issubclass(kind, StrEnum):
+                value = kind._value2member_map_.get(text)
+            else:
+                value = text
+            if value is None:
+                return None
+            values.append(value)
+        return cls(*values)
+
+
+def pack(action: Action, *args: str | int) -> str:
+    """Encode a button payload; raise ``CallbackDataError`` if it is malformed or too long."""
+    if len(args) != ARITY[action]:
+        raise CallbackDataError(f"{action.name} takes {ARITY[action]} argument(s), got {len(args)}")
+    parts = [VERSION, action.value]
+    for arg in args:
+        text = str(arg)
+        if not _ARG.match(text) or (isinstance(arg, int) and parse_id(text) is None):
+            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id (or a storable number)")
+        parts.append(text)
+    data = SEPARATOR.join(parts)
+    if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+        raise CallbackDataError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
+    return data
+
+
+def unpack(data: str | None) -> Callback | None:
+    """Decode a payload; ``None`` for data from another version of the bot or forged data."""
+    if not data:
+        return None
+    try:
+        size = len(data.encode())
+    except UnicodeEncodeError:  # a lone surrogate: forged, never packed by this bot
+        return None
+    if size > CALLBACK_DATA_MAX_BYTES:
+        return None
+    parts = data.split(SEPARATOR)
+    if len(parts) < 2 or parts[0] != VERSION:
+        return None
+    try:
+        action = Action(parts[1])
+    except ValueError:
+        return None
+    args = tuple(parts[2:])
+    if len(args) != ARITY[action] or not all(_ARG.match(a) for a in args):
+        return None
+    return Callback(action, args)
+
+
+def read(data: str | None) -> Payload | None:
+    """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page not a number)."""
+    callback = unpack(data)
+    return None if callback is None else callback.payload()

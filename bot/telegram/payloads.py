@@ -1,0 +1,78 @@
+"""The codec of a feature's own button payloads: ``<prefix>:<action>[:<arg>...]``, within Telegram's 64 bytes.
+
+Each feature declares its payloads as dataclasses (their fields are the arguments: ``int``, ``str`` or an
+``Enum`` of short values) and one
+``PayloadCodec`` with its prefix and action letters; its handler is registered with ``pattern=codec.pattern``,
+so it sees only its own buttons. Stale, forged or ill-typed data reads as ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from enum import Enum
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from bot.reading.callbacks import CallbackDataError
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
+
+__all__ = ["PayloadCodec"]
+
+P = TypeVar("P")
+SEPARATOR = ":"
+_ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_INT_DIGITS_MAX = 12
+
+
+class PayloadCodec(Generic[P]):
+    """Packs and reads the payloads of one feature (``actions``: action letter → payload class)."""
+
+    def __init__(self, prefix: str, actions: dict[str, type[P]]) -> None:
+        self.prefix = prefix
+        self.pattern = rf"^{re.escape(prefix)}{SEPARATOR}"
+        self._actions = actions
+        self._action_of: dict[type[Any], str] = {cls: action for action, cls in actions.items()}
+        self._fields = {
+            cls: tuple(get_type_hints(cls)[f.name] for f in fields(cls))  # type: ignore[arg-type]
+            for cls in actions.values()
+        }
+
+    def pack(self, payload: P) -> str:
+        """Encode; raise ``CallbackDataError`` (a ``ValueError``) for an argument that is not a short id, or data
+        over 64 bytes."""
+        parts = [self.prefix, self._action_of[type(payload)]]
+        for f in fields(payload):  # type: ignore[arg-type]
+            value = getattr(payload, f.name)
+            text = str(value.value if isinstance(value, Enum) else value)
+            if not _ARG.match(text):
+                raise CallbackDataError(f"argument {text!r} of {type(payload).__name__} is not a short id")
+            parts.append(text)
+        data = SEPARATOR.join(parts)
+        if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+            raise CallbackDataError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
+        return data
+
+    def read(self, data: str | None) -> P | None:
+        """Decode one of these payloads; None for anything stale, forged or ill-typed."""
+        if not data or len(data.encode(errors="replace")) > CALLBACK_DATA_MAX_BYTES:
+            return None
+        parts = data.split(SEPARATOR)
+        if len(parts) < 2 or parts[0] != self.prefix or parts[1] not in self._actions:
+            return None
+        cls = self._actions[parts[1]]
+        args, kinds = parts[2:], self._fields[cls]
+        if len(args) != len(kinds) or not all(_ARG.match(a) for a in args):
+            return None
+        values: list[object] = []
+        for kind, text in zip(kinds, args, strict=True):
+            if kind is int:
+                if not text.isdigit() or len(text) > _INT_DIGITS_MAX:
+                    return None
+                values.append(int(text))
+            elif isinstance(kind, type) and issubclass(kind, Enum):
+                if text not in kind._value2member_map_:
+                    return None
+                values.append(kind(text))
+            else:
+                values.append(text)
+        return cls(*values)
