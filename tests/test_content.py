@@ -14,6 +14,7 @@ import yaml
 from bot.__main__ import main
 from bot.content import (
     FALLBACK_LOCALE,
+    INDEX_FILE,
     Content,
     ContentError,
     check_content,
@@ -170,6 +171,7 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "content"
     for code in ("en", "ru"):
         shutil.copytree(CONTENT / code, root / code)
+    shutil.copy(CONTENT / INDEX_FILE, root / INDEX_FILE)
     return root
 
 

@@ -30,6 +30,7 @@ from bot.languages.readability import (
     measure,
 )
 from bot.languages.textcheck import leftover_language, mixed_script_words
+from bot.offline.settings import SETTINGS_FILE, OfflineSettingsError, load_offline_settings
 from bot.ops.paths import content_dir, locales_dir
 
 __all__ = [
@@ -60,6 +61,11 @@ def check_content_command(root: Path | None = None) -> int:
     # The help directory: a malformed entry fails; an entry checked over 12 months ago only warns.
     _, help_problems, stale = check_directory(root, content.codes, dt.datetime.now(dt.UTC).date())
     help_problems_text = [str(p) for p in help_problems] + staying_safe_problems(root, content.codes)
+    if (root / SETTINGS_FILE).is_file():  # the offline copies' settings name themes too
+        try:
+            load_offline_settings(root, content.theme_ids)
+        except OfflineSettingsError as exc:
+            help_problems_text.append(str(exc))
     for warning in stale:
         print(f"WARNING: {warning}", file=sys.stderr)
     if help_problems_text:
