@@ -78,6 +78,9 @@ def check_content_command(root: Path | None = None) -> int:
     for s in content.summaries():
         shares = f"{s.coverage:>9.0%}{percent(s.checked):>9}"  # checked: by a native speaker
         print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{shares}")
+    for code in (c for c in content.codes if content.get(c).derived_from is None):
+        for theme in (t for t in content.theme_ids if not (root / code / f"{t}.yaml").is_file()):
+            print(f"{code}/{theme}.yaml: not translated yet ({code} readers see the {FALLBACK_LOCALE} text)")
     figures, errors = readability_report(content, root)
     print(
         f"\nreadability: sentences over {LONG_SENTENCE_WORDS} words (target ≤ 5%), the longest (at most "
