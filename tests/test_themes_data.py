@@ -1,5 +1,6 @@
 """A theme is data: one added as YAML only (a file per language and a line in content/themes.yaml) is read,
 searched, linked and subscribed to like the shipped ones, and the content check says what a half-added one lacks.
+A section is data too: listed in the index and written in English and Russian, every language shows it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,26 @@ def list_theme(root: Path) -> None:
     (root / INDEX_FILE).write_text(yaml.safe_dump(index), encoding="utf-8")
 
 
+SECTION = {"en": ("Stories from the villages", "Stories"), "ru": ("Истории из сёл", "Истории")}
+STORY = {
+    "en": "A woman in a village started a savings group with her neighbours.",
+    "ru": "Женщина в селе собрала с соседками группу взаимных сбережений.",
+}
+
+
+def add_section(root: Path) -> None:
+    """A last section, ``stories``, in the index and in every theme of the two complete languages."""
+    index = yaml.safe_load((root / INDEX_FILE).read_text(encoding="utf-8"))
+    index["sections"].append("stories")
+    (root / INDEX_FILE).write_text(yaml.safe_dump(index), encoding="utf-8")
+    for code, (title, short) in SECTION.items():
+        for theme in index["themes"]:
+            path = root / code / f"{theme}.yaml"
+            section = f"  - id: stories\n    title: {title}\n    short_title: {short}\n    items:\n"
+            section += f"      - id: stories-1\n        text: {STORY[code]}\n"
+            path.write_text(path.read_text(encoding="utf-8") + section, encoding="utf-8")
+
+
 def own_languages(root: Path) -> list[str]:
     """The languages with files of their own (uz-Cyrl is derived from uz)."""
     return [code for code in discover_languages(root) if (root / code / "climate.yaml").is_file()]
@@ -65,9 +86,10 @@ def copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def grown(copy: Path, tmp_path: Path) -> AsyncIterator[BotEnv]:
-    """The bot running on a copy of the content with a sixth theme in every language."""
+    """The bot running on a copy of the content with a sixth theme in every language, and an eighth section."""
     add_theme(copy, own_languages(copy))
     list_theme(copy)
+    add_section(copy)
     settings = Settings(content_dir=copy)
     static = load_static(settings)
     async with BotAPIEmulator() as emu:
@@ -119,6 +141,19 @@ async def test_a_theme_added_as_yaml_only_is_in_the_menu_search_deep_links_and_s
     russian = grown.emu.user(7002, language_code="ru")
     await ask(russian, "/menu")
     assert russian.last is not None and RU_SHORT in russian.last.button_texts
+
+
+async def test_a_section_added_in_english_and_russian_is_on_every_theme_page(grown: BotEnv) -> None:
+    reader, kazakh = grown.emu.user(7003, language_code="en"), grown.emu.user(7004, language_code="kk")
+    for theme in grown.services.content.theme_ids:
+        await ask(reader, f"/start t_{theme}")
+        assert reader.last is not None
+        buttons = reader.last.button_texts
+        further = next(i for i, b in enumerate(buttons) if b.startswith("Further recommendations ("))
+        assert buttons[further + 1] == "Stories (1)", theme  # after the seven, in the index's order
+        await ask(kazakh, f"/start t_{theme}")  # not translated yet: the Russian, as any missing string
+        assert kazakh.last is not None and "Истории (1)" in kazakh.last.button_texts, theme
+    assert STORY["ru"] in await ask(kazakh, "/start s_gbv_stories")
 
 
 def test_a_theme_missing_in_a_complete_language_is_named(copy: Path) -> None:
