@@ -17,8 +17,11 @@ from bot.app import load_static, stop_application
 from bot.config import Settings
 from bot.content import INDEX_FILE, check_content, load_content
 from bot.languages.discovery import discover_languages
+from bot.offline.document import Form
+from bot.offline.export import export_command
 from bot.ops.checks import check_content_command
-from bot.ops.paths import content_dir
+from bot.ops.paths import content_dir, locales_dir
+from bot.translations.entries import language_entries
 from emulator import BotAPIEmulator, EmulatedUser
 from tests.conftest import BotEnv, start_bot
 
@@ -226,3 +229,24 @@ def test_the_features_own_files_name_only_listed_themes(copy: Path, capsys: pyte
     err = capsys.readouterr().err
     assert "help.yaml: show_on.themes: 'violence' is not in themes.yaml" in err
     assert "downloads.violence: unknown theme" in err
+
+
+def test_translators_files_and_offline_copies_have_a_new_theme(copy: Path, tmp_path: Path) -> None:
+    add_theme(copy, ["en", "ru"])
+    list_theme(copy)
+    entries = language_entries(copy, "kk")  # kk has no file of it yet: every string is to translate
+    assert [e.place for e in entries if e.file == NEW][:2] == [f"{NEW} › title", f"{NEW} › short_title"]
+    assert all(e.text is None for e in entries if e.file == NEW)
+    out = tmp_path / "out"
+    done = export_command(
+        out,
+        content_root=copy,
+        locales_root=locales_dir(),
+        default_language="ru",
+        languages=["en"],
+        subjects=[NEW],
+        forms=[Form.HTML],
+    )
+    assert done == 0
+    assert WORD in (out / f"brief-{NEW}-en.html").read_text(encoding="utf-8")
+    assert export_command(out, content_root=copy, locales_root=locales_dir(), default_language="ru", subjects=["x"])

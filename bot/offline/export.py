@@ -48,7 +48,7 @@ def export_command(
         return ExitCode.CONTENT
     known = (*content.theme_ids, BRIEF)
     if unknown := [s for s in subjects or () if s not in known]:
-        print(f"No such theme: {', '.join(unknown)} (the themes: {', '.join(known)})", file=sys.stderr)
+        print(f"No such theme: {', '.join(unknown)} (choose from: {', '.join(known)})", file=sys.stderr)
         return ExitCode.CONFIG
     i18n = I18n.load(locales_root, content.codes, default_language)
     out.mkdir(parents=True, exist_ok=True)
