@@ -61,7 +61,7 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """One of the brief's five themes."""
+    """One of the brief's themes (content/themes.yaml lists them)."""
 
     id: str
     title: str
