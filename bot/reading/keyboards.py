@@ -140,7 +140,7 @@ def language_name(code: str) -> str:
 
 
 def main_menu_keyboard(content: LocaleContent, t: Translator) -> Keyboard:
-    """The five themes, then About, Search, My subscriptions, Language, Hide."""
+    """The themes (content/themes.yaml), then About, Search, My subscriptions, Language, Hide."""
     rows: list[Row] = [[_button(theme.short_title, ThemePage(theme.id))] for theme in content.themes]
     rows.append([_button(t.gettext("ℹ About the brief"), AboutPage(0))])
     rows.append(
@@ -316,7 +316,7 @@ def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translat
 
 
 def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t: Translator) -> Keyboard:
-    """A checklist of the five themes and general announcements, toggled in place."""
+    """A checklist of the themes and general announcements, toggled in place."""
 
     def tick(topic: str, label: str) -> Row:
         on = topic in subscribed
