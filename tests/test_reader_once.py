@@ -7,19 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.reading.callbacks import (
-    PAYLOADS,
-    AboutPage,
-    Action,
-    Admin,
-    AdminButton,
-    SectionPage,
-    Toggle,
-    ToggleFrom,
-    pack,
-    read,
-    unpack,
-)
+from bot.announcing.buttons import Admin, AdminButton
+from bot.reading.callbacks import PAYLOADS, AboutPage, Action, SectionPage, Toggle, ToggleFrom, pack, read, unpack
 from tests.conftest import BotEnv
 from tests.test_admin_e2e import click, say
 

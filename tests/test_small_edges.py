@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
-from bot.reading.callbacks import Admin, AdminButton, CallbackDataError, Unsubscribe, read
+from bot.announcing.buttons import Admin, AdminButton
+from bot.reading.callbacks import CallbackDataError, Unsubscribe, read
 from bot.storage import Storage, UserRecord
+from bot.storage.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 from tests.conftest import BotEnv
 
