@@ -110,9 +110,9 @@ def _missing_database(command: str, database: Path) -> str | None:
 
 def _database_command(command: str, database: Path, path: Path | None) -> int:
     """healthcheck, backup and restore: each works on the database named by DATABASE_PATH and creates no directory."""
-    from bot.ops.backup import BackupError, backup_database, restore_database
     from bot.ops.health import healthcheck_command
     from bot.storage import DatabaseLockedError
+    from bot.storage.backup import BackupError, backup_database, restore_database
 
     missing = _missing_database(command, database)
     if missing is not None:

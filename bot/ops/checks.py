@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}  # N_: bot/commands.py
+KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}  # N_: bot/languages/i18n.py
 
 
 def check_content_command(root: Path | None = None) -> int:

@@ -10,8 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.languages.i18n import Translator
-from bot.offline.callbacks import DownloadChoice
-from bot.offline.document import BRIEF
+from bot.offline import BRIEF, DownloadChoice
 from bot.reading.callbacks import (
     AboutPage,
     ChooseLanguage,
@@ -24,9 +23,6 @@ from bot.reading.callbacks import (
     OriginalPage,
     Payload,
     Reference,
-    ReportPage,
-    ReportSend,
-    ReportWhat,
     SearchHelp,
     SectionPage,
     SetSubscription,
@@ -36,7 +32,7 @@ from bot.reading.callbacks import (
     Unsubscribe,
     Want,
 )
-from bot.reports.desk import ABOUT_PAGE, ReportKind
+from bot.reports import ABOUT_PAGE, ReportKind, ReportPage, ReportSend, ReportWhat
 
 __all__ = [
     "ABOUT_SECTION",
@@ -93,7 +89,13 @@ class Keyboard(InlineKeyboardMarkup):
         return cached
 
 
-def _button(text: str, payload: Payload) -> InlineKeyboardButton:
+class Packable(Protocol):
+    """A button payload of any feature: it packs itself into callback data."""
+
+    def pack(self) -> str: ...
+
+
+def _button(text: str, payload: Packable) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=payload.pack())
 
 
