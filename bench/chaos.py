@@ -275,7 +275,7 @@ class Chaos:
 
     # ------------------------------------------------------------------------------------ the figures
 
-    def report(self, seconds: float) -> None:
+    def print_figures(self, seconds: float) -> None:
         f = self.figures
         main = Counter(chat for _, chat, text in self.sent if text == MAIN_TEXT)
         lost = sum(1 for reader in self.readers if main[reader] == 0)
@@ -362,7 +362,7 @@ async def main() -> None:
                 if chaos.process is not None and chaos.process.returncode is None:
                     chaos.process.kill()
                     await chaos.process.wait()
-            chaos.report(time.monotonic() - began)
+            chaos.print_figures(time.monotonic() - began)
 
 
 if __name__ == "__main__":
