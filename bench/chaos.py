@@ -21,7 +21,7 @@ the bot runs until every announcement is finished or cancelled, and the bench pr
   its changes again before it ends in the same state, and a SIGKILL loses some.
 
 Not a test: bounded by ``--budget`` seconds and by the cycle count. ``--quick`` is a smoke run (300 readers,
-6 SIGTERM, 2 SIGKILL). ``--toggle`` taps the buttons of earlier versions (a flip) to show what replays did.
+6 SIGTERM, 2 SIGKILL). ``--toggle`` taps the buttons of earlier versions (a flip) to show what replays do to them.
 
 Run: ``.venv/bin/python bench/chaos.py [--quick] [--readers N] [--seed N] [--toggle]``.
 """

@@ -1,4 +1,4 @@
-"""The broadcast engine's targets (issue 10), against a near-free Bot API server (``bench/freeserver.py``).
+"""The broadcast engine's targets, against a near-free Bot API server (``bench/freeserver.py``).
 
 Two phases; the server runs in a child process on the other cores (its CPU is not counted), the bot on one:
 

@@ -362,7 +362,7 @@ async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) ->
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 301), "ru")
         announcement_id = await w.announce(language=None)
-        # Fast, so that many sends meet the outage (the old engine counted each failure as one of five tries).
+        # Fast, so that many sends meet the outage (a failure in an outage must not count as one of five tries).
         async with running(w.engine(rate=1000.0, clock=clock)) as engine:
             await w.wait_delivered(100)
             # From now on every request fails with a 5xx, getMe included: the Bot API is down.
