@@ -64,9 +64,7 @@ class BroadcastEngine:
     ``bot`` is initialised when the first announcement is sent (unless the caller did) and should be the
     engine's own (its own connection pool, with at least ``max_in_flight`` connections), so that replies to
     readers never queue behind a broadcast.
-    ``rate`` (messages/second, the config's BROADCAST_RATE) paces every copy. Up to ``FREE_BROADCAST_RATE``
-    (Telegram's ~30/s for all chats) the copies are free, and the default 25/s leaves room for replies to readers;
-    above it each copy asks for a paid broadcast (``allow_paid_broadcast``, charged in Stars, up to 1000/s).
+    ``rate`` (messages/s): free up to ``FREE_BROADCAST_RATE``; above it each copy is a paid broadcast (up to 1000/s).
     """
 
     # The default W: no engine built with the default ``duplicate_bound`` ever has more rows in 'sending'.
