@@ -98,7 +98,7 @@ async def _serve(conn: Connection, options: dict[str, Any]) -> None:
                 emu.reset_stats()
                 times.clear()
                 conn.send(None)
-            elif command == "report":
+            elif command == "seen":
                 counts = [emu.delivered(chat) for chat in range(*args)]
                 conn.send(
                     {
@@ -169,18 +169,18 @@ async def send_phase(recipients: int, *, rate: float, latency: float, limit: flo
                 await emu.call("limit", latency, limit)
                 finished = asyncio.Event()
 
-                async def report(announcement: Announcement, progress: Progress) -> None:
+                async def on_progress(announcement: Announcement, progress: Progress) -> None:
                     if progress.final:
                         finished.set()
 
-                engine = BroadcastEngine(bot, storage, rate=rate, markup_for=markup_for, report=report)
+                engine = BroadcastEngine(bot, storage, rate=rate, markup_for=markup_for, on_progress=on_progress)
                 started, cpu_started = time.monotonic(), cpu_seconds()
                 await engine.start()
                 await finished.wait()
                 elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
                 await engine.stop()
                 await storage.close()
-            seen = await emu.call("report", *users)
+            seen = await emu.call("seen", *users)
     span = seen["last"] - seen["first"] if seen["first"] is not None else 0.0
     return {
         "recipients": recipients,

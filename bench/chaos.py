@@ -21,7 +21,7 @@ the bot runs until every announcement is finished or cancelled, and the bench pr
   its changes again before it ends in the same state, and a SIGKILL loses some.
 
 Not a test: bounded by ``--budget`` seconds and by the cycle count. ``--quick`` is a smoke run (300 readers,
-6 SIGTERM, 2 SIGKILL). ``--toggle`` taps the buttons of earlier versions (a flip) to show what replays did.
+6 SIGTERM, 2 SIGKILL). ``--toggle`` taps the buttons of earlier versions (a flip) to show what replays do to them.
 
 Run: ``.venv/bin/python bench/chaos.py [--quick] [--readers N] [--seed N] [--toggle]``.
 """
@@ -276,7 +276,7 @@ class Chaos:
 
     # ------------------------------------------------------------------------------------ the figures
 
-    def report(self, seconds: float) -> None:
+    def print_figures(self, seconds: float) -> None:
         f = self.figures
         main = Counter(chat for _, chat, text in self.sent if text == MAIN_TEXT)
         lost = sum(1 for reader in self.readers if main[reader] == 0)
@@ -363,7 +363,7 @@ async def main() -> None:
                 if chaos.process is not None and chaos.process.returncode is None:
                     chaos.process.kill()
                     await chaos.process.wait()
-            chaos.report(time.monotonic() - began)
+            chaos.print_figures(time.monotonic() - began)
 
 
 if __name__ == "__main__":

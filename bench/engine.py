@@ -1,4 +1,4 @@
-"""The broadcast engine's targets (issue 10), against a near-free Bot API server (``bench/freeserver.py``).
+"""The broadcast engine's targets, against a near-free Bot API server (``bench/freeserver.py``).
 
 Two phases; the server runs in a child process on the other cores (its CPU is not counted), the bot on one:
 
@@ -123,11 +123,11 @@ async def cost_phase(recipients: int, plain: bool) -> dict[str, Any]:
                 announcement_id = await storage.create_announcement(draft)
                 finished = asyncio.Event()
 
-                async def report(announcement: Announcement, progress: Progress) -> None:
+                async def on_progress(announcement: Announcement, progress: Progress) -> None:
                     if progress.final:
                         finished.set()
 
-                engine = BroadcastEngine(bot, storage, rate=UNPACED, markup_for=markup_for, report=report)
+                engine = BroadcastEngine(bot, storage, rate=UNPACED, markup_for=markup_for, on_progress=on_progress)
                 queue_cpu = 0.0
                 if not plain:  # the delivery rows first (the engine would write them itself): its CPU apart
                     cpu_started = cpu_seconds()
@@ -149,7 +149,7 @@ async def cost_phase(recipients: int, plain: bool) -> dict[str, Any]:
                 elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
                 await engine.stop()
                 await storage.close()
-            seen = await server.report(*users)
+            seen = await server.seen(*users)
     return {
         "recipients": recipients,
         "concurrency": engine.max_in_flight,
@@ -308,7 +308,7 @@ async def readers_phase(recipients: int, users: int, reader_rate: float, before:
             state = {"done": False}
 
             async def watch() -> None:
-                # The engine reports through the app; a look at the announcement's state every 100 ms suffices.
+                # The app shows the engine's progress; a look at the announcement's state every 100 ms suffices.
                 while True:
                     announcement = await storage.announcement(announcement_id)
                     if announcement is not None and announcement.state not in ("queued", "running"):
@@ -331,7 +331,7 @@ async def readers_phase(recipients: int, users: int, reader_rate: float, before:
                 len(quiet.latencies) + len(busy.latencies) + 300,
             )
             await stop_application(app)
-            seen = await server.report(readers + 1, users + 1)
+            seen = await server.seen(readers + 1, users + 1)
     return {
         "users": users,
         "recipients": recipients,

@@ -2,7 +2,7 @@
 
 Every Bot API call is answered in-process (bench/reading.py's InstantRequest): no sockets, no internet. Each
 update comes from a different person and carries ids that look real but do not exist. Prints the RSS growth
-and the sizes of the structures that used to grow.
+and the sizes of the structures that could grow with it.
 
 Run: ``.venv/bin/python bench/forged.py [--updates 1000000]``. The SIGTERM-under-a-flood figure is measured by
 ``tests/test_shutdown_e2e.py`` (``pytest -s`` prints nothing extra; it asserts the 8 s deadline).

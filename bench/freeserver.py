@@ -16,7 +16,7 @@ Use::
     async with FreeServer() as server:
         bot = Bot(server.token, base_url=server.base_url, request=...)
         ...
-        seen = await server.report(first_chat, last_chat + 1)
+        seen = await server.seen(first_chat, last_chat + 1)
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ async def _serve(conn: Connection) -> None:
             if command == "stop":
                 conn.send(None)
                 return
-            if command == "report":
+            if command == "seen":
                 counts = [stats.copies.get(chat, 0) for chat in range(*args)]
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 conn.send(
@@ -178,9 +178,9 @@ class FreeServer:
         """The server process's id, once started."""
         return self._process.pid
 
-    async def report(self, first_chat: int, end_chat: int) -> dict[str, Any]:
+    async def seen(self, first_chat: int, end_chat: int) -> dict[str, Any]:
         """copyMessage counts for chats ``first_chat`` up to ``end_chat`` (excluded), and the request totals."""
-        result: dict[str, Any] = await self._call("report", first_chat, end_chat)
+        result: dict[str, Any] = await self._call("seen", first_chat, end_chat)
         return result
 
     async def __aenter__(self) -> FreeServer:

@@ -1,4 +1,4 @@
-"""Reproduce the two failures of issue 8 against the local emulator and print the numbers (no internet).
+"""Two failures the bot survives, reproduced against the local emulator, with their numbers (no internet).
 
 1. A Bot API outage in the middle of a broadcast to 300 people: every copyMessage and getMe answers 500/502
    for ten minutes of the engine's clock (an injected clock running 60× faster than real time, so it takes

@@ -30,7 +30,7 @@ from bench.population import add_users_bulk
 from bot.app import build_application, load_static, start_application, stop_application
 from bot.config import Settings
 from bot.impact import charts
-from bot.impact import summary as impact_report
+from bot.impact.summary import weekly_png
 from bot.ops.demo import seed_population
 from bot.reading.context import SERVICES_KEY
 
@@ -52,11 +52,11 @@ async def draw_forever(storage: Any, t: Any, stop: asyncio.Event, on_loop: bool,
 
             charts.render = inline  # type: ignore[assignment]
             try:
-                await impact_report.weekly_png(storage, today, names, t)
+                await weekly_png(storage, today, names, t)
             finally:
                 charts.render = original  # type: ignore[assignment]
         else:
-            await impact_report.weekly_png(storage, today, names, t)
+            await weekly_png(storage, today, names, t)
         times.append(time.perf_counter() - start)
         await asyncio.sleep(0)
 
@@ -98,7 +98,7 @@ async def run(updates: int, users: int) -> None:
             return callback_update(i, rng.randint(1, users), rng.choice(NAVIGATION))
 
         await measure(app, navigate, 300)  # warm up (and import matplotlib once, as the first /stats would)
-        await impact_report.weekly_png(storage, dt.datetime.now(dt.UTC).date(), {}, t)
+        await weekly_png(storage, dt.datetime.now(dt.UTC).date(), {}, t)
 
         rows = [summary("alone", await measure(app, navigate, updates))]
         # On the loop every update waits for a whole chart: a few hundred updates tell the story.

@@ -190,7 +190,7 @@ def build_application(
                 rate=settings.broadcast_rate,
                 markup_for=app.bot_data[ANNOUNCEMENT_MARKUP_KEY],
                 neutral_for=functools.partial(bot_help.neutral_message, i18n),
-                report=functools.partial(_report_progress, app, storage, i18n),
+                on_progress=functools.partial(_show_progress, app, storage, i18n),
                 delivery_retention_days=settings.delivery_retention_days,
             )
         if isinstance(app.update_processor, PerUserUpdateProcessor):
@@ -349,7 +349,7 @@ def _announcement_markup(i18n: I18n, polls: bot_polls.PollBook, announcement: An
     )
 
 
-async def _report_progress(
+async def _show_progress(
     app: BotApp, storage: Storage, i18n: I18n, announcement: Announcement, progress: Progress
 ) -> None:
     """Edit the status message of ``announcement`` (in its admin's language); a failed edit is one log line."""

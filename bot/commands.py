@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 
 from bot.announcing import handlers as announcing
+from bot.announcing import wizard
 from bot.impact import handlers as impact
 from bot.languages.i18n import N_
 from bot.reading import handlers as reading
@@ -82,11 +83,11 @@ COMMANDS: tuple[Command, ...] = (
         "forget", Audience.READER, reading.forget_command, N_("Erase your data"), N_("{command} — erase your data")
     ),
     Command("help", Audience.READER, reading.help_command, N_("Help and privacy")),
-    Command("announce", Audience.ADMIN, announcing.announce_command),
+    Command("announce", Audience.ADMIN, wizard.announce_command),
     Command("announcements", Audience.ADMIN, announcing.announcements_command),
     Command("stats", Audience.ADMIN, impact.stats_command),
     Command("export", Audience.ADMIN, impact.export_command),
-    Command("cancel", Audience.ADMIN, announcing.cancel_command),
+    Command("cancel", Audience.ADMIN, wizard.cancel_command),
 )
 
 ADMIN_COMMANDS = frozenset(c.name for c in COMMANDS if c.audience is Audience.ADMIN)

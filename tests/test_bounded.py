@@ -1,4 +1,4 @@
-"""Memory bounded whatever people send, and one person's updates in order (issue 8, points 2 and 4)."""
+"""Memory bounded whatever people send, and one person's updates in order."""
 
 from __future__ import annotations
 

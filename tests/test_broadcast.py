@@ -48,7 +48,7 @@ class World:
     bot: Bot
     storage: Storage
     versions: dict[str, tuple[int, int]]
-    reports: list[tuple[float, Progress]] = field(default_factory=list)
+    progress: list[tuple[float, Progress]] = field(default_factory=list)  # (monotonic time, progress)
 
     async def users(self, ids: Iterable[int], language: str | None, *, topics: Iterable[str] = ()) -> list[int]:
         """Known readers with a private chat in the emulator (keeping what the bot sends them)."""
@@ -66,10 +66,10 @@ class World:
         return await self.storage.create_announcement(draft)
 
     def engine(self, rate: float = 200.0, **options: Any) -> BroadcastEngine:
-        async def report(announcement: Announcement, progress: Progress) -> None:
-            self.reports.append((time.monotonic(), progress))
+        async def on_progress(announcement: Announcement, progress: Progress) -> None:
+            self.progress.append((time.monotonic(), progress))
 
-        options.setdefault("report", report)
+        options.setdefault("on_progress", on_progress)
         options.setdefault("retry_base", 0.05)
         options.setdefault("probe_base", 0.02)
         options.setdefault("probe_cap", 0.1)
@@ -365,7 +365,7 @@ async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) ->
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 301), "ru")
         announcement_id = await w.announce(language=None)
-        # Fast, so that many sends meet the outage (the old engine counted each failure as one of five tries).
+        # Fast, so that many sends meet the outage (a failure in an outage must not count as one of five tries).
         async with running(w.engine(rate=1000.0, clock=clock)) as engine:
             await w.wait_delivered(100)
             # From now on every request fails with a 5xx, getMe included: the Bot API is down.
@@ -489,12 +489,12 @@ async def test_pause_and_resume(tmp_path: Path) -> None:
             await w.wait_delivered(10)
             assert await engine.pause(announcement_id)
             # pause() returns once the sends in flight ended, their outcomes were written, unsent claims were
-            # released and the final report went out.
+            # released and the final progress went out.
             delivered = w.emu.stats.total_delivered
             rows = await w.rows(announcement_id)
             assert "sending" not in {state for state, _, _ in rows.values()}
             assert [state for state, _, _ in rows.values()].count("sent") == delivered
-            final = w.reports[-1][1]
+            final = w.progress[-1][1]
             assert (final.state, final.final, final.figures.sent, final.eta_seconds) == (
                 "paused",
                 True,
@@ -552,7 +552,7 @@ async def test_cancel(tmp_path: Path) -> None:
         figures = await w.storage.delivery_figures(announcement_id)
         assert figures.sent == delivered and figures.pending == len(readers) - delivered
         assert "sending" not in {state for state, _, _ in (await w.rows(announcement_id)).values()}
-        final = [p for _, p in w.reports if p.announcement_id == announcement_id and p.final]
+        final = [p for _, p in w.progress if p.announcement_id == announcement_id and p.final]
         assert [(p.state, p.figures.sent, p.figures.pending) for p in final] == [
             ("cancelled", delivered, figures.pending)
         ]
@@ -639,18 +639,18 @@ async def test_rows_in_sending_never_exceed_the_duplicate_bound(tmp_path: Path) 
 # --------------------------------------------------------------------------- progress
 
 
-async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
+async def test_progress_updates_and_the_final_one(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 61), "ru")
         announcement_id = await w.announce(language=None)
         async with running(w.engine(rate=50.0, progress_interval=0.3)):
             await w.wait_state(announcement_id, "done")
             await asyncio.sleep(0.1)
-        reports = [(t, p) for t, p in w.reports if p.announcement_id == announcement_id]
-        progress = [p for _, p in reports]
+        updates = [(t, p) for t, p in w.progress if p.announcement_id == announcement_id]
+        progress = [p for _, p in updates]
         assert [p.final for p in progress] == [False] * (len(progress) - 1) + [True]
         assert len(progress) >= 3
-        assert all(b - a >= 0.25 for (a, _), (b, _) in itertools.pairwise(reports[:-1]))
+        assert all(b - a >= 0.25 for (a, _), (b, _) in itertools.pairwise(updates[:-1]))
         middle = progress[len(progress) // 2]
         assert middle.state == "running" and 0 < middle.figures.sent < len(readers) and middle.rate > 10
         assert middle.eta_seconds is not None and middle.eta_seconds > 0
@@ -660,8 +660,10 @@ async def test_progress_reports_and_the_final_one(tmp_path: Path) -> None:
         assert final.figures.sent == len(readers) and final.eta_seconds == 0
 
 
-@pytest.mark.logs_errors("bot.announcing.delivery")  # the failing reporter, on purpose
-async def test_a_failing_reporter_does_not_stop_delivery(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.logs_errors("bot.announcing.delivery")  # the failing progress listener, on purpose
+async def test_a_failing_progress_listener_does_not_stop_delivery(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     calls = 0
 
     async def broken(announcement: Announcement, progress: Progress) -> None:
@@ -672,8 +674,8 @@ async def test_a_failing_reporter_does_not_stop_delivery(tmp_path: Path, caplog:
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 31), "ru")
         announcement_id = await w.announce(language=None)
-        async with running(w.engine(rate=40.0, report=broken, progress_interval=0.2)):
+        async with running(w.engine(rate=40.0, on_progress=broken, progress_interval=0.2)):
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)
         assert calls >= 2
-        assert "progress report failed" in caplog.text
+        assert "the progress listener failed" in caplog.text

@@ -47,7 +47,7 @@ async def test_keep_alive_split_and_pipelined_bodies_are_answered_and_counted() 
         assert answers[0] == {"ok": True, "result": {"message_id": 1}}
         assert answers[1] == {"ok": True, "result": {"message_id": 2}}
         assert answers[2] == {"ok": True, "result": BOT_USER}
-        seen = await server.report(4, 8)
+        seen = await server.seen(4, 8)
     assert seen["delivered"] == 2
     assert seen["losses"] == 2  # chats 4 and 7: the from_chat_id is not counted as a delivery
     assert seen["duplicates"] == 0
@@ -62,5 +62,5 @@ async def test_ptb_calls_over_many_connections_are_counted_once_each() -> None:
             chats = [*range(100, 300), 150]  # chat 150 twice: one duplicate
             await asyncio.gather(*(bot.copy_message(chat, 1, 1) for chat in chats))
             assert await bot.delete_message(100, 1)  # anything else: the canned `true`
-        seen = await server.report(100, 300)
+        seen = await server.seen(100, 300)
     assert (seen["delivered"], seen["losses"], seen["duplicates"]) == (201, 0, 1)

@@ -1,4 +1,4 @@
-"""Issue 13: anonymous counters, their reports (/stats, charts, /export) and their retention."""
+"""Anonymous counters, the figures shown from them (/stats, charts, /export) and their retention."""
 
 from __future__ import annotations
 

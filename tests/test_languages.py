@@ -96,7 +96,7 @@ def test_a_language_added_by_copying_a_directory_is_offered_negotiated_and_falls
     assert climate.sections[0].items[1].text == content.get("ru").theme("climate").sections[0].items[1].text  # type: ignore[union-attr]
 
     i18n = I18n.load(locales_root, content.codes, "ru")
-    assert pick_language("be", i18n.languages, "ru") == "be"  # negotiated: no longer "Russian for be"
+    assert pick_language("be", i18n.languages, "ru") == "be"  # negotiated: Belarusian, not Russian
     t = i18n.get("be")
     assert t.gettext("Language changed.") == "Мова зменена."
     assert t.gettext("Authors") == "Авторы"  # untranslated: Russian, not the English msgid

@@ -204,7 +204,7 @@ def test_the_start_up_cache_is_used_rebuilt_when_corrupt_and_keyed_by_the_files(
 
 
 def test_the_start_up_cache_key_follows_subpackage_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Pickles name each class's module: moving a class (bot/content.py became a package) must change the key,
+    # Pickles name each class's module: moving a class (a module turned into a package) must change the key,
     # or a start would unpickle objects of a layout the code no longer has.
     code = tmp_path / "bot"
     (code / "content").mkdir(parents=True)

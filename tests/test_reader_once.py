@@ -1,5 +1,6 @@
 """The reader of an update is resolved once, before any handler (bot/reading/context.py resolve_reader), and
-only the updates that stored a visit before store one now; typed button payloads keep the wire format."""
+only a message in the private chat (a command even when edited) or a button stores a visit; typed button payloads
+keep the wire format."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ async def test_a_forged_language_button_resolves_the_reader_once(env: BotEnv, mo
     await user.press_data(pack(Action.LANGUAGE, "xx"))
     answer = await user.wait_answer()
     assert "expired" in (answer.text or "")
-    assert touched == [8101]  # before: once to act, once more to say the menu expired
+    assert touched == [8101]  # once: not again to say the menu expired
 
 
 async def test_an_edited_message_stores_nobody_and_a_button_after_forget_starts_afresh(env: BotEnv) -> None:
@@ -76,6 +77,6 @@ async def test_an_edited_message_stores_nobody_and_a_button_after_forget_starts_
     await user.inline_query("climate")  # one person's updates run in order: this one comes after the edit
     await user.wait_inline()
     assert await env.services.storage.get_user(8102) is None  # inline mode only looks
-    await user.edit(sent.message_id, "/help")  # an edited command is answered, as before: a visit
+    await user.edit(sent.message_id, "/help")  # an edited command is answered: a visit
     await user.wait_reply()
     assert await env.services.storage.get_user(8102) is not None

@@ -1,4 +1,4 @@
-"""Replies under Telegram's per-chat limit (issue 8, point 5): retry once after a short wait, else drop; one line."""
+"""Replies under Telegram's per-chat limit: retry once after a short wait, else drop; one log line."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ async def test_a_transaction_cancelled_at_any_await_leaves_the_connection_clean(
     assert await meta(path) == expected
 
 
-async def test_the_issue_reproduction_a_cancelled_transaction_loses_no_later_write(tmp_path: Path) -> None:
+async def test_a_cancelled_transaction_loses_no_later_write(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
 

@@ -1,4 +1,4 @@
-"""Bad input, privacy and the less travelled paths, end to end against the emulator (issue 8)."""
+"""Bad input, privacy and the less travelled paths, end to end against the emulator."""
 
 from __future__ import annotations
 

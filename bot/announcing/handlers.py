@@ -1,8 +1,8 @@
-"""Admins: /announcements (recent ones, with their figures and controls), /stats and /export.
+"""Admins: /announcements (recent ones, with their figures and controls) and the admins' buttons.
 
 To anyone not in ADMIN_IDS these commands behave like unknown commands (the attempt is logged by id only).
 The /announce wizard is in ``bot/announcing/wizard.py``; what both show is built by
-``bot/announcing/screens.py``.
+``bot/announcing/screens.py``; /stats and /export are ``bot/impact/handlers.py``.
 """
 
 from __future__ import annotations
@@ -16,23 +16,13 @@ from bot.announcing import buttons
 from bot.announcing import screens as views
 from bot.announcing.buttons import Admin, AdminButton
 from bot.announcing.services import engine_of
-from bot.announcing.wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
+from bot.announcing.wizard import on_admin_message, on_wizard_button
 from bot.reading.context import BotContext, Reader, is_admin, show
 from bot.reading.handlers import expired, fresh_start
 from bot.reading.screens import Screen
 from bot.telegram.ids import parse_id
 
-# The wizard's handlers are re-exported: bot/app.py registers every admin command from this module.
-__all__ = [
-    "announce_command",
-    "announcements_command",
-    "cancel_command",
-    "draft_handler",
-    "handlers",
-    "on_admin_button",
-    "on_admin_callback",
-    "on_admin_message",
-]
+__all__ = ["announcements_command", "draft_handler", "handlers", "on_admin_button", "on_admin_callback"]
 
 logger = logging.getLogger(__name__)
 

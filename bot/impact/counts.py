@@ -21,7 +21,7 @@ def suppressed(count: int) -> bool:
 
 
 def shown(count: int) -> str:
-    """A count as reports print it: ``< 5`` for small ones."""
+    """A count as /stats and /export print it: ``< 5`` for small ones."""
     return f"< {SMALL_COUNT}" if suppressed(count) else str(count)
 
 

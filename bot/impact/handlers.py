@@ -14,7 +14,7 @@ from bot import polls as bot_polls
 from bot.announcing import CHART_PATTERN, AdminButton
 from bot.announcing import button as admin_button
 from bot.announcing import read_button as read_admin_button
-from bot.impact import summary as impact_report
+from bot.impact import summary
 from bot.impact.counts import shown
 from bot.impact.screens import stats_screen
 from bot.reading.context import BotContext, Reader, is_admin, show
@@ -24,7 +24,6 @@ from bot.reading.screens import Screen
 from bot.telegram.ids import parse_id
 from bot.telegram.limits import CAPTION_MAX
 
-# The wizard's handlers are re-exported: bot/app.py registers every admin command from this module.
 __all__ = ["announcement_chart", "export_command", "handlers", "on_chart_button", "sections_chart", "stats_command"]
 
 logger = logging.getLogger(__name__)
@@ -48,12 +47,12 @@ async def stats_command(update: Update, context: BotContext) -> None:
     await show(update, context, await _stats_screen(context, reader))
     t = reader.t
     names = {code: language_name(code) for code in context.services.i18n.languages}
-    png = await impact_report.weekly_png(context.storage, _today(), names, t)
+    png = await summary.weekly_png(context.storage, _today(), names, t)
     if png is None:
         await show(update, context, Screen(html.escape(t.gettext("No reading figures to draw yet."))))
         return
     caption = t.gettext("Readers and page views per week, last {weeks} weeks, by language.").format(
-        weeks=impact_report.CHART_WEEKS
+        weeks=summary.CHART_WEEKS
     )
     keyboard = Keyboard([[admin_button(t.gettext("📊 Most-read sections"), AdminButton.CHART, "sections")]])
     await _send_photo(update, context, png, caption, keyboard)
@@ -91,12 +90,12 @@ async def export_command(update: Update, context: BotContext) -> None:
     t = reader.t
     await context.storage.flush_counters()
     content = context.library.locale(reader.language)
-    data, rows = await impact_report.export_csv(context.storage, content, t)
+    data, rows = await summary.export_csv(context.storage, content, t)
     caption = t.ngettext(
         "{count} row: page views per day, language, theme and section. Counts under {threshold} read “< {threshold}”.",
         "{count} rows: page views per day, language, theme and section. Counts under {threshold} read “< {threshold}”.",
         rows,
-    ).format(count=rows, threshold=impact_report.SMALL_COUNT)
+    ).format(count=rows, threshold=summary.SMALL_COUNT)
     name = f"page-views-{_today().isoformat()}.csv"
     await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
     data, rows = await bot_polls.export(context.storage, bot_polls.now(context))
@@ -106,7 +105,7 @@ async def export_command(update: Update, context: BotContext) -> None:
         "{count} rows: polls per language and answer, and “was this useful?” per section and language. "
         "Counts under {threshold} read “< {threshold}”.",
         rows,
-    ).format(count=rows, threshold=impact_report.SMALL_COUNT)
+    ).format(count=rows, threshold=summary.SMALL_COUNT)
     name = f"polls-{_today().isoformat()}.csv"
     await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
 
@@ -114,12 +113,12 @@ async def export_command(update: Update, context: BotContext) -> None:
 async def announcement_chart(update: Update, context: BotContext, reader: Reader, announcement_id: int) -> None:
     """One announcement's delivery over time, with each outcome's total (small ones as ``< 5``)."""
     t = reader.t
-    png, totals = await impact_report.delivery_png(context.storage, announcement_id, t)
+    png, totals = await summary.delivery_png(context.storage, announcement_id, t)
     if png is None:
         text = t.gettext("Nothing of announcement #{id} has been delivered yet.").format(id=announcement_id)
         await show(update, context, Screen(html.escape(text)))
         return
-    parts = [f"{label}: {shown(totals.get(state, 0))}" for state, label in impact_report.delivery_states(t).items()]
+    parts = [f"{label}: {shown(totals.get(state, 0))}" for state, label in summary.delivery_states(t).items()]
     caption = t.gettext("Announcement #{id}").format(id=announcement_id) + "\n" + "\n".join(parts)
     await _send_photo(update, context, png, caption)
 
@@ -128,11 +127,11 @@ async def sections_chart(update: Update, context: BotContext, reader: Reader) ->
     t = reader.t
     await context.storage.flush_counters()
     content = context.library.locale(reader.language)
-    png = await impact_report.sections_png(context.storage, _today(), content, t)
+    png = await summary.sections_png(context.storage, _today(), content, t)
     if png is None:
         await show(update, context, Screen(html.escape(t.gettext("No reading figures to draw yet."))))
         return
-    caption = t.gettext("Most-read sections, last {weeks} weeks").format(weeks=impact_report.CHART_WEEKS)
+    caption = t.gettext("Most-read sections, last {weeks} weeks").format(weeks=summary.CHART_WEEKS)
     await _send_photo(update, context, png, caption)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.announcing import bold, figures_text
 from bot.content import LocaleContent
-from bot.impact import summary as impact_report
+from bot.impact import summary
 from bot.impact.counts import shown
 from bot.languages.i18n import Translator
 from bot.reading.keyboards import GENERAL_TOPIC, language_name
@@ -29,7 +29,7 @@ def stats_screen(
     """Today's counters, readers per language, subscribers per theme, the last announcements' figures."""
     active = sum(n for (_, blocked), n in by_language.items() if not blocked)
     blocked = sum(n for (_, b), n in by_language.items() if b)
-    lines = [bold(t.gettext("Today (UTC)")), *map(html.escape, impact_report.today_lines(today, t)), ""]
+    lines = [bold(t.gettext("Today (UTC)")), *map(html.escape, summary.today_lines(today, t)), ""]
     lines += [
         bold(t.gettext("Readers")),
         html.escape(t.ngettext("{count} active reader", "{count} active readers", active).format(count=active)),

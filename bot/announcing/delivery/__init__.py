@@ -34,7 +34,7 @@ and a run is set under the lock that pause and cancel take, so after either retu
 
 from bot.announcing.delivery.engine import BroadcastEngine
 from bot.announcing.delivery.pacer import CHAT_GAP, WINDOW_MARGIN
-from bot.announcing.delivery.progress import Progress, Reporter
+from bot.announcing.delivery.progress import Progress, ProgressListener
 from bot.announcing.delivery.settings import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_IN_FLIGHT,
@@ -67,5 +67,5 @@ __all__ = [
     "MarkupFor",
     "NeutralFor",
     "Progress",
-    "Reporter",
+    "ProgressListener",
 ]

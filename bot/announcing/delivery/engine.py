@@ -1,4 +1,4 @@
-"""The engine's public face and its loop: pick the next announcement, run it, report how it ended.
+"""The engine's public face and its loop: pick the next announcement, run it, show how it ended.
 
 The delivery itself is bot/announcing/delivery/run.py; see bot/announcing/delivery/__init__.py for the guarantees.
 """
@@ -19,7 +19,7 @@ from telegram.error import NetworkError
 
 from bot.announcing.delivery.outage import OutageTracker
 from bot.announcing.delivery.pacer import Pacer
-from bot.announcing.delivery.progress import Progress, Reporter
+from bot.announcing.delivery.progress import Progress, ProgressListener
 from bot.announcing.delivery.run import Run
 from bot.announcing.delivery.send import CopyRequests, Sender
 from bot.announcing.delivery.settings import (
@@ -64,7 +64,7 @@ class BroadcastEngine:
     ``bot`` is initialised when the first announcement is sent (unless the caller did) and should be the
     engine's own (its own connection pool, with at least ``max_in_flight`` connections), so that replies to
     readers never queue behind a broadcast.
-    ``rate`` (messages/second) must stay under Telegram's global limit for the same reason.
+    ``rate`` (messages/s): free up to ``FREE_BROADCAST_RATE``; above it each copy is a paid broadcast (up to 1000/s).
     """
 
     # The default W: no engine built with the default ``duplicate_bound`` ever has more rows in 'sending'.
@@ -78,7 +78,7 @@ class BroadcastEngine:
         rate: float,
         markup_for: MarkupFor,
         neutral_for: NeutralFor | None = None,
-        report: Reporter | None = None,
+        on_progress: ProgressListener | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
@@ -103,7 +103,7 @@ class BroadcastEngine:
         self.rate = rate
         self._markup_for = markup_for
         self._neutral_for = neutral_for
-        self._report = report
+        self._on_progress = on_progress
         self.max_in_flight = max_in_flight
         # W: the most rows in 'sending' at any moment, hence the most duplicates a crash can cause.
         self.duplicate_bound = duplicate_bound if duplicate_bound is not None else DUPLICATE_BOUND
@@ -255,17 +255,17 @@ class BroadcastEngine:
     # ----------------------------------------------------------------------------------------- the loop
 
     async def _halt(self, announcement_id: int, reason: str) -> None:
-        """Stop the run of ``announcement_id`` (waiting until it settled), or report the change if idle."""
+        """Stop the run of ``announcement_id`` (waiting until it settled), or show the change if idle."""
         run = self._run
         if run is not None and run.announcement.id == announcement_id:
             run.halt(reason)
-            if asyncio.current_task() not in run.own_tasks:  # not from inside the run (e.g. its reporter)
+            if asyncio.current_task() not in run.own_tasks:  # not from inside the run (e.g. its progress listener)
                 await run.finished.wait()
             return
         announcement = await self._storage.announcement(announcement_id)
         if announcement is not None:
             figures = await self._storage.delivery_figures(announcement_id)
-            await self._send_report(announcement, Progress.of(announcement, figures, rate=0.0, final=True))
+            await self._show_progress(announcement, Progress.of(announcement, figures, rate=0.0, final=True))
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -334,7 +334,7 @@ class BroadcastEngine:
             sender=self._sender,
             requests=requests,
             clock=self._clock,
-            report=self._send_report if self._report is not None else None,
+            on_progress=self._show_progress if self._on_progress is not None else None,
         )
         async with self._state_lock:
             # Pause and cancel decide under this lock: either they come first and the run never starts, or
@@ -359,11 +359,11 @@ class BroadcastEngine:
                 final.pending,
             )
             if reason == STOPPED:
-                return  # not an end: the next start carries on, and reports
+                return  # not an end: the next start carries on, and shows the progress
             current = await self._storage.announcement(announcement.id) or announcement
-            await self._send_report(current, Progress.of(current, final, rate=run.recent_rate(), final=True))
+            await self._show_progress(current, Progress.of(current, final, rate=run.recent_rate(), final=True))
         finally:
-            run.finished.set()  # pause() and cancel() return now: settled, released and reported
+            run.finished.set()  # pause() and cancel() return now: settled, released and shown
 
     async def _bot_ready(self) -> bool:
         """Initialise the engine's Bot when the first broadcast starts (not at start-up: its HTTP client's import
@@ -379,14 +379,14 @@ class BroadcastEngine:
         self._bot_initialized = True
         return True
 
-    async def _send_report(self, announcement: Announcement, progress: Progress) -> None:
-        """Call the reporter; a failing one is logged and never stops delivery."""
-        if self._report is None:
+    async def _show_progress(self, announcement: Announcement, progress: Progress) -> None:
+        """Tell the progress listener; a failing one is logged and never stops delivery."""
+        if self._on_progress is None:
             return
         try:
-            await self._report(announcement, progress)
+            await self._on_progress(announcement, progress)
         except Exception:
-            logger.exception("announcement %d: progress report failed", announcement.id)
+            logger.exception("announcement %d: the progress listener failed", announcement.id)
 
     @property
     def degraded(self) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.announcing.delivery.settings import RATE_WINDOW
 from bot.storage import Announcement, AnnouncementState, DeliveryFigures
 
-__all__ = ["Progress", "RateMeter", "Reporter"]
+__all__ = ["Progress", "ProgressListener", "RateMeter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Progress:
     figures: DeliveryFigures  # blocked: blocked the bot, deactivated, or chat not found; failed: gave up
     rate: float  # messages per second over the last few seconds
     eta_seconds: float | None  # None when unknown (e.g. paused)
-    final: bool  # the last report of this run
+    final: bool  # the last progress of this run
 
     @classmethod
     def of(cls, announcement: Announcement, figures: DeliveryFigures, *, rate: float, final: bool) -> Progress:
@@ -36,7 +36,8 @@ class Progress:
         return cls(announcement.id, announcement.state, figures, rate, eta, final)
 
 
-Reporter = Callable[[Announcement, Progress], Awaitable[None]]
+# Told each ``Progress`` of an announcement's run (the app edits the admin's status message with it).
+ProgressListener = Callable[[Announcement, Progress], Awaitable[None]]
 
 
 class RateMeter:

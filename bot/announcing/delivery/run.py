@@ -1,10 +1,10 @@
-"""One announcement being sent: claims within the window W, a pool of senders, outages, outcome batches.
+"""One announcement being sent: claims within the window W, a pool of send workers, outages, outcome batches.
 
 The dispatcher (``Run._dispatch``) takes claimed rows in order, waits for each chat's gap and the global
-pacer, and hands each row to one of ``max_in_flight`` sender coroutines; outcomes are written in batches by a
-flusher, and a monitor notices state changes made elsewhere and reports progress.
+pacer, and hands each row to one of ``max_in_flight`` send workers; outcomes are written in batches by a
+flusher, and a monitor notices state changes made elsewhere and shows progress.
 
-Over 400 lines on purpose: the dispatcher, claims, senders, outage handling and flushes all work on the same
+Over 400 lines on purpose: the dispatcher, claims, send workers, outage handling and flushes all work on the same
 claimed rows (buffer, deferred, suspects, outcomes); split apart they would reach into each other's state.
 """
 
@@ -50,7 +50,7 @@ __all__ = ["Run"]
 
 logger = logging.getLogger(__name__)
 
-Report = Callable[[Announcement, Progress], Coroutine[Any, Any, None]]
+ProgressCallback = Callable[[Announcement, Progress], Coroutine[Any, Any, None]]
 
 
 class Run:
@@ -68,7 +68,7 @@ class Run:
         sender: Sender,
         requests: CopyRequests,
         clock: Clock,
-        report: Report | None,
+        on_progress: ProgressCallback | None,
     ) -> None:
         self.announcement = announcement
         self.id = announcement.id
@@ -76,10 +76,10 @@ class Run:
         self.settings = settings
         self.pacer = pacer
         self.outage = outage
-        self.sender = sender
+        self.sender = sender  # one copy's request, and what its answer means (shared with the engine)
         self.requests = requests
         self.clock = clock
-        self.report = report  # never raises (the engine logs a failing reporter)
+        self.on_progress = on_progress  # never raises (the engine logs a failing progress listener)
         self.buffer: deque[Delivery] = deque()  # claimed, ready to send in order
         self.deferred: list[tuple[float, int, Delivery]] = []  # claimed, waiting for their chat's gap (a heap)
         self._order = itertools.count()
@@ -96,7 +96,7 @@ class Run:
         # Sends handed to the pool and not finished yet (at most max_in_flight): a fixed pool of coroutines
         # costs less per message than a task and a semaphore per send.
         self.in_flight = 0
-        self._senders: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Task[None]] = []
         self.unanswered: list[Delivery] = []  # sends cut off at a halt before their answer came
         self.settle_errors = 0  # deliveries whose outcome could not be settled (a bug): sent again
         self._handoff: asyncio.Queue[tuple[Delivery, float]] = asyncio.Queue()
@@ -127,19 +127,19 @@ class Run:
             asyncio.create_task(self._flush_loop(), name=f"broadcast-{self.id}-flush"),
             asyncio.create_task(self._monitor(), name=f"broadcast-{self.id}-monitor"),
         ]
-        senders = [
-            asyncio.create_task(self._sender(), name=f"broadcast-{self.id}-send-{n}")
+        workers = [
+            asyncio.create_task(self._send_worker(), name=f"broadcast-{self.id}-send-{n}")
             for n in range(self.settings.max_in_flight)
         ]
         self.own_tasks.update(helpers)
-        self._senders = senders
+        self._workers = workers
         try:
             reason = await self._dispatch()
         finally:
             await self._wind_down()
-            for task in (*helpers, *senders):
+            for task in (*helpers, *workers):
                 task.cancel()
-            await asyncio.gather(*helpers, *senders, return_exceptions=True)
+            await asyncio.gather(*helpers, *workers, return_exceptions=True)
         return reason
 
     async def _wait(self, seconds: float | None) -> None:
@@ -163,7 +163,7 @@ class Run:
                 await self._wait(settings.tick)
                 continue
             if self.in_flight >= settings.max_in_flight:
-                # Every sender is busy: the next to finish says so (no timer: one per send would cost).
+                # Every send worker is busy: the next to finish says so (no timer: one per send would cost).
                 await self._wait(None)
                 continue
             now = time.monotonic()
@@ -275,7 +275,7 @@ class Run:
 
     # ----------------------------------------------------------------------------------------- sends
 
-    async def _sender(self) -> None:
+    async def _send_worker(self) -> None:
         """One of the pool: send what the dispatcher hands over (or what it may take itself), until cancelled."""
         item: tuple[Delivery, float] | None = None
         while True:
@@ -300,12 +300,12 @@ class Run:
             except Exception:  # a bug must not shrink the pool
                 logger.exception("announcement %d: taking the next delivery failed", self.id)
             if item is None:
-                self.changed.set()  # a sender is free, or the run's state moved on: the dispatcher decides
+                self.changed.set()  # a worker is free, or the run's state moved on: the dispatcher decides
 
     def _take_now(self) -> tuple[Delivery, float] | None:
-        """A sender's fast path: the next delivery, when one may be sent this instant with nothing to decide.
+        """A send worker's fast path: the next delivery, when one may be sent this instant with nothing to decide.
 
-        The sender that just finished takes it itself instead of waking the dispatcher to hand it over: two
+        The worker that just finished takes it itself instead of waking the dispatcher to hand it over: two
         fewer task switches per message, most of what the engine cost over a plain send loop. The same checks
         as the dispatcher's, in the same order; anything that needs a wait or a decision (a halt, an outage, the
         pacer's next slot, a chat's gap, an empty buffer) is left to the dispatcher.
@@ -470,9 +470,9 @@ class Run:
         if self.in_flight:
             # No answer within the grace: the sends are cut off. Telegram may have delivered them or not, so
             # they are sent again later, a try counted (at most one second copy each; see UNANSWERED).
-            for task in self._senders:
+            for task in self._workers:
                 task.cancel()
-            await asyncio.gather(*self._senders, return_exceptions=True)
+            await asyncio.gather(*self._workers, return_exceptions=True)
             logger.warning(
                 "announcement %d: %d sends had no answer when it halted; they are sent again later",
                 self.id,
@@ -494,10 +494,10 @@ class Run:
     # ----------------------------------------------------------------------------------------- progress
 
     async def _monitor(self) -> None:
-        """Notice state changes made elsewhere, and report progress every ``progress_interval`` seconds."""
+        """Notice state changes made elsewhere, and show progress every ``progress_interval`` seconds."""
         interval = self.settings.progress_interval
-        last_report = time.monotonic()
-        report: asyncio.Task[None] | None = None
+        shown_at = time.monotonic()
+        showing: asyncio.Task[None] | None = None
         try:
             while True:
                 await asyncio.sleep(min(self.settings.tick, interval))
@@ -506,15 +506,15 @@ class Run:
                     self.halt(current.state if current is not None else AnnouncementState.CANCELLED)
                     return
                 now = time.monotonic()
-                if self.report is not None and now - last_report >= interval and (report is None or report.done()):
+                if self.on_progress is not None and now - shown_at >= interval and (showing is None or showing.done()):
                     progress = Progress.of(current, self.figures, rate=self.recent_rate(), final=False)
-                    # In its own task: a slow reporter (an edit of the admin's message) never delays sending.
-                    report = asyncio.create_task(self.report(current, progress))
-                    self.own_tasks.add(report)
-                    report.add_done_callback(self.own_tasks.discard)
-                    last_report = now
+                    # In its own task: a slow listener (an edit of the admin's message) never delays sending.
+                    showing = asyncio.create_task(self.on_progress(current, progress))
+                    self.own_tasks.add(showing)
+                    showing.add_done_callback(self.own_tasks.discard)
+                    shown_at = now
         finally:
-            if report is not None and not report.done():
-                # The final report comes after this one, never before it.
+            if showing is not None and not showing.done():
+                # The final progress comes after this one, never before it.
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(report)
+                    await asyncio.shield(showing)

@@ -43,7 +43,7 @@ __all__ = [
 
 DEFAULT_MAX_IN_FLIGHT: Final = 32  # concurrent sends: hides ~50-300 ms of network latency at 30-1000/s
 DEFAULT_MAX_ATTEMPTS: Final = 5  # tries of a delivery that keeps failing with a network error or a 5xx
-DEFAULT_PROGRESS_INTERVAL: Final = 3.0  # seconds between progress reports (an admin's status message edit)
+DEFAULT_PROGRESS_INTERVAL: Final = 3.0  # seconds between two progress updates (an admin's status message edit)
 FLUSH_INTERVAL: Final = 0.25  # seconds between writes of outcomes (or sooner, after a batch of them)
 TICK: Final = 0.5  # seconds between looks for due announcements: a scheduled one fires within ~1 s
 RETRY_BASE: Final = 1.0  # seconds before the first retry after a network error; doubles each try
