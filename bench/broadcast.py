@@ -165,7 +165,7 @@ async def send_phase(recipients: int, *, rate: float, latency: float, limit: flo
                     language=None,
                     versions={"en": (ADMIN_ID, source.message_id)},
                 )
-                await storage.create_announcement(draft)
+                await storage.announcements.create(draft)
                 await emu.call("limit", latency, limit)
                 finished = asyncio.Event()
 
@@ -208,7 +208,7 @@ async def queue_setup(db: Path, subscribers: int) -> dict[str, Any]:
     users = range(FIRST_USER, FIRST_USER + subscribers)
     await add_users_bulk(storage, users, "ru")
     # Storage has no bulk subscription method (the bot subscribes people one at a time); a benchmark's setup.
-    async with storage.transaction() as conn:
+    async with storage.database.transaction() as conn:
         await conn.executemany(
             "INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", ((u, "gbv") for u in users)
         )
@@ -220,14 +220,14 @@ async def queue_phase(db: Path) -> dict[str, Any]:
     """Queue an announcement to everyone subscribed to the topic, in this fresh process."""
     storage = await Storage.open(db)
     rss_before = peak_rss_mb()
-    announcement_id = await storage.create_announcement(
+    announcement_id = await storage.announcements.create(
         AnnouncementDraft(created_by=ADMIN_ID, topics=frozenset({"gbv"}), language=None, versions={"ru": (1, 1)})
     )
     started = time.monotonic()
-    recipients = await storage.queue_recipients(announcement_id)
+    recipients = await storage.deliveries.queue(announcement_id)
     elapsed = time.monotonic() - started
     claim_started = time.monotonic()
-    claimed = await storage.claim_deliveries(announcement_id, 32, time.time())
+    claimed = await storage.deliveries.claim(announcement_id, 32, time.time())
     claim_ms = (time.monotonic() - claim_started) * 1000
     await storage.close()
     return {
