@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
+import pkgutil
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+import bot.storage
 from bench.population import add_users_bulk
 from bot.storage import (
     MIGRATIONS,
@@ -256,3 +260,35 @@ def test_the_state_enums_name_what_the_schema_allows() -> None:
 
     assert allowed("announcements") == set(AnnouncementState)
     assert allowed("deliveries") == set(DeliveryState)
+
+
+def test_storage_is_composed_not_inherited() -> None:
+    """One Database handed to each repository: no class of bot/storage builds on another of ours, and the facade
+    only composes them (its own methods open and close)."""
+    classes = [
+        value
+        for info in pkgutil.iter_modules(bot.storage.__path__, "bot.storage.")
+        for value in vars(importlib.import_module(info.name)).values()
+        if inspect.isclass(value) and value.__module__ == info.name
+    ]
+    assert {c.__name__ for c in classes} >= {"Database", "Readers", "Deliveries", "Counters", "Announcements"}
+    ours = {c.__name__: [b.__qualname__ for b in c.__bases__ if b.__module__.startswith("bot")] for c in classes}
+    assert {name: bases for name, bases in ours.items() if bases} == {}
+    own = {name for name, value in vars(Storage).items() if callable(value) or isinstance(value, classmethod)}
+    assert own - {"__init__", "__aenter__", "__aexit__"} == {"open", "close"}
+
+
+async def test_a_recipient_found_blocked_is_no_longer_a_cached_active_reader(tmp_path: Path) -> None:
+    """The deliveries mark a blocked recipient among the readers they were given: the reader's next visit reads
+    the database and clears the flag, so later announcements reach them again."""
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.readers.touch(7, "en")  # seen today: cached
+        announcement_id = await storage.announcements.create(
+            AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"en": (9, 1)})
+        )
+        await storage.deliveries.queue(announcement_id)
+        (claimed,) = await storage.deliveries.claim(announcement_id, 1, 0.0)
+        await storage.deliveries.record_outcomes(announcement_id, [Outcome(claimed.user_id, DeliveryState.BLOCKED)])
+        assert (await storage.readers.get(7)).blocked  # type: ignore[union-attr]
+        assert (await storage.readers.touch(7, "en")).blocked is False  # they wrote again: back
+        assert await storage.announcements.count_audience(frozenset(), None) == {"en": 1}

@@ -148,7 +148,7 @@ class BroadcastEngine:
         self._stopping = False
         self._wakeup = asyncio.Event()
         # Taken by the engine's own state changes (pause/resume/cancel) and by queueing, never by handlers'
-        # code paths: queue_recipients sets 'running' unconditionally, so a cancel must not slip in between.
+        # code paths: deliveries.queue sets 'running' unconditionally, so a cancel must not slip in between.
         self._state_lock = asyncio.Lock()
         self._run: Run | None = None
 
