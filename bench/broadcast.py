@@ -4,7 +4,7 @@ Phases, each in a fresh process (so that one phase's memory does not inflate the
 
 * ``rate``: an announcement to ``--recipients`` people (default 10,000) with the engine at 30/s, against an
   emulator with 50 ms latency that answers 429 beyond 30 messages/s. About six minutes at the default size.
-* ``queue``: writing the delivery rows of an announcement to 1,000,000 subscribers (``queue_recipients``); the
+* ``queue``: writing the delivery rows of an announcement to 1,000,000 subscribers (``deliveries.queue``); the
   users and subscriptions are written first by another process.
 
 The emulator runs in a child process, so its CPU and memory do not count against the engine's. Duplicates and
@@ -269,7 +269,7 @@ def print_table(results: dict[str, Any]) -> None:
     if "queue" in results:
         r = results["queue"]
         print(
-            f"  queue: {r['recipients']:,} subscribers: queue_recipients {r['queue_seconds']:.1f} s, peak RSS "
+            f"  queue: {r['recipients']:,} subscribers: deliveries.queue {r['queue_seconds']:.1f} s, peak RSS "
             f"{r['rss_mb']:.0f} MB (fresh process; {r['rss_before_mb']:.0f} MB after opening the database); "
             f"first claim after it {r['claim_ms']:.1f} ms; writing the users and subscriptions before: "
             f"{r['setup_seconds']:.1f} s"

@@ -46,8 +46,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.population import add_users_bulk
+from bot.announcing.buttons import Admin, AdminButton
 from bot.announcing.delivery import DEFAULT_MAX_IN_FLIGHT, DUPLICATE_BOUND
-from bot.reading.callbacks import Admin, AdminButton, Payload, SetSubscription, ThemePage, Toggle, ToggleFrom, Want
+from bot.reading.callbacks import Payload, SetSubscription, ThemePage, Toggle, ToggleFrom, Want
 from bot.storage import AnnouncementDraft, Storage
 from emulator import BotAPIEmulator, EmulatedMessage
 

@@ -49,6 +49,7 @@ from bench.freeserver import FreeServer
 from bench.population import add_users_bulk
 from bench.reading import NAVIGATION, QUERIES, TOKEN, InstantRequest, callback_update, message_update
 from bot.announcing.delivery import BroadcastEngine, Progress
+from bot.announcing.services import engine_of
 from bot.app import BROADCAST_CONNECTIONS, build_application, load_static, start_application, stop_application
 from bot.config import Settings
 from bot.reading.context import SERVICES_KEY
@@ -284,7 +285,7 @@ async def readers_phase(recipients: int, users: int, reader_rate: float, before:
             )
             await start_application(app)
             services = app.bot_data[SERVICES_KEY]
-            storage, engine = services.storage, services.engine
+            storage, engine = services.storage, engine_of(app.bot_data)
             await add_users_bulk(storage, range(1, readers + 1), "ru")
             await add_users_bulk(storage, range(readers + 1, users + 1), "en")
             for i in range(300):  # warm up

@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import load_static
 from bot.config import Settings
-from bot.content import THEME_IDS
 from bot.offline.document import BRIEF, Form
 from bot.offline.settings import load_offline_settings
 from bot.offline.shelf import build_files
@@ -29,7 +28,7 @@ BUILD_TARGET = 30.0
 
 def main() -> None:
     content, i18n, library, _ = load_static(Settings())
-    settings = load_offline_settings(content_dir(), THEME_IDS)
+    settings = load_offline_settings(content_dir(), content.theme_ids)
     started = time.perf_counter()
     sizes: dict[tuple[str, str, Form], int] = {}
     workers = os.cpu_count() or 1
@@ -38,7 +37,7 @@ def main() -> None:
     ):
         sizes[code, subject, form] = len(data)
     elapsed = time.perf_counter() - started
-    subjects = (*THEME_IDS, BRIEF)
+    subjects = (*content.theme_ids, BRIEF)
     print("KB per file: PDF / HTML (* over its target)")
     print(f"{'':6}" + "".join(f"{s:>16}" for s in subjects))
     over = 0

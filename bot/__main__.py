@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bot.content.model import THEME_IDS
 from bot.languages.discovery import discover_languages
 from bot.offline.document import BRIEF
 from bot.ops.exitcodes import ExitCode, exit_codes_help
@@ -62,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, help="the directory to write into (created if needed)")
     export.add_argument("--lang", nargs="+", choices=discover_languages(content_dir()), help="default: all")
-    export.add_argument("--theme", nargs="+", choices=(*THEME_IDS, BRIEF), help="default: all, and the whole brief")
+    export.add_argument(
+        "--theme", nargs="+", help=f"theme ids (content/themes.yaml) or {BRIEF!r}; default: all, and the whole brief"
+    )
     export.add_argument("--format", choices=("pdf", "html"), help="default: both")
     export.add_argument("--bot", default=None, help="the bot's username, printed as its t.me link in the files")
     sub.add_parser("sync-locales", help="re-extract locales/messages.pot and merge it into every locale")
@@ -109,9 +110,9 @@ def _missing_database(command: str, database: Path) -> str | None:
 
 def _database_command(command: str, database: Path, path: Path | None) -> int:
     """healthcheck, backup and restore: each works on the database named by DATABASE_PATH and creates no directory."""
-    from bot.ops.backup import BackupError, backup_database, restore_database
     from bot.ops.health import healthcheck_command
     from bot.storage import DatabaseLockedError
+    from bot.storage.backup import BackupError, backup_database, restore_database
 
     missing = _missing_database(command, database)
     if missing is not None:

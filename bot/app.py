@@ -29,25 +29,25 @@ from telegram.request import BaseRequest
 
 from bot import help as bot_help
 from bot import polls as bot_polls
-from bot.announcing import handlers as admin
+from bot.announcing import handlers as announcing_handlers
 from bot.announcing import screens as admin_screens
 from bot.announcing.delivery import BroadcastEngine, Progress
 from bot.announcing.drafts import progress_text
-from bot.commands import COMMANDS, Audience
+from bot.announcing.services import ENGINE_KEY, engine_of
+from bot.commands import ADMIN_COMMANDS, COMMANDS, Audience, help_lines
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.content.cache import cached, tree_key
 from bot.impact import handlers as impact_handlers
 from bot.languages.i18n import I18n
 from bot.languages.transliterate import TRANSLITERATION_RULES
-from bot.offline.handlers import register as register_offline
+from bot.offline import handlers as offline_handlers
 from bot.offline.service import start_offline, stop_offline
 from bot.ops.health import Heartbeat, HeartbeatRequest
 from bot.ops.paths import content_dir, locales_dir
 from bot.ops.profile import sync_profile
-from bot.reading import fallbacks as other
+from bot.reading import fallbacks, inline
 from bot.reading import handlers as reading
-from bot.reading import inline
 from bot.reading.context import (
     ANNOUNCEMENT_MARKUP_KEY,
     DEFAULTS,
@@ -61,7 +61,7 @@ from bot.reading.keyboards import Keyboard, announcement_keyboard
 from bot.reading.library import Library
 from bot.reading.screens import Screens
 from bot.reading.search import SearchIndex
-from bot.reports import handlers as reports
+from bot.reports import handlers as report_handlers
 from bot.storage import Announcement, Storage
 from bot.storage.tally import flush_periodically
 from bot.telegram.aiohttp_request import AiohttpRequest
@@ -78,8 +78,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Where each audience's command handlers live (bot/commands.py names them by function name).
-HANDLER_MODULES = {Audience.READER: (reading,), Audience.ADMIN: (admin, impact_handlers)}
+# Handler groups, in the order they run (bot/app.py add_handlers): the reader first, then the messages that
+# belong to a waiting step (a report's comment, an admin's draft), then everything else.
+READER_GROUP = -3
+REPORT_COMMENT_GROUP = -2
+ADMIN_DRAFT_GROUP = -1
 
 Static = tuple[Content, I18n, Library, SearchIndex]
 
@@ -165,7 +168,9 @@ def build_application(
             default_language=settings.default_language,
         )
         # The bot's username (for share links) is known once initialize() has called getMe.
-        screens = Screens(library, i18n, search, app.bot.username, offline.subjects, extras=help_buttons)
+        screens = Screens(
+            library, i18n, search, app.bot.username, offline.subjects, extras=help_buttons, commands=help_lines()
+        )
         engine = None
         if broadcast:
             # Announcements go through a Bot of their own, with its own connection pool: a running
@@ -191,7 +196,8 @@ def build_application(
         if isinstance(app.update_processor, PerUserUpdateProcessor):
             # At shutdown a handler inside a write finishes that write before it is stopped.
             app.update_processor.cancel_running = storage.database.cancel_between_calls
-        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens, engine)
+        app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens)
+        app.bot_data[ENGINE_KEY] = engine
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
             flush_periodically(storage.counters, settings.stats_retention_days), name="counters"
         )
@@ -211,8 +217,9 @@ def build_application(
         if services is None:
             return
         try:
-            if services.engine is not None:
-                await services.engine.stop()
+            engine = engine_of(app.bot_data)
+            if engine is not None:
+                await engine.stop()
                 await app.bot_data[BROADCAST_BOT_KEY].shutdown()
             counters: asyncio.Task[None] | None = app.bot_data.pop(COUNTERS_TASK_KEY, None)
             if counters is not None:
@@ -252,53 +259,54 @@ def build_application(
 
 
 def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
-    """Register handlers. Order matters within a group: the first matching handler wins."""
+    """Register every feature's handlers. Groups run in order (lowest first) and each may stop the update;
+    within a group the first matching handler wins."""
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=admin_ids, allow_empty=False) if admin_ids else filters.User(user_id=[])
-    # 0. Group -3 runs first, for every update: it resolves the reader once (storing a visit only where a
-    #    handler below would: bot/reading/context.py), so no handler repeats it.
-    app.add_handler(TypeHandler(Update, resolve_reader), group=-3)
-    #    Group -2 runs next: a reader's message while their report of a problem waits for a comment is that
-    #    comment, and nothing else (not a search, not an admin's draft).
-    app.add_handler(
-        MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, reports.on_report_comment
-        ),
-        group=-2,
-    )
-    #    Group -1 runs next: an admin's message while /announce waits for one (a language version, a
-    #    date) is taken by the wizard, which then stops further handling; any other message falls through.
-    app.add_handler(
-        MessageHandler(private & admins & ~filters.COMMAND & filters.UpdateType.MESSAGE, admin.on_admin_message),
-        group=-1,
-    )
+    # Group -3, for every update: resolve the reader once (storing a visit only where a handler below would:
+    # bot/reading/context.py), so no handler repeats it.
+    app.add_handler(TypeHandler(Update, resolve_reader), group=READER_GROUP)
+    # Group -2: a reader's message while their report of a problem waits for a comment is that comment, and
+    # nothing else (not a search, not an admin's draft).
+    app.add_handler(report_handlers.comment_handler(), group=REPORT_COMMENT_GROUP)
+    # Group -1: an admin's message while /announce waits for one (a language version, a date) is taken by the
+    # wizard, which then stops further handling; any other message falls through.
+    app.add_handler(announcing_handlers.draft_handler(admins), group=ADMIN_DRAFT_GROUP)
+    # Group 0, in this order:
     # 1. Commands in private chats; admin commands for admins only: to anyone else they are unknown (step 2).
     for command in COMMANDS:
-        callback = next(
-            getattr(m, command.handler) for m in HANDLER_MODULES[command.audience] if hasattr(m, command.handler)
-        )
         audience = private & admins if command.audience is Audience.ADMIN else private
-        app.add_handler(CommandHandler(command.name, callback, filters=audience))
+        app.add_handler(CommandHandler(command.name, command.handler, filters=audience))
     # 2. Any other command in a private chat is unknown (admin commands, for non-admins, fall here too).
-    app.add_handler(MessageHandler(private & filters.COMMAND, other.on_unknown_command))
+    unknown = functools.partial(fallbacks.on_unknown_command, admin_commands=ADMIN_COMMANDS)
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown))
     # 3. Plain text is a search. Edited messages are ignored on purpose: the answer to the original stands.
     app.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, reading.on_text)
     )
     # 4. Stickers, photos, voice, contacts, locations, ...: a short answer.
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, other.on_unsupported))
-    # 5. Buttons and inline mode: each feature's own buttons (matched by their payload's prefix) before the
-    #    reading menus' catch-all, which answers any other button (an expired one too).
-    for handler in (*bot_help.handlers(), *bot_polls.handlers()):
-        app.add_handler(handler)
-    register_offline(app)
-    app.add_handler(CallbackQueryHandler(reading.on_callback))
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, fallbacks.on_unsupported))
+    # 5. Buttons: each feature's handler matches its own payloads (``pattern=``); the admins' chart buttons
+    #    before the admins' other buttons; any button nobody took (stale or forged) gets a fresh menu.
+    app.add_handlers(
+        [
+            *reading.handlers(),
+            *report_handlers.handlers(),
+            *bot_help.handlers(),
+            *bot_polls.handlers(),
+            *offline_handlers.handlers(),
+            *impact_handlers.handlers(),
+            *announcing_handlers.handlers(),
+            CallbackQueryHandler(reading.on_stale_button),
+        ]
+    )
+    # 6. Inline mode (sharing), and a block or unblock of the bot.
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     app.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
-    app.add_handler(ChatMemberHandler(other.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    # 6. Groups and channels: answer commands addressed to the bot with a pointer to the private chat.
-    app.add_handler(MessageHandler(~private & filters.COMMAND & filters.UpdateType.MESSAGE, other.on_group_message))
-    app.add_error_handler(other.on_error)
+    app.add_handler(ChatMemberHandler(fallbacks.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    # 7. Groups and channels: answer commands addressed to the bot with a pointer to the private chat.
+    app.add_handler(MessageHandler(~private & filters.COMMAND & filters.UpdateType.MESSAGE, fallbacks.on_group_message))
+    app.add_error_handler(fallbacks.on_error)
 
 
 ALLOWED_UPDATES = [

@@ -1,22 +1,25 @@
-"""The bot's commands, once: the table feeds the handlers (bot/app.py), the menus (bot/ops/profile.py) and /help.
+"""The bot's commands, once: the table feeds the handlers (bot/app.py), the command menus (bot/ops/profile.py) and
+/help (bot/reading/screens.py, which is handed the lines and does not import this table).
 
-The table names each command's handler by its function name in the audience's handler module instead of
-holding the function: /help is rendered by bot/reading/screens.py, which the handlers import, so this module must not
-import them.
+Each row holds its handler: the function of the feature that answers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HELP_PRIVACY", "N_", "Audience", "Command", "help_text"]
+from telegram import Update
 
+from bot.announcing import handlers as announcing
+from bot.impact import handlers as impact
+from bot.languages.i18n import N_
+from bot.reading import handlers as reading
+from bot.reading.context import BotContext
 
-def N_(message: str) -> str:  # gettext's conventional name for "mark for extraction, translate later"
-    """Mark ``message`` for extraction; it is translated where it is shown."""
-    return message
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "Audience", "Command", "help_lines"]
 
 
 class Audience(StrEnum):
@@ -26,64 +29,69 @@ class Audience(StrEnum):
     ADMIN = "admin"
 
 
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """One command: its name, who may use it, its handler, and what the menu and /help say of it."""
 
     name: str
     audience: Audience
-    handler: str  # the function's name in bot/reading/handlers.py (readers) or bot/announcing/handlers.py (admins)
+    handler: Handler
     menu: str | None = None  # the command menu's description (readers' commands only: admins have no menu)
     help: str | None = None  # its line in /help; ``{command}`` is the command with its slash
 
 
 # In menu order; /help lists the commands that have a help line, in the same order.
 COMMANDS: tuple[Command, ...] = (
-    Command("start", Audience.READER, "start_command", N_("Start and main menu")),
-    Command("menu", Audience.READER, "menu_command", N_("Themes of the brief"), N_("{command} — themes of the brief")),
-    Command("themes", Audience.READER, "menu_command", N_("Themes of the brief")),
+    Command("start", Audience.READER, reading.start_command, N_("Start and main menu")),
+    Command(
+        "menu", Audience.READER, reading.menu_command, N_("Themes of the brief"), N_("{command} — themes of the brief")
+    ),
+    Command("themes", Audience.READER, reading.menu_command, N_("Themes of the brief")),
     Command(
         "about",
         Audience.READER,
-        "about_command",
+        reading.about_command,
         N_("About the brief, authors and licence"),
         N_("{command} — about the brief, authors and licence"),
     ),
     Command(
-        "search", Audience.READER, "search_command", N_("Search the brief"), N_("{command} words — search the brief")
+        "search",
+        Audience.READER,
+        reading.search_command,
+        N_("Search the brief"),
+        N_("{command} words — search the brief"),
     ),
     Command(
         "subscriptions",
         Audience.READER,
-        "subscriptions_command",
+        reading.subscriptions_command,
         N_("Choose which updates you receive"),
         N_("{command} — choose which updates you receive"),
     ),
     Command(
         "language",
         Audience.READER,
-        "language_command",
+        reading.language_command,
         N_("Change the language"),
         N_("{command} — change the language"),
     ),
-    Command("forget", Audience.READER, "forget_command", N_("Erase your data"), N_("{command} — erase your data")),
-    Command("help", Audience.READER, "help_command", N_("Help and privacy")),
-    Command("announce", Audience.ADMIN, "announce_command"),
-    Command("announcements", Audience.ADMIN, "announcements_command"),
-    Command("stats", Audience.ADMIN, "stats_command"),
-    Command("export", Audience.ADMIN, "export_command"),
-    Command("cancel", Audience.ADMIN, "cancel_command"),
+    Command(
+        "forget", Audience.READER, reading.forget_command, N_("Erase your data"), N_("{command} — erase your data")
+    ),
+    Command("help", Audience.READER, reading.help_command, N_("Help and privacy")),
+    Command("announce", Audience.ADMIN, announcing.announce_command),
+    Command("announcements", Audience.ADMIN, announcing.announcements_command),
+    Command("stats", Audience.ADMIN, impact.stats_command),
+    Command("export", Audience.ADMIN, impact.export_command),
+    Command("cancel", Audience.ADMIN, announcing.cancel_command),
 )
 
 ADMIN_COMMANDS = frozenset(c.name for c in COMMANDS if c.audience is Audience.ADMIN)
 
-HELP_PRIVACY = N_(
-    "The bot keeps only your Telegram id, language and subscriptions: no names and no messages. "
-    "The ✕ Hide button removes a message from this chat."
-)
 
-
-def help_text(gettext: Callable[[str], str]) -> str:
-    """The /help text: a line per command that has one, then what the bot keeps."""
-    lines = [gettext(c.help).format(command=f"/{c.name}") for c in COMMANDS if c.help is not None]
-    return "\n".join(lines) + "\n\n" + gettext(HELP_PRIVACY)
+def help_lines() -> tuple[tuple[str, str], ...]:
+    """(``/name``, its untranslated /help line) for each command that has one, in menu order."""
+    return tuple((f"/{c.name}", c.help) for c in COMMANDS if c.help is not None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from ._core import DEFAULT_TOKEN, SEND_METHODS, MessageListener
-from ._driver import ChatView, EmulatedGroup, EmulatedUser
+from ._driver import EmulatedGroup, EmulatedUser
 from ._html import HTMLParseError, parse_html
 from ._models import (
     FAULT_KINDS,
@@ -28,6 +28,7 @@ from ._models import (
     InlineAnswer,
 )
 from ._server import BotAPIEmulator
+from ._view import ChatView
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -1,11 +1,10 @@
-"""Shared state of the Bot API emulator: chats, update queue, activity tracking, JSON builders."""
+"""Shared state of the Bot API emulator: chats, update queue, activity tracking, JSON builders, delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import time
 from collections import OrderedDict, deque
@@ -13,21 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from telegram.constants import InlineKeyboardButtonLimit, InlineKeyboardMarkupLimit, MessageLimit
-
-from ._html import HTMLParseError, parse_html, trim_text
+from ._flood import FloodWindows
 from ._models import (
-    ERR_BUTTON_DATA,
-    ERR_BUTTON_URL,
-    ERR_CAPTION_TOO_LONG,
     ERR_CHAT_NOT_FOUND,
-    ERR_MARKUP_TOO_LONG,
-    ERR_PARSE_ENTITIES,
-    ERR_TEXT_BUTTON,
-    ERR_TEXT_EMPTY,
-    ERR_TEXT_TOO_LONG,
     ERR_TOO_MANY,
-    ERR_UNSUPPORTED_PARSE_MODE,
     ApiError,
     CallRecord,
     ChatState,
@@ -65,11 +53,9 @@ SEND_METHODS: Final[frozenset[str]] = frozenset(
 )
 # Telegram's default set when allowed_updates is empty: everything except these.
 _NOT_DEFAULT_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-_URL_PREFIXES: Final = ("http://", "https://", "tg://")
 _CALL_LOG_SIZE: Final = 20_000
 # Updates handed to the bot that ``replay`` can hand over again (a bounded history, as the call log).
 _HANDED_SIZE: Final = 20_000
-_PARSE_MODES: Final = frozenset({"html", "markdown", "markdownv2"})
 
 
 @dataclass
@@ -138,8 +124,7 @@ class EmulatorCore:
         self._commands: dict[tuple[str, int | None, int | None, str], list[dict[str, str]]] = {}
         self._descriptions: dict[str, str] = {}
         self._short_descriptions: dict[str, str] = {}
-        self._global_window: deque[float] = deque()
-        self._chat_windows: dict[int, deque[float]] = {}
+        self._flood = FloodWindows()
         self._seq = 0
         self._activity_event = asyncio.Event()
         self._update_event = asyncio.Event()
@@ -365,108 +350,20 @@ class EmulatorCore:
         """For chats without history: whether a message id could exist."""
         return chat.messages is None and 0 < message_id < chat.next_message_id
 
-    # ----------------------------------------------------------------- validation
-
-    def _formatted(
-        self, raw: Any, parse_mode: Any, entities: Any, *, caption: bool
-    ) -> tuple[str, list[dict[str, Any]], str | None]:
-        """Apply parse_mode/entities to a text or caption; return (plain, entities, html as sent)."""
-        text = "" if raw is None else str(raw)
-        html: str | None = None
-        parsed: list[dict[str, Any]] = []
-        mode = str(parse_mode).lower() if parse_mode else ""
-        if entities:
-            if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-                raise bad_request("Bad Request: can't parse entities JSON object")
-            parsed = [dict(e) for e in entities]
-        elif mode:
-            if mode not in _PARSE_MODES:
-                raise bad_request(ERR_UNSUPPORTED_PARSE_MODE)
-            if mode == "html":
-                html = text
-                try:
-                    text, parsed = parse_html(text)
-                except HTMLParseError as exc:
-                    raise bad_request(ERR_PARSE_ENTITIES + str(exc)) from None
-        text, parsed = trim_text(text, parsed)
-        limit = MessageLimit.CAPTION_LENGTH if caption else MessageLimit.MAX_TEXT_LENGTH
-        if len(text) > limit:
-            raise bad_request(ERR_CAPTION_TOO_LONG if caption else ERR_TEXT_TOO_LONG)
-        if not caption and len(text) < MessageLimit.MIN_TEXT_LENGTH:
-            raise bad_request(ERR_TEXT_EMPTY)
-        return text, parsed, html
-
-    @staticmethod
-    def _markup(value: Any) -> dict[str, Any] | None:
-        """Validate a reply_markup parameter like Telegram does; return it as a dict."""
-        if value is None or value == "":
-            return None
-        if not isinstance(value, dict):
-            raise bad_request("Bad Request: can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" not in value:
-            return value
-        rows = value["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request("Bad Request: can't parse inline keyboard markup JSON object")
-        if sum(len(r) for r in rows) > InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER:
-            raise bad_request(ERR_MARKUP_TOO_LONG)
-        for row in rows:
-            for button in row:
-                if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                    raise bad_request("Bad Request: can't parse inline keyboard button: Text must be a String")
-                if "callback_data" in button:
-                    size = len(str(button["callback_data"]).encode("utf-8"))
-                    if (
-                        not InlineKeyboardButtonLimit.MIN_CALLBACK_DATA
-                        <= size
-                        <= (InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
-                    ):
-                        raise bad_request(ERR_BUTTON_DATA)
-                elif "url" in button:
-                    if not str(button["url"]).startswith(_URL_PREFIXES):
-                        raise bad_request(ERR_BUTTON_URL)
-                elif len(button) == 1:
-                    raise bad_request(ERR_TEXT_BUTTON)
-        return value
-
     # ----------------------------------------------------------------- flood control
-
-    @staticmethod
-    def _window(limit: float) -> tuple[int, float]:
-        """Return (capacity, window seconds) for a messages-per-second limit."""
-        capacity = max(1, int(limit))
-        return capacity, capacity / limit
 
     def _check_rate(self, chat_id: int) -> None:
         """Raise 429 when delivering to ``chat_id`` now would exceed a configured flood limit."""
-        now = time.monotonic()
-        checks: list[tuple[float, deque[float]]] = []
-        if self.global_rate_limit:
-            checks.append((self.global_rate_limit, self._global_window))
-        if self.per_chat_rate_limit:
-            window = self._chat_windows.get(chat_id)
-            if window is not None:
-                checks.append((self.per_chat_rate_limit, window))
-        for limit, stamps in checks:
-            capacity, span = self._window(limit)
-            while stamps and stamps[0] <= now - span:
-                stamps.popleft()
-            if len(stamps) >= capacity:
-                retry_after = max(1, math.ceil(stamps[0] + span - now))
-                self.stats.rate_limited += 1
-                raise ApiError(429, ERR_TOO_MANY.format(retry_after), retry_after=retry_after)
+        retry_after = self._flood.retry_after(
+            chat_id, time.monotonic(), self.global_rate_limit, self.per_chat_rate_limit
+        )
+        if retry_after is not None:
+            self.stats.rate_limited += 1
+            raise ApiError(429, ERR_TOO_MANY.format(retry_after), retry_after=retry_after)
 
     def _record_delivery(self, chat_id: int) -> None:
         """Count a delivered message for flood control and statistics."""
-        now = time.monotonic()
-        if self.global_rate_limit:
-            self._global_window.append(now)
-        if self.per_chat_rate_limit:
-            window = self._chat_windows.setdefault(chat_id, deque())
-            window.append(now)
-            _, span = self._window(self.per_chat_rate_limit)
-            while window and window[0] <= now - span:
-                window.popleft()
+        self._flood.record(chat_id, time.monotonic(), self.global_rate_limit, self.per_chat_rate_limit)
         self.stats.delivered[chat_id] += 1
 
     # ----------------------------------------------------------------- bot messages

@@ -39,6 +39,7 @@ from ._models import (
 )
 from ._params import API_METHODS, api, flag, inline_part, int_param
 from ._settings import ServiceMethods
+from ._validation import checked_markup, formatted
 
 __all__ = ["API_METHODS", "BotMethods"]
 
@@ -71,7 +72,7 @@ class BotMethods(ServiceMethods):
     def _common(self, chat: ChatState, p: Params) -> dict[str, Any]:
         """Return the message fields shared by all sending methods."""
         return {
-            "reply_markup": self._markup(p.get("reply_markup")),
+            "reply_markup": checked_markup(p.get("reply_markup")),
             "protect_content": flag(p, "protect_content"),
             "disable_notification": flag(p, "disable_notification"),
             "reply_to_message_id": self._reply_to(chat, p),
@@ -82,7 +83,7 @@ class BotMethods(ServiceMethods):
         """Send a text message."""
         chat = self._chat(p.get("chat_id"))
         self._check_blocked(chat)
-        text, entities, html = self._formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
+        text, entities, html = formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
         fields = self._common(chat, p)
         return self._deliver(chat, {"text": text, "html": html, "entities": entities, **fields})
 
@@ -143,7 +144,7 @@ class BotMethods(ServiceMethods):
         chat = self._chat(p.get("chat_id"))
         self._check_blocked(chat)
         file = self._input_file(kind, p.get(kind), chat)
-        caption, entities, html = self._formatted(
+        caption, entities, html = formatted(
             p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True
         )
         fields = self._common(chat, p)
@@ -205,7 +206,7 @@ class BotMethods(ServiceMethods):
         if "extra" in fields:
             fields["extra"] = {k: v for k, v in fields["extra"].items() if k != "forward_origin"}
         if p.get("caption") is not None and source is not None and source.media is not None:
-            caption, entities, html = self._formatted(
+            caption, entities, html = formatted(
                 p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True
             )
             fields.update(caption=caption or None, caption_entities=entities, html=html)
@@ -251,8 +252,8 @@ class BotMethods(ServiceMethods):
     @api("editMessageText")
     def _edit_message_text(self, p: Params) -> Any:
         """Edit the text (and inline keyboard) of a bot message."""
-        text, entities, html = self._formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
-        markup = inline_part(self._markup(p.get("reply_markup")))
+        text, entities, html = formatted(p.get("text"), p.get("parse_mode"), p.get("entities"), caption=False)
+        markup = inline_part(checked_markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
         chat, msg = self._editable(p)
@@ -266,7 +267,7 @@ class BotMethods(ServiceMethods):
     @api("editMessageReplyMarkup")
     def _edit_message_reply_markup(self, p: Params) -> Any:
         """Replace (or remove) the inline keyboard of a bot message."""
-        markup = inline_part(self._markup(p.get("reply_markup")))
+        markup = inline_part(checked_markup(p.get("reply_markup")))
         if p.get("inline_message_id"):
             return True
         chat, msg = self._editable(p)
@@ -334,12 +335,10 @@ class BotMethods(ServiceMethods):
             if result_id in seen:
                 raise bad_request(ERR_RESULT_ID_DUPLICATE)
             seen.add(result_id)
-            self._markup(result.get("reply_markup"))
+            checked_markup(result.get("reply_markup"))
             content = result.get("input_message_content")
             if isinstance(content, dict) and "message_text" in content:
-                self._formatted(
-                    content["message_text"], content.get("parse_mode"), content.get("entities"), caption=False
-                )
+                formatted(content["message_text"], content.get("parse_mode"), content.get("entities"), caption=False)
         return results
 
     @api("answerInlineQuery")

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from bot.app import Static
-from bot.content import THEME_IDS
 from bot.offline.settings import load_offline_settings
 from bot.offline.shelf import build_files, open_shelf
 from bot.offline.store import Shelf, shelf_key
@@ -25,7 +24,7 @@ class _Collect(logging.Handler):
 def build_shelf(static: Static, cache_dir: Path, username: str = EMULATOR_USERNAME) -> Shelf:
     """The files of the shipped content as the running bot would build them (its cache key, its directory)."""
     _, i18n, library, _ = static
-    settings = load_offline_settings(content_dir(), THEME_IDS)
+    settings = load_offline_settings(content_dir(), library.content.theme_ids)
     key = shelf_key([content_dir(), locales_dir()], username)
     fpdf_log = logging.getLogger("fpdf")
     collect = _Collect(logging.WARNING)

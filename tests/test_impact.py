@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.population import add_users_bulk
+from bot.announcing.services import engine_of
 from bot.impact import charts
 from bot.impact.counts import SMALL_COUNT, shown
 from bot.impact.summary import CSV_ENCODING
@@ -235,8 +236,9 @@ async def test_stats_for_one_announcement_draws_its_delivery(env: BotEnv) -> Non
         created_by=ADMIN_ID, topics=frozenset(), language=None, versions={"ru": (ADMIN_ID, source.message_id)}
     )
     announcement_id = await storage.announcements.create(draft)
-    assert env.services.engine is not None
-    env.services.engine.wake()
+    engine = engine_of(env.app.bot_data)
+    assert engine is not None
+    engine.wake()
 
     async def done() -> bool:
         item = await storage.announcements.get(announcement_id)

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from bot.app import Static
-from bot.content import Content, load_content
+from bot.content import INDEX_FILE, Content, load_content
 from bot.languages.discovery import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, discover_languages
 from bot.offline.callbacks import DownloadChoice, DownloadFile, read
 from bot.offline.document import BRIEF, Form, build_document
@@ -209,6 +209,7 @@ async def test_the_running_bot_builds_missing_files_in_a_process_of_its_own_then
     for code in (REFERENCE_LANGUAGE, FALLBACK_LANGUAGE):  # two languages keep the build short
         shutil.copytree(content_dir() / code, root / code)
     shutil.copy(content_dir() / SETTINGS_FILE, root / SETTINGS_FILE)
+    shutil.copy(content_dir() / INDEX_FILE, root / INDEX_FILE)
     content = load_content(root)
     library = Library(content)
     cache = tmp_path / "cache"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.backup import integrity_problems, snapshot_path
 from bot.ops.exitcodes import ExitCode
 from bot.ops.health import (
     HEALTHCHECK_MAX_AGE_SECONDS,
@@ -24,6 +23,7 @@ from bot.ops.health import (
     heartbeat_path,
 )
 from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
+from bot.storage.backup import integrity_problems, snapshot_path
 from emulator import BotAPIEmulator
 from tests.test_broadcast_crash import start_bot, until
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_STARTUP_BACKOFF, ConfigError, load_settings
-from bot.ops.backup import BackupError, pre_restore_path, restore_database
 from bot.ops.exitcodes import ExitCode
 from bot.ops.health import OUTAGE_REMINDER_SECONDS, Heartbeat, Reachability
 from bot.ops.logs import mask_token
 from bot.ops.runner import backoff_delays
+from bot.storage.backup import BackupError, pre_restore_path, restore_database
 
 OTHER_UID = 10001  # the image's user; on this host, most likely a uid with no name
 

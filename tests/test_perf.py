@@ -15,11 +15,11 @@ from telegram import Message, Update
 
 import bench.reading as bench
 import bot.content.cache
+from bot.announcing.services import engine_of
 from bot.app import Static, build_application, load_static, start_application, stop_application
 from bot.config import Settings
 from bot.content.cache import cached, tree_key
 from bot.reading.callbacks import Action, pack
-from bot.reading.context import SERVICES_KEY
 from bot.reading.search import MIN_PREFIX, LocaleIndex, normalize
 from bot.storage import Storage
 
@@ -59,7 +59,7 @@ async def test_a_menu_step_builds_no_message_object_and_the_engine_bot_is_not_to
     )
     await start_application(app)
     try:
-        assert app.bot_data[SERVICES_KEY].engine is not None
+        assert engine_of(app.bot_data) is not None
         built = 0
         de_json = Message.de_json.__func__  # type: ignore[attr-defined]
 

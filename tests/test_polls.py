@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.announcing.services import engine_of
 from bot.polls import CLOCK_KEY, PollStore
 from bot.polls.callbacks import Useful, Vote, read
 from bot.polls.domain import CHANGES_MAX, OPTION_MAX, Keys, PollProblem, PollVersion, load_key, parse_poll
@@ -246,7 +247,7 @@ async def test_answering_a_cancelled_or_closed_poll_counts_nothing(env: BotEnv) 
     await readers[1].wait_for(lambda: "The poll is closed. Final results:" in (readers[1].last.text or ""))  # type: ignore[union-attr]
     assert "Roads: < 5" in (readers[1].last.text or "")  # type: ignore[union-attr]
     env.app.bot_data.pop(CLOCK_KEY)
-    assert env.services.engine is not None
+    assert engine_of(env.app.bot_data) is not None
     async with env.services.storage.database.transaction() as db:
         await db.execute("UPDATE announcements SET state = 'cancelled' WHERE id = ?", (poll_id,))
     await readers[0].press("✓ Roads")

@@ -7,19 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.reading.callbacks import (
-    PAYLOADS,
-    AboutPage,
-    Action,
-    Admin,
-    AdminButton,
-    SectionPage,
-    Toggle,
-    ToggleFrom,
-    pack,
-    read,
-    unpack,
-)
+from bot.announcing.buttons import Admin, AdminButton
+from bot.announcing.buttons import read as read_admin
+from bot.reading.callbacks import PAYLOADS, AboutPage, Action, SectionPage, Toggle, ToggleFrom, pack, read, unpack
 from tests.conftest import BotEnv
 from tests.test_admin_e2e import click, say
 
@@ -32,9 +22,12 @@ def test_every_action_has_a_typed_payload_that_packs_byte_identically() -> None:
     assert SectionPage("climate", "barriers", 3).pack() == "1:s:climate:barriers:3"
     assert Toggle("gbv", ToggleFrom.THEME).pack() == "1:u:gbv:t"
     assert Admin(AdminButton.CONFIRM, "0").pack() == "1:A:ok:0"
-    for data in ("1:s:climate:barriers:3", "1:u:gbv:S", "1:A:achart:12", "1:a:0", "1:m"):
+    for data in ("1:s:climate:barriers:3", "1:u:gbv:S", "1:a:0", "1:m"):
         payload = read(data)
         assert payload is not None and payload.pack() == data
+    admin = read_admin("1:A:achart:12")
+    assert admin is not None and admin.pack() == "1:A:achart:12"
+    assert read("1:A:achart:12") is None  # an admin's button is not the reading menus' to read
     assert read("1:a:2") == AboutPage(2)
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
-from bot.reading.callbacks import Admin, AdminButton, CallbackDataError, Unsubscribe, read
+from bot.announcing.buttons import Admin, AdminButton
+from bot.announcing.buttons import read as read_admin
+from bot.reading.callbacks import CallbackDataError, Unsubscribe, read
 from bot.storage import Storage, UserRecord
+from bot.storage.backup import KEEP_COPIES, restore_database, snapshot_before_migration, snapshot_path
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 from tests.conftest import BotEnv
 
@@ -52,7 +54,7 @@ def test_any_id_sqlite_stores_reads_from_a_button(announcement_id: int) -> None:
     data = Unsubscribe(announcement_id).pack()
     assert len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
     assert read(data) == Unsubscribe(announcement_id)
-    assert read(Admin(AdminButton.CANCEL, str(announcement_id)).pack()) == Admin(
+    assert read_admin(Admin(AdminButton.CANCEL, str(announcement_id)).pack()) == Admin(
         AdminButton.CANCEL, str(announcement_id)
     )
 

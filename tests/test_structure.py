@@ -1,4 +1,5 @@
-"""The package's shape, kept by tests: no import cycle between its modules, and no module too long to follow.
+"""The package's shape, kept by tests: no import cycle between its modules, features that meet only through
+small named surfaces, and no module too long to follow.
 
 Imports are read from the source (every ``import``, also those inside functions or under TYPE_CHECKING: a lazy
 import that closes a loop is still a loop for a reader of the code).
@@ -35,8 +36,17 @@ def import_graph() -> dict[str, set[str]]:
                 targets = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             else:
                 continue
-            graph[name].update(t for t in targets if t in modules and t != name)
+            found = {t for t in targets if t in modules and t != name}
+            # Importing bot.x.y first runs bot/x/__init__.py: a package's own imports are part of the path.
+            found |= {parent for t in found for parent in _parents(t) if parent not in _parents(name) | {name}}
+            graph[name].update(found)
     return graph
+
+
+def _parents(module: str) -> set[str]:
+    """The packages whose ``__init__`` importing ``module`` runs first (not ``bot`` itself: it is empty)."""
+    parts = module.split(".")
+    return {".".join(parts[:n]) for n in range(2, len(parts))}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -92,3 +102,79 @@ def test_no_module_is_too_long(path: Path) -> None:
     lines = len(source.splitlines())
     reason = LONG_REASON in (ast.get_docstring(ast.parse(source)) or "")
     assert lines <= MAX_LINES or reason, f"{name} has {lines} lines: split it, or say why ({LONG_REASON!r})"
+
+
+# ------------------------------------------------------------------------------------------------ features
+
+# The features (what the bot does) and the shared packages they stand on (content, languages, storage, telegram).
+FEATURES = ("reading", "reports", "announcing", "impact", "help", "offline", "polls", "translations")
+SHARED = ("content", "languages", "storage", "telegram")
+# What a feature may import of another: its package (whose ``__init__`` names its surface) and, for reading, the
+# modules of the handler kit and of the screens other features build on (reading's ``__init__`` imports nothing,
+# so that importing one of them never loads reading's handlers).
+SURFACE = {
+    "reading": {
+        "bot.reading.context",  # BotContext, Reader, Services, show
+        "bot.reading.screens",  # Screen
+        "bot.reading.keyboards",  # Keyboard and the shared buttons (Hide, menu, checkboxes)
+        "bot.reading.callbacks",  # the reading payloads other screens link to (Menu, ThemePage, Hide)
+        "bot.reading.handlers",  # expired / fresh_start: the answers to a stale button
+        "bot.reading.hooks",  # where polls add "was this useful?" and a step of /forget
+        "bot.reading.library",  # the paginated brief (offline copies render the same)
+        "bot.reading.render",
+        "bot.reading.deeplinks",  # links to a page (a report carries one)
+    },
+}
+# Which feature must never import which (whatever the surface): reading is what the others build on.
+NEVER = {"reading": {"announcing", "impact", "help", "polls", "translations"}}
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in FEATURES else None
+
+
+def surface_breaches(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from one feature into another's internals, or between features that must not meet."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        source = feature_of(module)
+        top = module.split(".")[1] if "." in module else ""
+        for target in sorted(targets):
+            feature = feature_of(target)
+            if feature is None or feature == source:
+                continue
+            if top in SHARED:
+                found.append(f"{module} (shared) imports the feature module {target}")
+            elif source is None:
+                continue  # the composition root, the commands table and ops assemble the features
+            elif feature in NEVER.get(source, ()):
+                found.append(f"{module} imports {target}: {source} never imports {feature}")
+            elif target != f"bot.{feature}" and target not in SURFACE.get(feature, set()):
+                found.append(f"{module} imports {target}, not in {feature}'s surface (bot.{feature})")
+    return found
+
+
+def test_features_meet_only_through_their_surfaces() -> None:
+    graph = import_graph()
+    assert {feature_of(m) for m in graph} >= set(FEATURES)  # every feature is a package of bot/
+    assert surface_breaches(graph) == []
+
+
+def test_the_surface_check_finds_a_breach() -> None:
+    graph = {
+        "bot.reading.handlers": {"bot.announcing.wizard"},
+        "bot.polls.views": {"bot.help.directory", "bot.help", "bot.reading.context"},
+        "bot.storage.readers": {"bot.polls"},
+        "bot.app": {"bot.polls.handlers"},
+    }
+    assert surface_breaches(graph) == [
+        "bot.polls.views imports bot.help.directory, not in help's surface (bot.help)",
+        "bot.reading.handlers imports bot.announcing.wizard: reading never imports announcing",
+        "bot.storage.readers (shared) imports the feature module bot.polls",
+    ]
+
+
+def test_the_root_holds_only_the_composition() -> None:
+    modules = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(modules) <= 5, modules

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.announcing.buttons import Admin, AdminButton
 from bot.ops.checks import sync_locales
 from bot.ops.logs import setup_logging
 from bot.ops.paths import locales_dir
@@ -51,7 +52,7 @@ async def test_a_non_admin_pressing_an_admin_button_gets_nothing(env: BotEnv, ca
     stranger = env.emu.user(8002, language_code="en")
     await say(stranger, "/menu")
     with caplog.at_level(logging.WARNING):
-        await stranger.press_data(pack(Action.ADMIN, "cancel", 1))
+        await stranger.press_data(Admin(AdminButton.CANCEL, "1").pack())
         answer = await stranger.wait_answer()
     assert "expired" in (answer.text or "")
     assert "non-admin 8002 pressed an admin button" in caplog.text

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.content import LocaleContent
 from bot.languages.discovery import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE
 from bot.languages.i18n import Translator
-from bot.polls.domain import CLOSE_DAYS, PollVersion
+from bot.polls import CLOSE_DAYS, PollVersion
 from bot.reading.keyboards import language_name
 from bot.storage import Announcement, AnnouncementDraft, AnnouncementState, DeliveryFigures
 

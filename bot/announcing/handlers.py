@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
+from bot.announcing import buttons
 from bot.announcing import screens as views
+from bot.announcing.buttons import Admin, AdminButton
+from bot.announcing.services import engine_of
 from bot.announcing.wizard import announce_command, cancel_command, on_admin_message, on_wizard_button
-from bot.impact import handlers as impact_handlers
-from bot.reading.callbacks import Admin, AdminButton
 from bot.reading.context import BotContext, Reader, is_admin, show
+from bot.reading.handlers import expired, fresh_start
 from bot.reading.screens import Screen
 from bot.telegram.ids import parse_id
 
@@ -24,6 +27,9 @@ __all__ = [
     "announce_command",
     "announcements_command",
     "cancel_command",
+    "draft_handler",
+    "handlers",
+    "on_admin_button",
     "on_admin_callback",
     "on_admin_message",
 ]
@@ -52,8 +58,37 @@ async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
 _CONTROLS = (AdminButton.PAUSE, AdminButton.RESUME, AdminButton.CANCEL, AdminButton.RETRY)
 
 
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The admins' buttons (``buttons.PATTERN``); the chart buttons among them are the impact figures'
+    (bot/impact/handlers.py), registered before these."""
+    return [CallbackQueryHandler(on_admin_button, pattern=buttons.PATTERN)]
+
+
+def draft_handler(admins: filters.BaseFilter) -> BaseHandler[Update, BotContext, None]:
+    """An admin's message in a private chat, for the group that runs before commands and search: while
+    /announce waits for a message (a language version, a date), it is taken by the wizard."""
+    private = filters.ChatType.PRIVATE & admins & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    return MessageHandler(private, on_admin_message)
+
+
+async def on_admin_button(update: Update, context: BotContext) -> None:
+    """The buttons of /announce and /announcements."""
+    query = update.callback_query
+    if query is None:
+        return
+    reader = context.reader
+    if reader.stranger:
+        await fresh_start(update, context, reader)
+        return
+    payload = buttons.read(query.data)
+    if payload is None:
+        await expired(update, context, reader)
+        return
+    await on_admin_callback(update, context, reader, payload)
+
+
 async def on_admin_callback(update: Update, context: BotContext, reader: Reader, payload: Admin) -> None:
-    """Buttons of /announce and /announcements (dispatched from the main callback handler)."""
+    """An admin's button, read: a control of a sent announcement, /announcements' refresh, or a wizard step."""
     query = update.callback_query
     assert query is not None
     t = reader.t
@@ -63,7 +98,7 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
         return
     button, value = payload.button, payload.value
     announcement_id = parse_id(value)
-    engine = context.services.engine
+    engine = engine_of(context.bot_data)
     if button in _CONTROLS and announcement_id is not None and engine is not None:
         action = {
             AdminButton.PAUSE: engine.pause,
@@ -78,13 +113,5 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
     if button is AdminButton.LIST:
         await query.answer()
         await show(update, context, await announcements_screen(context, reader))
-        return
-    if button is AdminButton.CHART:  # a new photo below: the pressed message stays as it is
-        await query.answer()
-        await impact_handlers.sections_chart(update, context, reader)
-        return
-    if button is AdminButton.ANNOUNCEMENT_CHART and announcement_id is not None:
-        await query.answer()
-        await impact_handlers.announcement_chart(update, context, reader, announcement_id)
         return
     await on_wizard_button(update, context, reader, payload)

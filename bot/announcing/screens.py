@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton
 
+from bot.announcing.buttons import Admin, AdminButton, WizardChoice
 from bot.announcing.drafts import Draft, audience_label, progress_text, recipients_text
 from bot.content import LocaleContent
 from bot.languages.i18n import Translator
-from bot.polls.domain import CLOSES_CHOICE, OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, POLL_CHOICE, QUESTION_MAX, PollProblem
-from bot.reading.callbacks import Admin, AdminButton, WizardChoice
+from bot.polls import CLOSES_CHOICE, OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, POLL_CHOICE, QUESTION_MAX, PollProblem
 from bot.reading.keyboards import GENERAL_TOPIC, Keyboard, checkbox, language_name
 from bot.reading.screens import Screen
 from bot.storage import Announcement, AnnouncementState, DeliveryFigures

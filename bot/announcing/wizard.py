@@ -15,10 +15,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import polls as bot_polls
 from bot.announcing import screens as views
+from bot.announcing.buttons import Admin, AdminButton, WizardChoice
 from bot.announcing.drafts import Draft, ScheduleError, Step, parse_schedule
-from bot.polls.domain import CLOSES_CHOICE, POLL_CHOICE
-from bot.polls.handlers import book_of as bot_polls_book
-from bot.reading.callbacks import Admin, AdminButton, WizardChoice
+from bot.announcing.services import engine_of
 from bot.reading.context import BotContext, Reader, is_admin, show
 from bot.reading.keyboards import announcement_keyboard, is_topic, language_name
 from bot.reading.screens import Screen
@@ -96,7 +95,7 @@ async def _advance(
     if button is AdminButton.AUDIENCE and draft.step is Step.AUDIENCE:
         if value == WizardChoice.ALL:
             draft.choose_everyone()
-        elif value == POLL_CHOICE:
+        elif value == bot_polls.POLL_CHOICE:
             draft.poll = not draft.poll
         elif value == WizardChoice.NEXT:
             draft.step = Step.LANGUAGE
@@ -119,7 +118,7 @@ async def _advance(
             draft.scheduled_at = None
             await _preview(update, context, reader, draft)
             return None
-        elif value == CLOSES_CHOICE and draft.poll:
+        elif value == bot_polls.CLOSES_CHOICE and draft.poll:
             draft.next_closing()
         elif value == WizardChoice.WHEN:
             draft.step = Step.SCHEDULE
@@ -206,7 +205,7 @@ async def _take_poll(update: Update, context: BotContext, draft: Draft, message:
         expected = len(first.options) if first is not None else 0
         await show(update, context, Screen(html.escape(views.poll_problem_text(reader.t, problem, expected))))
         return
-    book = bot_polls_book(context)
+    book = bot_polls.book_of(context)
     t = context.services.i18n.get(language)
     sent = await context.bot.send_message(
         message.chat_id,
@@ -232,7 +231,7 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
         screen = views.empty_audience_screen(t)
         await context.bot.send_message(chat.id, screen.text, reply_markup=screen.keyboard)
         return
-    book = bot_polls_book(context)
+    book = bot_polls.book_of(context)
     for code, (from_chat, message_id) in draft.versions.items():
         markup = (
             bot_polls.poll_keyboard(PREVIEW_ID, code, draft.poll_versions[code], book.keys)
@@ -264,13 +263,13 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     if draft.poll:
         closes_at = draft.closes_at(dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         await bot_polls.PollStore(context.storage.database).create(announcement_id, closes_at, draft.poll_versions)
-        bot_polls_book(context).add(announcement_id, draft.poll_versions)
+        bot_polls.book_of(context).add(announcement_id, draft.poll_versions)
     texts = {
         code: AnnouncementText(body, media) for code, (body, media) in draft.texts.items() if code in draft.versions
     }
     await context.storage.safety.save_texts(announcement_id, texts)
     await _drop_draft(context, reader.user_id)
-    engine = context.services.engine
+    engine = engine_of(context.bot_data)
     if engine is not None:
         engine.wake()
     logger.info("admin %s confirmed announcement %s", reader.user_id, announcement_id)

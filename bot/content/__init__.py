@@ -1,22 +1,22 @@
 """Load the brief from ``content/<locale>/*.yaml`` into frozen dataclasses, and validate it.
 
-The English files are the reference: every other locale must mirror their structure. ``en`` and the
-default fallback locale (``ru``) must be complete; any other locale may be partial and falls back, string by
-string, to the fallback locale. Nothing here talks to Telegram.
+``content/themes.yaml`` lists the themes and the sections, in reading order. The English files are the
+reference: every other locale must mirror their structure. ``en`` and the default fallback locale (``ru``) must
+be complete; any other locale may be partial and falls back, string by string, to the fallback locale. Nothing
+here talks to Telegram.
 
-The parts: ``model`` (the dataclasses and ids), ``validation`` (schema, parity with English, language
-checks), ``fallback`` (partial locales overlaid on the fallback) and ``loading`` (files to the model).
+The parts: ``model`` (the dataclasses), ``index`` (the themes and sections), ``validation`` (schema, parity
+with English, language checks), ``fallback`` (partial locales overlaid on the fallback) and ``loading`` (files
+to the model).
 """
 
 from bot.content.fallback import native_name
+from bot.content.index import INDEX_FILE, ContentIndex, content_index, read_index
 from bot.content.loading import check_content, load_content
 from bot.content.model import (
     ABOUT_FILE,
     FALLBACK_LOCALE,
-    FILE_NAMES,
     REFERENCE_LOCALE,
-    SECTION_IDS,
-    THEME_IDS,
     About,
     Content,
     ContentError,
@@ -34,14 +34,13 @@ from bot.content.validation import TRANSLATOR_KEYS
 __all__ = [
     "ABOUT_FILE",
     "FALLBACK_LOCALE",
-    "FILE_NAMES",
+    "INDEX_FILE",
     "REFERENCE_LOCALE",
-    "SECTION_IDS",
-    "THEME_IDS",
     "TRANSLATOR_KEYS",
     "About",
     "Content",
     "ContentError",
+    "ContentIndex",
     "ContentProblem",
     "Group",
     "Item",
@@ -51,6 +50,8 @@ __all__ = [
     "Section",
     "Theme",
     "check_content",
+    "content_index",
     "load_content",
     "native_name",
+    "read_index",
 ]

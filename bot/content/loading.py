@@ -1,4 +1,5 @@
-"""Reading ``content/<locale>/*.yaml``: every file parsed, validated and overlaid, then built into the model.
+"""Reading ``content/<locale>/*.yaml``: every file that ``content/themes.yaml`` lists parsed, validated and
+overlaid, then built into the model.
 
 Every problem is collected before raising, so one run of the check lists them all.
 """
@@ -13,12 +14,11 @@ import yaml
 
 from bot.content.derived import Derivation, derivation, derive_files
 from bot.content.fallback import count_strings, fallback_name, native_name, overlay
+from bot.content.index import INDEX_FILE, read_index
 from bot.content.model import (
     ABOUT_FILE,
     FALLBACK_LOCALE,
-    FILE_NAMES,
     REFERENCE_LOCALE,
-    THEME_IDS,
     About,
     Content,
     ContentError,
@@ -137,6 +137,11 @@ def load_content(root: Path) -> Content:
     problems: list[ContentProblem] = []
     if not root.is_dir():
         raise ContentError([ContentProblem(str(root), "", "content directory not found")])
+    index = read_index(root, problems)
+    if index is None:
+        raise ContentError(problems)
+    file_names = index.file_names
+    listed = ", ".join(f"{name}.yaml" for name in file_names)
     locale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and LANGUAGE_TAG.match(p.name))
     raw: dict[str, dict[str, Any]] = {}
     for directory in locale_dirs:
@@ -145,8 +150,8 @@ def load_content(root: Path) -> Content:
             rel = f"{directory.name}/{yaml_path.name}"
             if yaml_path.name == REVIEW_FILE:
                 continue  # what native speakers have checked: read below for the share, not content
-            if yaml_path.stem not in FILE_NAMES:
-                problems.append(ContentProblem(rel, "", f"unknown file (expected: {', '.join(FILE_NAMES)}.yaml)"))
+            if yaml_path.stem not in file_names:
+                problems.append(ContentProblem(rel, "", f"unknown file: not a theme in {INDEX_FILE} (files: {listed})"))
                 continue
             files[yaml_path.stem] = _read_yaml(yaml_path, problems, root)
         raw[directory.name] = files
@@ -167,15 +172,16 @@ def load_content(root: Path) -> Content:
 
     # Structure of each complete locale on its own, then parity with English.
     for code in (REFERENCE_LOCALE, FALLBACK_LOCALE):
-        for name in FILE_NAMES:
+        for name in file_names:
             file = f"{code}/{name}.yaml"
             if name not in raw[code]:
-                problems.append(ContentProblem(file, "", "file is missing"))
+                listed_as = f": {INDEX_FILE} lists the theme {name!r}" if name != ABOUT_FILE else ""
+                problems.append(ContentProblem(file, "", f"file is missing{listed_as}"))
                 continue
-            problems.extend(validate_file(raw[code][name], name, file))
+            problems.extend(validate_file(raw[code][name], name, file, index.sections))
     if problems:
         raise ContentError(problems)
-    for name in FILE_NAMES:
+    for name in file_names:
         compare(
             raw[REFERENCE_LOCALE][name],
             raw[FALLBACK_LOCALE][name],
@@ -201,7 +207,7 @@ def load_content(root: Path) -> Content:
             continue
         done = total = 0
         merged[code] = {}
-        for name in FILE_NAMES:
+        for name in file_names:
             base = copy.deepcopy(raw[FALLBACK_LOCALE][name])
             file = f"{code}/{name}.yaml"
             if name in files:
@@ -209,7 +215,7 @@ def load_content(root: Path) -> Content:
                 merged_file, d, t = overlay(base, files[name], "", file, problems)
             else:
                 merged_file, d, t = base, 0, count_strings(base)
-            problems.extend(validate_file(merged_file, name, file))
+            problems.extend(validate_file(merged_file, name, file, index.sections))
             merged[code][name] = merged_file
             done, total = done + d, total + t
         coverage[code] = done / total if total else 0.0
@@ -220,11 +226,11 @@ def load_content(root: Path) -> Content:
         if code not in (REFERENCE_LOCALE, FALLBACK_LOCALE) and about["language_name"] == fallback_name(raw):
             about["language_name"] = native_name(code)  # not translated yet: CLDR's name beats "Русский"
 
-    places = [p for name in FILE_NAMES for p in content_places(name, raw[REFERENCE_LOCALE][name])]
+    places = [p for name in file_names for p in content_places(name, raw[REFERENCE_LOCALE][name])]
     locales = {
         code: LocaleContent(
             code=code,
-            themes=tuple(_build_theme(files[t]) for t in THEME_IDS),
+            themes=tuple(_build_theme(files[t]) for t in index.themes),
             about=_build_about(files[ABOUT_FILE], _native_share(root, code, rules.get(code), places)),
             coverage=coverage[code],
             derived_from=rule.source if (rule := rules.get(code)) else None,

@@ -1,5 +1,5 @@
-"""The brief's shape: frozen dataclasses for what is loaded, the fixed theme and section ids, and the problem
-type every validation message is made of (file, YAML path, what is wrong). No I/O here.
+"""The brief's shape: frozen dataclasses for what is loaded, and the problem type every validation message is
+made of (file, YAML path, what is wrong). No I/O here; the theme and section ids are data (``index``).
 """
 
 from __future__ import annotations
@@ -11,18 +11,7 @@ from bot.languages.discovery import FALLBACK_LANGUAGE, REFERENCE_LANGUAGE, order
 
 REFERENCE_LOCALE = REFERENCE_LANGUAGE
 FALLBACK_LOCALE = FALLBACK_LANGUAGE
-THEME_IDS: tuple[str, ...] = ("climate", "economy", "srhr", "gbv", "movements")
 ABOUT_FILE = "about"
-SECTION_IDS: tuple[str, ...] = (
-    "barriers",
-    "solutions",
-    "advocacy",
-    "solidarity",
-    "safety",
-    "technology",
-    "further",
-)
-FILE_NAMES: tuple[str, ...] = (*THEME_IDS, ABOUT_FILE)
 
 # --------------------------------------------------------------------------------------------- model
 
@@ -72,7 +61,7 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """One of the brief's five themes."""
+    """One of the brief's themes (content/themes.yaml lists them)."""
 
     id: str
     title: str
@@ -169,6 +158,11 @@ class Content:
     def get(self, code: str) -> LocaleContent:
         """Return the locale ``code``, or the default one."""
         return self.locales.get(code) or self.locales[self.default]
+
+    @property
+    def theme_ids(self) -> tuple[str, ...]:
+        """The themes' ids in reading order (``content/themes.yaml``; every locale has them all)."""
+        return tuple(t.id for t in self.locales[self.default].themes)
 
     @property
     def codes(self) -> tuple[str, ...]:

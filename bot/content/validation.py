@@ -9,13 +9,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.content.markup import MarkupError, to_html
-from bot.content.model import ABOUT_FILE, REFERENCE_LOCALE, SECTION_IDS, ContentProblem
+from bot.content.model import ABOUT_FILE, REFERENCE_LOCALE, ContentProblem
 from bot.languages.textcheck import leftover_language, mixed_script_words
 from bot.telegram.limits import BUTTON_TEXT_MAX, ITEM_TEXT_MAX, TEXT_MAX
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")
 _LOWER_LATIN = re.compile(r"[a-z]")
+
+
+def is_id(text: str) -> bool:
+    """Whether ``text`` is a content id: lowercase latin letters and digits joined by single '-'."""
+    return bool(_ID.match(text))
+
 
 # --------------------------------------------------------------------------------------------- schema
 #
@@ -170,7 +176,7 @@ def _type_name(node: Any) -> str:
     return "nothing" if node is None else type(node).__name__
 
 
-def _validate_theme(raw: Any, file: str, expected_id: str) -> list[ContentProblem]:
+def _validate_theme(raw: Any, file: str, expected_id: str, section_ids: tuple[str, ...]) -> list[ContentProblem]:
     v = _Validator(file)
     v.mapping(raw, _THEME, "")
     if not isinstance(raw, dict):
@@ -180,8 +186,8 @@ def _validate_theme(raw: Any, file: str, expected_id: str) -> list[ContentProble
     sections = raw.get("sections")
     if isinstance(sections, list):
         ids = [s.get("id") for s in sections if isinstance(s, dict)]
-        if ids != list(SECTION_IDS):
-            v.add("sections", f"section ids are {ids}, expected {list(SECTION_IDS)} in this order")
+        if ids != list(section_ids):
+            v.add("sections", f"section ids are {ids}, expected {list(section_ids)} in this order (themes.yaml)")
         item_ids: set[str] = set()
         for index, section in enumerate(sections):
             if not isinstance(section, dict):
@@ -297,7 +303,7 @@ def claimed(partial: Any, fallback: Any) -> Any:
     return None if partial == fallback else partial
 
 
-def validate_file(raw: Any, name: str, file: str) -> list[ContentProblem]:
+def validate_file(raw: Any, name: str, file: str, section_ids: tuple[str, ...]) -> list[ContentProblem]:
     if name == ABOUT_FILE:
         return _validate_about(raw, file)
-    return _validate_theme(raw, file, name)
+    return _validate_theme(raw, file, name, section_ids)

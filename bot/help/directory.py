@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.content.derived import Derivation, read_derivation
+from bot.content.index import INDEX_FILE, read_index
 from bot.languages.discovery import LANGUAGE_TAG, REFERENCE_LANGUAGE, fallback_chain
 
 __all__ = [
@@ -204,8 +205,10 @@ def check_directory(
         return None, [Finding("", "expected a mapping with 'countries'")], []
     codes = frozenset(languages)
     show_on = raw.get("show_on") or {}
-    themes = _ids(show_on.get("themes"), "show_on.themes", problems) if isinstance(show_on, dict) else ()
-    sections = _ids(show_on.get("sections"), "show_on.sections", problems) if isinstance(show_on, dict) else ()
+    show_on = show_on if isinstance(show_on, dict) else {}
+    listed = read_index(content_root, [])  # a missing or broken index is the content check's to report
+    themes = _ids(show_on.get("themes"), "show_on.themes", listed.themes if listed else None, problems)
+    sections = _ids(show_on.get("sections"), "show_on.sections", listed.sections if listed else None, problems)
     countries: list[Country] = []
     raw_countries = raw.get("countries")
     if not isinstance(raw_countries, dict) or not raw_countries:
@@ -250,12 +253,15 @@ def check_directory(
     return Directory(tuple(countries), frozenset(themes), frozenset(sections)), problems, warnings
 
 
-def _ids(value: Any, where: str, problems: list[Finding]) -> tuple[str, ...]:
+def _ids(value: Any, where: str, known: tuple[str, ...] | None, problems: list[Finding]) -> tuple[str, ...]:
+    """A list of theme or section ids, each one that ``content/themes.yaml`` lists (``known``)."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         problems.append(Finding(where, "expected a list of ids"))
         return ()
+    for unknown in [v for v in value if known is not None and v not in known]:
+        problems.append(Finding(where, f"{unknown!r} is not in {INDEX_FILE} (known: {', '.join(known or ())})"))
     return tuple(value)
 
 

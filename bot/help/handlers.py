@@ -30,6 +30,7 @@ from bot.help.views import HelpViews, collapse_keyboard, neutral_keyboard, neutr
 from bot.reading.context import ANNOUNCEMENT_MARKUP_KEY, BotContext, Reader, show
 from bot.reading.keyboards import announcement_keyboard
 from bot.reading.screens import Screen
+from bot.reports import desk_of
 from bot.storage.tally import Metric
 
 __all__ = ["VIEWS_KEY", "handlers", "on_help_callback"]
@@ -130,7 +131,7 @@ async def _report(update: Update, context: BotContext, reader: Reader, code: str
     query = update.callback_query
     if country is None or query is None:
         return None
-    if not services.reports.allowed(reader.user_id):
+    if not desk_of(context.bot_data).allowed(reader.user_id):
         await query.answer(t.gettext("You have sent several reports in the last hour. Please try again later."))
         return views.country(reader.language, country, await _is_remembered(context, reader, code))
     settings = services.settings
@@ -144,7 +145,7 @@ async def _report(update: Update, context: BotContext, reader: Reader, code: str
         except TelegramError as exc:
             logger.warning("could not deliver a help-list report to chat %s: %s", chat_id, exc.__class__.__name__)
     if delivered:
-        services.reports.record_sent(reader.user_id)
+        desk_of(context.bot_data).record_sent(reader.user_id)
         note = t.gettext("Thank you! Your report was sent to the bot's team.")
     elif targets:
         note = t.gettext("Sorry, the report could not be delivered just now. Please try again later.")

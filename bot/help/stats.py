@@ -6,7 +6,7 @@ import datetime as dt
 import html
 
 from bot.help.directory import Directory
-from bot.impact.counts import shown
+from bot.impact import shown
 from bot.languages.i18n import Translator
 from bot.storage import Storage
 

@@ -7,22 +7,25 @@ import html
 import logging
 
 from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import help as bot_help
 from bot import polls as bot_polls
-from bot.announcing import screens as views
+from bot.announcing import CHART_PATTERN, AdminButton
+from bot.announcing import button as admin_button
+from bot.announcing import read_button as read_admin_button
 from bot.impact import summary as impact_report
 from bot.impact.counts import shown
 from bot.impact.screens import stats_screen
-from bot.reading.callbacks import AdminButton
-from bot.reading.context import BotContext, Reader, show
+from bot.reading.context import BotContext, Reader, is_admin, show
+from bot.reading.handlers import expired, fresh_start
 from bot.reading.keyboards import Keyboard, language_name
 from bot.reading.screens import Screen
 from bot.telegram.ids import parse_id
 from bot.telegram.limits import CAPTION_MAX
 
 # The wizard's handlers are re-exported: bot/app.py registers every admin command from this module.
-__all__ = ["announcement_chart", "export_command", "sections_chart", "stats_command"]
+__all__ = ["announcement_chart", "export_command", "handlers", "on_chart_button", "sections_chart", "stats_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     caption = t.gettext("Readers and page views per week, last {weeks} weeks, by language.").format(
         weeks=impact_report.CHART_WEEKS
     )
-    keyboard = Keyboard([[views.button(t.gettext("📊 Most-read sections"), AdminButton.CHART, "sections")]])
+    keyboard = Keyboard([[admin_button(t.gettext("📊 Most-read sections"), AdminButton.CHART, "sections")]])
     await _send_photo(update, context, png, caption, keyboard)
 
 
@@ -153,3 +156,40 @@ async def _send_photo(
 
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+# --------------------------------------------------------------------------------------------- buttons
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The chart buttons of /stats and /announcements (admins' buttons: ``CHART_PATTERN``)."""
+    return [CallbackQueryHandler(on_chart_button, pattern=CHART_PATTERN)]
+
+
+async def on_chart_button(update: Update, context: BotContext) -> None:
+    """A chart, as a new photo below: the pressed message stays as it is."""
+    query = update.callback_query
+    if query is None:
+        return
+    reader = context.reader
+    if reader.stranger:
+        await fresh_start(update, context, reader)
+        return
+    payload = read_admin_button(query.data)
+    if payload is None:
+        await expired(update, context, reader)
+        return
+    if not is_admin(context, reader.user_id):
+        logger.warning("non-admin %s pressed an admin button", reader.user_id)
+        await query.answer(reader.t.gettext("This menu has expired. Here is a fresh one."))
+        return
+    if payload.button is AdminButton.CHART:
+        await query.answer()
+        await sections_chart(update, context, reader)
+        return
+    announcement_id = parse_id(payload.value)
+    if announcement_id is None:
+        await expired(update, context, reader)
+        return
+    await query.answer()
+    await announcement_chart(update, context, reader, announcement_id)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from bot.announcing.drafts import figures_text
-from bot.announcing.screens import bold
+from bot.announcing import bold, figures_text
 from bot.content import LocaleContent
 from bot.impact import summary as impact_report
 from bot.impact.counts import shown

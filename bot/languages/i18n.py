@@ -17,6 +17,7 @@ from bot.languages.discovery import babel_locale, canonical_tag, fallback_chain
 
 __all__ = [
     "CATALOG_DOMAIN",
+    "N_",
     "RUSSIAN_READERS",
     "I18n",
     "Translator",
@@ -24,6 +25,12 @@ __all__ = [
     "is_translated",
     "pick_language",
 ]
+
+
+def N_(message: str) -> str:  # gettext's conventional name for "mark for extraction, translate later"
+    """Mark ``message`` for extraction (``brief-bot sync-locales``); it is translated where it is shown."""
+    return message
+
 
 CATALOG_DOMAIN = "messages"
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.content import THEME_IDS, ContentError, load_content
+from bot.content import ContentError, load_content
 from bot.languages.i18n import I18n
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
 from bot.offline.shelf import build_files, open_shelf
@@ -28,7 +28,7 @@ def build_cache(
     """Build (or find) every offline file of this content version; return their directory."""
     content = load_content(content_root)
     i18n = I18n.load(locales_root, content.codes, default_language)
-    settings = load_offline_settings(content_root, THEME_IDS)
+    settings = load_offline_settings(content_root, content.theme_ids)
     key = shelf_key([content_root, locales_root], username)
     built = build_files(Library(content), i18n, settings, username, workers=os.cpu_count() or 1)
     shelf = open_shelf(cache_dir, key, built)

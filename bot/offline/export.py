@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.content import THEME_IDS, ContentError, load_content
+from bot.content import ContentError, load_content
 from bot.languages.i18n import I18n
 from bot.offline.document import BRIEF, Form
 from bot.offline.settings import OfflineSettingsError, load_offline_settings
@@ -21,9 +21,7 @@ from bot.offline.store import file_name
 from bot.ops.exitcodes import ExitCode
 from bot.reading.library import Library
 
-__all__ = ["SUBJECTS", "export_command"]
-
-SUBJECTS = (*THEME_IDS, BRIEF)
+__all__ = ["export_command"]
 
 
 def export_command(
@@ -41,13 +39,17 @@ def export_command(
     started = time.monotonic()
     try:
         content = load_content(content_root)
-        settings = load_offline_settings(content_root, THEME_IDS)
+        settings = load_offline_settings(content_root, content.theme_ids)
     except ContentError as exc:
         print(f"The content does not validate:\n{exc}", file=sys.stderr)
         return ExitCode.CONTENT
     except OfflineSettingsError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.CONTENT
+    known = (*content.theme_ids, BRIEF)
+    if unknown := [s for s in subjects or () if s not in known]:
+        print(f"No such theme: {', '.join(unknown)} (choose from: {', '.join(known)})", file=sys.stderr)
+        return ExitCode.CONFIG
     i18n = I18n.load(locales_root, content.codes, default_language)
     out.mkdir(parents=True, exist_ok=True)
     total = count = 0
@@ -57,7 +59,7 @@ def export_command(
         settings,
         username,
         codes=languages or content.codes,
-        subjects=subjects or SUBJECTS,
+        subjects=subjects or known,
         forms=forms or tuple(Form),
         every_theme=True,
         workers=os.cpu_count() or 1,

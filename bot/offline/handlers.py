@@ -15,12 +15,12 @@ from bot.offline.document import BRIEF, Form
 from bot.offline.screens import NEUTRAL_SUFFIX, caption, choice_screen, neutral_name
 from bot.offline.service import OFFLINE_KEY, Offline
 from bot.offline.store import OfflineFile
-from bot.reading.context import REPLY_RETRY_WAIT_MAX, BotApp, BotContext, show
+from bot.reading.context import REPLY_RETRY_WAIT_MAX, BotContext, show
 from bot.storage.tally import Metric
 from bot.telegram.limits import retry_after_seconds
 from bot.telegram.updates import wait_without_slot
 
-__all__ = ["handlers", "on_download", "register"]
+__all__ = ["handlers", "on_download"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +29,8 @@ _STALE_FILE_ID = ("wrong file identifier", "file reference", "wrong remote file"
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """This feature's handlers; they must come before the reading menus' catch-all button handler."""
+    """The download buttons' handler (``PATTERN``)."""
     return [CallbackQueryHandler(on_download, pattern=PATTERN)]
-
-
-def register(app: BotApp) -> None:
-    """Add this feature's handlers to ``app`` (in the default group)."""
-    for handler in handlers():
-        app.add_handler(handler)
 
 
 def _title(offline: Offline, code: str, subject: str) -> tuple[str, bool] | None:

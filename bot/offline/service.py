@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content import THEME_IDS
 from bot.offline.document import BRIEF
 from bot.offline.file_ids import FileIds
 from bot.offline.settings import SETTINGS_FILE, OfflineSettings, OfflineSettingsError, load_offline_settings
@@ -57,12 +56,12 @@ class Offline:
         return frozenset(themes | ({BRIEF} if themes else set()))
 
 
-def _load_settings(content_root: Path) -> OfflineSettings | None:
+def _load_settings(content_root: Path, theme_ids: tuple[str, ...]) -> OfflineSettings | None:
     if not (content_root / SETTINGS_FILE).is_file():
         logger.info("no %s in the content: downloads are off", SETTINGS_FILE)
         return None
     try:
-        return load_offline_settings(content_root, THEME_IDS)
+        return load_offline_settings(content_root, theme_ids)
     except OfflineSettingsError as exc:
         logger.warning("downloads are off: %s", exc)
         return None
@@ -81,7 +80,7 @@ async def start_offline(
     delay: float = BUILD_DELAY,
 ) -> Offline:
     """Find this content version's files, or start building them; the state goes into ``bot_data``."""
-    offline = Offline(_load_settings(content_root), FileIds(database), library)
+    offline = Offline(_load_settings(content_root, library.content.theme_ids), FileIds(database), library)
     bot_data[OFFLINE_KEY] = offline
     if offline.settings is None:
         return offline

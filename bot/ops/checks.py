@@ -30,6 +30,7 @@ from bot.languages.readability import (
     measure,
 )
 from bot.languages.textcheck import leftover_language, mixed_script_words
+from bot.offline.settings import SETTINGS_FILE, OfflineSettingsError, load_offline_settings
 from bot.ops.paths import content_dir, locales_dir
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}  # N_: bot/commands.py
+KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}  # N_: bot/languages/i18n.py
 
 
 def check_content_command(root: Path | None = None) -> int:
@@ -60,6 +61,11 @@ def check_content_command(root: Path | None = None) -> int:
     # The help directory: a malformed entry fails; an entry checked over 12 months ago only warns.
     _, help_problems, stale = check_directory(root, content.codes, dt.datetime.now(dt.UTC).date())
     help_problems_text = [str(p) for p in help_problems] + staying_safe_problems(root, content.codes)
+    if (root / SETTINGS_FILE).is_file():  # the offline copies' settings name themes too
+        try:
+            load_offline_settings(root, content.theme_ids)
+        except OfflineSettingsError as exc:
+            help_problems_text.append(str(exc))
     for warning in stale:
         print(f"WARNING: {warning}", file=sys.stderr)
     if help_problems_text:
@@ -72,6 +78,9 @@ def check_content_command(root: Path | None = None) -> int:
     for s in content.summaries():
         shares = f"{s.coverage:>9.0%}{percent(s.checked):>9}"  # checked: by a native speaker
         print(f"{s.code:<8}{s.themes:>8}{s.sections:>10}{s.items:>8}{s.characters:>12}{shares}")
+    for code in (c for c in content.codes if content.get(c).derived_from is None):
+        for theme in (t for t in content.theme_ids if not (root / code / f"{t}.yaml").is_file()):
+            print(f"{code}/{theme}.yaml: not translated yet ({code} readers see the {FALLBACK_LOCALE} text)")
     figures, errors = readability_report(content, root)
     print(
         f"\nreadability: sentences over {LONG_SENTENCE_WORDS} words (target ≤ 5%), the longest (at most "

@@ -210,7 +210,8 @@ def _utc_today() -> dt.date:
 
 
 # The scripted population: readers a day per language at the start and end of 27 weeks (growing linearly,
-# with a weekly rhythm), and how their page views spread over the themes. A fixed seed: every run the same.
+# with a weekly rhythm), and how their page views spread over the themes (a theme not named here: weight 1).
+# A fixed seed: every run the same.
 POPULATION: dict[str, tuple[int, int]] = {"ru": (40, 90), "kk": (10, 45), "uz": (8, 30), "ky": (3, 12), "en": (2, 3)}
 DEMO_THEMES = {"gbv": 5, "economy": 3, "climate": 2, "srhr": 2, "movements": 1}
 POPULATION_DAYS = 27 * 7  # the chart shows 26 complete weeks: one more covers the first of them
@@ -220,6 +221,7 @@ async def seed_population(storage: Storage, content: LocaleContent, today: dt.da
     """Write six months of counters for a scripted population, as the bot would have counted them."""
     rng = random.Random(13)
     themes = [t for theme in DEMO_THEMES if (t := content.theme(theme)) is not None]
+    themes += [t for t in content.themes if t.id not in DEMO_THEMES]
     library = {t.id: [s.id for s in t.sections] for t in themes}
     pages: dict[PageKey, int] = {}
     daily: dict[tuple[str, str, str, str], int] = {}
@@ -236,7 +238,7 @@ async def seed_population(storage: Storage, content: LocaleContent, today: dt.da
             daily[(key, language, Metric.NEW.value, "")] = max(0, round(readers * 0.15 * rng.uniform(0.5, 1.5)))
             daily[(key, language, Metric.SEARCH.value, "")] = round(readers * 0.4)
             for _ in range(readers * 3):  # about three pages a reader
-                theme = rng.choices(list(library), weights=[DEMO_THEMES[t] for t in library])[0]
+                theme = rng.choices(list(library), weights=[DEMO_THEMES.get(t, 1) for t in library])[0]
                 section = rng.choice(library[theme]) if library[theme] else ""
                 page = PageKey(key, language, theme, section)
                 pages[page] = pages.get(page, 0) + 1

@@ -23,10 +23,10 @@ from bot.app import STATIC_CACHE_DIR, load_static
 from bot.content import ContentError
 from bot.offline.service import start_offline, stop_offline
 from bot.ops.exitcodes import ExitCode
-from bot.ops.lock import lock_holder
 from bot.ops.paths import content_dir, locales_dir
 from bot.reading.context import SERVICES_KEY, BotApp, Services
 from bot.reading.screens import Screens
+from bot.storage.lock import lock_holder
 
 __all__ = ["Reloader", "reload_static", "send_reload"]
 
@@ -74,7 +74,15 @@ async def reload_static(app: BotApp) -> bool:
         cache_dir=cache,
         default_language=settings.default_language,
     )
-    screens = Screens(library, i18n, search, services.screens.username, offline.subjects, extras=extras)
+    screens = Screens(
+        library,
+        i18n,
+        search,
+        services.screens.username,
+        offline.subjects,
+        extras=extras,
+        commands=services.screens.commands,
+    )
     app.bot_data[SERVICES_KEY] = dataclasses.replace(
         services, content=content, i18n=i18n, library=library, search=search, screens=screens
     )

@@ -23,13 +23,13 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
 from bot.config import Settings
 from bot.content import ContentError
-from bot.ops.backup import BackupError
 from bot.ops.exitcodes import ExitCode
 from bot.ops.health import WEBHOOK_PROBE_SECONDS, Heartbeat
 from bot.ops.logs import mask_token, setup_logging
 from bot.ops.reloading import Reloader
 from bot.reading.context import SERVICES_KEY, Services
 from bot.storage import DatabaseLockedError, SchemaTooNewError
+from bot.storage.backup import BackupError
 from bot.telegram.limits import retry_after_seconds
 from bot.telegram.updates import PerUserUpdateProcessor, UpdateQueue
 

@@ -5,8 +5,8 @@ its options as inline buttons, ``PollBook.markup``). Answers are counts per poll
 a reader's current answer lives in their own message's buttons (signed with the bot's key), never in the
 database. See the README's privacy section for what is stored.
 
-``install`` puts the feature's state into the application; ``handlers`` are registered by the composition root
-before the reading menus' catch-all.
+``install`` puts the feature's state into the application and hooks "was this useful?" and /forget into
+reading (bot/reading/hooks.py); ``handlers`` are registered by the composition root.
 """
 
 from __future__ import annotations
@@ -18,14 +18,34 @@ from telegram.ext import Application
 
 from bot.polls.admin import export, poll_screen, stats_html
 from bot.polls.book import PollBook, close_due
-from bot.polls.domain import CLOSE_DAYS, Keys, PollProblem, PollVersion, load_key, parse_poll
+from bot.polls.domain import (
+    CLOSE_DAYS,
+    CLOSES_CHOICE,
+    OPTION_MAX,
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    POLL_CHOICE,
+    QUESTION_MAX,
+    Keys,
+    PollProblem,
+    PollVersion,
+    load_key,
+    parse_poll,
+)
 from bot.polls.handlers import BOOK_KEY, CLOCK_KEY, book_of, forget_reader, handlers, now, with_useful
 from bot.polls.store import PollStore
 from bot.polls.views import poll_keyboard, poll_text
+from bot.reading.hooks import hooks_of
 
 __all__ = [
     "CLOCK_KEY",
+    "CLOSES_CHOICE",
     "CLOSE_DAYS",
+    "OPTIONS_MAX",
+    "OPTIONS_MIN",
+    "OPTION_MAX",
+    "POLL_CHOICE",
+    "QUESTION_MAX",
     "PollBook",
     "PollProblem",
     "PollStore",
@@ -56,4 +76,7 @@ def install(app: Application[Any, Any, Any, Any, Any, Any], database_path: Path,
     """Load (or make) the key and put the feature's state into ``app``."""
     book = PollBook(Keys(load_key(key_path(database_path))), default_language)
     app.bot_data[BOOK_KEY] = book
+    hooks = hooks_of(app)
+    hooks.section_page.append(with_useful)  # "was this useful?" under a section's last page
+    hooks.forget.append(forget_reader)  # /forget: which sections the reader rated (not how) goes too
     return book

@@ -221,12 +221,12 @@ async def forget_reader(context: BotContext, user_id: int) -> int:
     return await PollStore(context.storage.database).forget_ratings(tokens)
 
 
-async def with_useful(context: BotContext, reader: Reader, theme: str, section: str, page: int) -> Screen | None:
-    """A page of a section; its last page asks "was this useful?" until the reader answered for the section."""
-    screen = context.screens.section(reader.language, theme, section, page)
+async def with_useful(
+    context: BotContext, reader: Reader, theme: str, section: str, page: int, screen: Screen
+) -> Screen:
+    """A page of a section (reading's hook); its last page asks "was this useful?" until the reader answered."""
     if (
-        screen is None
-        or screen.keyboard is None
+        screen.keyboard is None
         or page != len(context.library.pages(reader.language, theme, section)) - 1
         or await PollStore(context.storage.database).rated(
             useful_token(book_of(context), reader.user_id, theme, section)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from telegram import InlineKeyboardButton
 
 from bot.content import LocaleContent
-from bot.impact.counts import SMALL_COUNT, shown, suppressed
+from bot.impact import SMALL_COUNT, shown, suppressed
 from bot.languages.i18n import Translator
 from bot.polls.callbacks import Results, Useful, Vote
 from bot.polls.domain import NO_CHOICE, Keys, PollState, PollVersion

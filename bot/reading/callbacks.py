@@ -1,9 +1,10 @@
-"""Callback data of inline buttons: one small typed codec, each payload checked against 64 bytes when packed.
+"""The reading menus' button payloads: one small typed codec, each payload checked against 64 bytes when packed.
 
 Format: ``<version>:<action>[:<arg>...]``. Arguments are ids from the content (never titles), so a payload is
 short and stable. Each action has a typed payload (``PAYLOADS``): handlers ``read`` one and get its fields
 typed. Data from another version of the bot, or forged, reads as ``None``: the handler then answers "this menu
-has expired" and shows a fresh menu.
+has expired" and shows a fresh menu. Readers' reports (bot/reports/buttons.py) and the admins' buttons
+(bot/announcing/buttons.py) share the version prefix with action letters of their own.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import get_type_hints
 
 from bot.telegram.ids import parse_id
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
+from bot.telegram.payloads import CallbackDataError
 
 __all__ = [
+    "PATTERN",
     "PAYLOADS",
     "VERSION",
     "AboutPage",
     "Action",
-    "Admin",
-    "AdminButton",
     "Callback",
     "CallbackDataError",
     "ChooseLanguage",
@@ -36,9 +37,6 @@ __all__ = [
     "OriginalPage",
     "Payload",
     "Reference",
-    "ReportPage",
-    "ReportSend",
-    "ReportWhat",
     "SearchHelp",
     "SectionPage",
     "SetSubscription",
@@ -48,7 +46,6 @@ __all__ = [
     "ToggleFrom",
     "Unsubscribe",
     "Want",
-    "WizardChoice",
     "pack",
     "read",
     "unpack",
@@ -78,41 +75,8 @@ class Action(StrEnum):
     FORGET_CONFIRM = "F"  # erase my data
     HIDE = "h"  # delete this message
     NOOP = "n"  # a label-only button (e.g. "page 2/5")
-    ADMIN = "A"  # an admin's choice inside /announce: step, value
     ORIGINAL = "o"  # a translated page in the reader's original (en or ru): theme (or "about"), section, page
     REFERENCE = "R"  # compare with the other original from now on: code, theme, section, page
-    REPORT = "r"  # report a problem with a page: theme (or "about"), section, page
-    REPORT_KIND = "k"  # what is wrong: kind, theme, section, page
-    REPORT_SEND = "K"  # send the waiting report without a comment
-
-
-class AdminButton(StrEnum):
-    """What an admin's button does: a step of the /announce wizard, or a control of /announcements."""
-
-    AUDIENCE = "aud"  # wizard step 1: everyone, a topic, or next
-    LANGUAGE = "lng"  # step 2: all languages or one
-    SKIP = "skip"  # step 3: skip this language's version
-    OPTION = "opt"  # step 4: silent, protect, now, or schedule
-    CONFIRM = "ok"  # send (or schedule) the previewed announcement
-    DROP = "no"  # cancel the draft
-    PAUSE = "pause"  # controls of a sent announcement: its id
-    RESUME = "resume"
-    CANCEL = "cancel"
-    RETRY = "retry"
-    LIST = "list"  # refresh /announcements
-    CHART = "chart"  # the most-read sections chart
-    ANNOUNCEMENT_CHART = "achart"  # one announcement's delivery chart: its id
-
-
-class WizardChoice(StrEnum):
-    """The fixed values of the /announce wizard's buttons (the others are a topic or a language code)."""
-
-    ALL = "all"  # everyone (audience), or every language
-    NEXT = "next"  # the audience is chosen
-    SILENT = "silent"  # options: toggle no notification sound
-    PROTECT = "protect"  # options: toggle no forwarding or saving
-    NOW = "now"  # options: send now (to the preview)
-    WHEN = "when"  # options: schedule
 
 
 class ToggleFrom(StrEnum):
@@ -245,14 +209,6 @@ class Noop(Payload):
 
 
 @dataclass(frozen=True, slots=True)
-class Admin(Payload):
-    """An admin's choice: the button and its value (a topic, a language, an option, an announcement id)."""
-
-    button: AdminButton
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
 class OriginalPage(Payload):
     """A translated page in the reader's original."""
 
@@ -269,30 +225,6 @@ class Reference(Payload):
     theme: str
     section: str
     page: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReportPage(Payload):
-    """Report a problem with a page."""
-
-    theme: str  # or ABOUT_PAGE
-    section: str
-    page: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReportWhat(Payload):
-    """What is wrong with the page (a ``ReportKind`` value, checked by the report desk)."""
-
-    kind: str
-    theme: str
-    section: str
-    page: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSend(Payload):
-    """Send the waiting report without a comment."""
 
 
 PAYLOADS: dict[Action, type[Payload]] = {
@@ -312,22 +244,17 @@ PAYLOADS: dict[Action, type[Payload]] = {
     Action.FORGET_CONFIRM: ForgetConfirm,
     Action.HIDE: Hide,
     Action.NOOP: Noop,
-    Action.ADMIN: Admin,
     Action.ORIGINAL: OriginalPage,
     Action.REFERENCE: Reference,
-    Action.REPORT: ReportPage,
-    Action.REPORT_KIND: ReportWhat,
-    Action.REPORT_SEND: ReportSend,
 }
 _ACTION_OF = {payload: action for action, payload in PAYLOADS.items()}
 # Each payload's fields with their types, read once (the annotations are strings under ``annotations``).
 _FIELDS = {payload: tuple(get_type_hints(payload)[f.name] for f in fields(payload)) for payload in PAYLOADS.values()}
 ARITY: dict[Action, int] = {action: len(_FIELDS[payload]) for action, payload in PAYLOADS.items()}
 assert len(_ACTION_OF) == len(PAYLOADS), "each action has a payload type of its own"
-
-
-class CallbackDataError(ValueError):
-    """A payload cannot be packed: wrong arguments or over Telegram's 64 bytes."""
+# What the reading buttons' handler is registered for: these actions only (bot/reading/handlers.py). Other
+# features' buttons with the same version prefix (readers' reports, the admins') have letters of their own.
+PATTERN = rf"^{VERSION}{SEPARATOR}(?:{'|'.join(re.escape(a.value) for a in Action)})(?:{SEPARATOR}|$)"
 
 
 @dataclass(frozen=True, slots=True)

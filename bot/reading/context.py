@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Message, Update
@@ -12,7 +12,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, Defaults, ExtBot, filters
 
-from bot.announcing.delivery import BroadcastEngine
 from bot.config import Settings
 from bot.content import Content
 from bot.languages.discovery import reference_choices
@@ -20,7 +19,6 @@ from bot.languages.i18n import I18n, Translator
 from bot.reading.library import Library
 from bot.reading.screens import Screen, Screens
 from bot.reading.search import SearchIndex
-from bot.reports.desk import ReportDesk
 from bot.storage import Storage
 from bot.telegram.limits import retry_after_seconds
 from bot.telegram.updates import wait_without_slot
@@ -55,7 +53,8 @@ REPLY_RETRY_WAIT_MAX = 3.0
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Everything the handlers use, built once at start-up."""
+    """What every feature's handlers use, built once at start-up (a feature's own services are its own: e.g. the
+    delivery engine, bot/announcing/handlers.py ``engine_of``)."""
 
     settings: Settings
     storage: Storage
@@ -64,8 +63,6 @@ class Services:
     search: SearchIndex
     i18n: I18n
     screens: Screens
-    engine: BroadcastEngine | None = None
-    reports: ReportDesk = field(default_factory=ReportDesk)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

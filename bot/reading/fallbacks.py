@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
-from telegram import (
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.helpers import create_deep_linked_url
 
-from bot.commands import ADMIN_COMMANDS
 from bot.reading.context import SERVICES_KEY, BotContext
-from bot.reading.handlers import open_in_private_keyboard, send_plain
 from bot.reading.keyboards import menu_keyboard
 from bot.telegram.limits import retry_after_seconds
 
@@ -35,12 +33,12 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     )
 
 
-async def on_unknown_command(update: Update, context: BotContext) -> None:
-    """A command the bot does not have (admin commands too, for non-admins)."""
+async def on_unknown_command(update: Update, context: BotContext, admin_commands: frozenset[str] = frozenset()) -> None:
+    """A command the bot does not have (``admin_commands`` too, for non-admins: logged as such)."""
     message = update.effective_message
     user = update.effective_user
     command = (message.text or "").split()[0].lstrip("/").split("@")[0] if message and message.text else ""
-    if command in ADMIN_COMMANDS and user is not None:
+    if command in admin_commands and user is not None:
         logger.warning("user %s is not an admin and tried /%s", user.id, command)
     t = context.reader.t
     await send_plain(update, t.gettext("I do not know that command. See /help."), menu_keyboard(t))
@@ -127,3 +125,17 @@ async def on_error(update: object, context: BotContext) -> None:
             await context.bot.send_message(chat.id, t.gettext("Something went wrong. Please try again."))
     except TelegramError as exc:
         logger.warning("could not tell the user about the error: %s: %s", type(exc).__name__, exc.message)
+
+
+def open_in_private_keyboard(username: str, label: str) -> InlineKeyboardMarkup:
+    """A button that opens the bot's private chat."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=create_deep_linked_url(username))]])
+
+
+async def send_plain(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Reply with a short, escaped text."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None:
+        return
+    await message.reply_text(html.escape(text), reply_markup=keyboard)

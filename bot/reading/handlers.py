@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.helpers import create_deep_linked_url
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot import polls as bot_polls
-from bot.announcing.handlers import on_admin_callback
 from bot.languages.discovery import reference_choices
 from bot.reading import deeplinks
 from bot.reading.callbacks import (
+    PATTERN,
     AboutPage,
-    Admin,
     ChooseLanguage,
     Forget,
     ForgetConfirm,
@@ -28,9 +25,6 @@ from bot.reading.callbacks import (
     OriginalPage,
     Payload,
     Reference,
-    ReportPage,
-    ReportSend,
-    ReportWhat,
     SearchHelp,
     SectionPage,
     SetSubscription,
@@ -44,18 +38,22 @@ from bot.reading.callbacks import (
 )
 from bot.reading.context import BotContext, Reader, show
 from bot.reading.deeplinks import DeepLink
+from bot.reading.hooks import hooks_of
 from bot.reading.keyboards import is_topic, my_subscriptions_keyboard
 from bot.reading.screens import Screen
-from bot.reports.handlers import on_report_callback
 from bot.storage.tally import ABOUT, Metric
 
 __all__ = [
     "about_command",
+    "expired",
     "forget_command",
+    "fresh_start",
+    "handlers",
     "help_command",
     "language_command",
     "menu_command",
-    "on_callback",
+    "on_button",
+    "on_stale_button",
     "on_text",
     "search_command",
     "start_command",
@@ -192,21 +190,19 @@ async def help_command(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------- buttons
 
 
-async def on_callback(update: Update, context: BotContext) -> None:
-    """Every inline button of the reader's menus."""
+async def on_button(update: Update, context: BotContext) -> None:
+    """The buttons of the reader's menus and pages (``PATTERN``)."""
     query = update.callback_query
     if query is None:
         return
     reader = context.reader
     if reader.stranger:
-        # A button of a menu shown before /forget: acting on it would silently store the person again
-        # (a subscription, a guessed language). Start afresh instead, as for a newcomer, and say why.
-        await _fresh_start(update, context, reader)
+        await fresh_start(update, context, reader)
         return
     payload = read(query.data)
     match payload:
         case None:
-            await _expired(update, context, reader)
+            await expired(update, context, reader)
         case Hide():
             await _hide(update, reader)
         case Noop():
@@ -216,7 +212,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
         case ChooseLanguage(code):
             changed = await _set_language(context, reader, code)
             if changed is None:
-                await _expired(update, context, reader)
+                await expired(update, context, reader)
                 return
             context.reader = changed
             await query.answer(changed.t.gettext("Language changed."))
@@ -225,21 +221,30 @@ async def on_callback(update: Update, context: BotContext) -> None:
             await _toggle(update, context, reader, payload)
         case Unsubscribe(announcement_id):
             await _unsubscribe_from_announcement(update, context, reader, announcement_id)
-        case ReportPage() | ReportWhat() | ReportSend():
-            if not await on_report_callback(update, context, reader, payload):
-                await _expired(update, context, reader)
-        case Admin():
-            await on_admin_callback(update, context, reader, payload)
         case _:
             if isinstance(payload, Reference):
                 reader = context.reader = await _set_reference(context, reader, payload.code)
             screen = await _screen_for(context, reader, payload)
             if screen is None:
-                await _expired(update, context, reader)
+                await expired(update, context, reader)
                 return
             _count_view(context, reader, payload)
             await query.answer()
             await show(update, context, screen)
+
+
+async def on_stale_button(update: Update, context: BotContext) -> None:
+    """Any button no feature took (another version of the bot's, or forged): a fresh menu."""
+    if update.callback_query is None:
+        return
+    reader = context.reader
+    await (fresh_start if reader.stranger else expired)(update, context, reader)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The reading buttons' handler (its own payloads only); ``on_stale_button`` is registered after all
+    features' buttons by the composition root."""
+    return [CallbackQueryHandler(on_button, pattern=PATTERN)]
 
 
 async def _hide(update: Update, reader: Reader) -> None:
@@ -265,7 +270,11 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
         case ThemePage(theme):
             return await theme_screen(context, reader, theme)
         case SectionPage(theme, section, page):
-            return await bot_polls.with_useful(context, reader, theme, section, page)
+            page_screen = screens.section(code, theme, section, page)
+            if page_screen is not None:
+                for hook in hooks_of(context.application).section_page:
+                    page_screen = await hook(context, reader, theme, section, page, page_screen)
+            return page_screen
         case ItemPage(theme, item):
             return screens.item(code, theme, item)
         case AboutPage(page):
@@ -293,7 +302,7 @@ async def _set_reference(context: BotContext, reader: Reader, code: str) -> Read
     return dataclasses.replace(reader, reference=code)
 
 
-async def _expired(update: Update, context: BotContext, reader: Reader) -> None:
+async def expired(update: Update, context: BotContext, reader: Reader) -> None:
     """A button from an old menu or another version of the bot: say so, and show a fresh menu."""
     query = update.callback_query
     if query is None:
@@ -302,7 +311,7 @@ async def _expired(update: Update, context: BotContext, reader: Reader) -> None:
     await show(update, context, main_menu(context, reader))
 
 
-async def _fresh_start(update: Update, context: BotContext, reader: Reader) -> None:
+async def fresh_start(update: Update, context: BotContext, reader: Reader) -> None:
     """The newcomer's start (the language picker), for someone the bot no longer knows."""
     query = update.callback_query
     if query is None:
@@ -326,7 +335,7 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: T
     assert query is not None
     topic = toggle.topic
     if not is_topic(context.library.locale(reader.language), topic):
-        await _expired(update, context, reader)
+        await expired(update, context, reader)
         return
     storage = context.storage
     if isinstance(toggle, SetSubscription):
@@ -375,22 +384,8 @@ async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
     erased = await context.storage.readers.forget(reader.user_id)
     if erased.user:  # a count of uses, by language: nothing about who
         context.storage.counters.tally.count(Metric.FORGET, reader.language)
-    # Which sections they rated (not how) goes too: they would be asked again.
-    await bot_polls.forget_reader(context, reader.user_id)
+    for hook in hooks_of(context.application).forget:  # what other features keep of the reader (polls' tokens)
+        await hook(context, reader.user_id)
     # After erasing, the reader is a stranger again: nothing here may re-create their record.
     await query.answer()
     await show(update, context, context.screens.forgotten(reader.language, erased.subscriptions))
-
-
-def open_in_private_keyboard(username: str, label: str) -> InlineKeyboardMarkup:
-    """A button that opens the bot's private chat."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=create_deep_linked_url(username))]])
-
-
-async def send_plain(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Reply with a short, escaped text."""
-    chat = update.effective_chat
-    message = update.effective_message
-    if chat is None or message is None:
-        return
-    await message.reply_text(html.escape(text), reply_markup=keyboard)

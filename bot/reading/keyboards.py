@@ -10,8 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import LocaleContent, Section, Theme, native_name
 from bot.languages.i18n import Translator
-from bot.offline.callbacks import DownloadChoice
-from bot.offline.document import BRIEF
+from bot.offline import BRIEF, DownloadChoice
 from bot.reading.callbacks import (
     AboutPage,
     ChooseLanguage,
@@ -24,9 +23,6 @@ from bot.reading.callbacks import (
     OriginalPage,
     Payload,
     Reference,
-    ReportPage,
-    ReportSend,
-    ReportWhat,
     SearchHelp,
     SectionPage,
     SetSubscription,
@@ -36,7 +32,7 @@ from bot.reading.callbacks import (
     Unsubscribe,
     Want,
 )
-from bot.reports.desk import ABOUT_PAGE, ReportKind
+from bot.reports import ABOUT_PAGE, ReportKind, ReportPage, ReportSend, ReportWhat
 
 __all__ = [
     "ABOUT_SECTION",
@@ -93,7 +89,13 @@ class Keyboard(InlineKeyboardMarkup):
         return cached
 
 
-def _button(text: str, payload: Payload) -> InlineKeyboardButton:
+class Packable(Protocol):
+    """A button payload of any feature: it packs itself into callback data."""
+
+    def pack(self) -> str: ...
+
+
+def _button(text: str, payload: Packable) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=payload.pack())
 
 
@@ -140,7 +142,7 @@ def language_name(code: str) -> str:
 
 
 def main_menu_keyboard(content: LocaleContent, t: Translator) -> Keyboard:
-    """The five themes, then About, Search, My subscriptions, Language, Hide."""
+    """The themes (content/themes.yaml), then About, Search, My subscriptions, Language, Hide."""
     rows: list[Row] = [[_button(theme.short_title, ThemePage(theme.id))] for theme in content.themes]
     rows.append([_button(t.gettext("ℹ About the brief"), AboutPage(0))])
     rows.append(
@@ -316,7 +318,7 @@ def search_results_keyboard(targets: Sequence[tuple[str, str, str]], t: Translat
 
 
 def subscriptions_keyboard(content: LocaleContent, subscribed: frozenset[str], t: Translator) -> Keyboard:
-    """A checklist of the five themes and general announcements, toggled in place."""
+    """A checklist of the themes and general announcements, toggled in place."""
 
     def tick(topic: str, label: str) -> Row:
         on = topic in subscribed

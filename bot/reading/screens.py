@@ -1,23 +1,20 @@
-"""Every view of the bot as a ``Screen`` (HTML text + keyboard), built from content and translations only.
-
-Screens depend on nothing but the language, the content ids and (for a few) a flag such as "subscribed", so
-each is built once and reused: navigation costs a dictionary look-up, not a rebuild of text and keyboard.
+"""Every reading view as a ``Screen`` (HTML text + keyboard), built from content and translations only: each is
+built once per language and ids (and a flag such as "subscribed") and reused, so navigation is a dictionary look-up.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup
 
-from bot.commands import help_text
 from bot.languages.discovery import REFERENCE_LANGUAGE, reference_choices
-from bot.languages.i18n import I18n, Translator
-from bot.offline.document import BRIEF
+from bot.languages.i18n import N_, I18n, Translator
+from bot.offline import BRIEF
 from bot.reading import deeplinks
 from bot.reading.deeplinks import DeepLink
 from bot.reading.keyboards import (
@@ -44,14 +41,18 @@ from bot.reading.library import Library
 from bot.reading.pages import Page
 from bot.reading.render import main_menu_html, section_page_html, snippet, theme_html
 from bot.reading.search import QueryProblem, SearchIndex, check_query, normalize, without_lone_surrogates
-from bot.reports.desk import ABOUT_PAGE
+from bot.reports import ABOUT_PAGE
 from bot.telegram.limits import BUTTON_TEXT_MAX, SEARCH_RESULTS_MAX
 
 __all__ = ["Screen", "Screens"]
 
+HELP_PRIVACY = N_(
+    "The bot keeps only your Telegram id, language and subscriptions: no names and no messages. "
+    "The ✕ Hide button removes a message from this chat."
+)
+
 SEARCH_CACHE_SIZE = 1024  # recent queries per process; each entry is one rendered result screen
-# Screens keyed by ids are cached only for ids that exist (checked first), so these caches hold at most every
-# real screen; the bound is a second line of defence should a caller ever pass an unchecked key.
+# Only ids that exist are cached (checked first); the bound is a second line of defence against unchecked keys.
 SCREEN_CACHE_SIZE = 4096
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,8 +81,10 @@ class Screens:
         bot_username: str | None,
         downloads: frozenset[str] = frozenset(),
         extras: PageButtons | None = None,
+        commands: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.library = library
+        self.commands = tuple(commands)  # (``/name``, untranslated /help line): bot/commands.py help_lines()
         self.downloads = downloads  # what readers may download (bot/offline/): theme ids and "brief"
         self.extras = extras
         self.i18n = i18n
@@ -393,4 +396,5 @@ class Screens:
     def _help(self, code: str) -> Screen:
         """Commands and privacy in a few lines."""
         t = self.t(code)
-        return Screen(html.escape(help_text(t.gettext)), menu_keyboard(t))
+        lines = [t.gettext(line).format(command=command) for command, line in self.commands]
+        return Screen(html.escape("\n".join(lines) + "\n\n" + t.gettext(HELP_PRIVACY)), menu_keyboard(t))

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Any
+
+from bot.reports.buttons import ReportKind
 
 __all__ = [
-    "ABOUT_PAGE",
     "COMMENT_MAX_CHARS",
+    "DESK_KEY",
     "REPORTS_PER_HOUR",
     "Report",
     "ReportDesk",
-    "ReportKind",
+    "desk_of",
 ]
 
 REPORTS_PER_HOUR = 3  # per reader: enough to report what they find, too few to flood the admins
@@ -27,16 +29,6 @@ RATE_WINDOW_SECONDS = 3600.0
 COMMENT_WAIT_SECONDS = 600.0  # how long the bot takes the reader's next message as their comment
 COMMENT_MAX_CHARS = 500  # a short comment; the rest is cut (the admins can ask in a reply)
 TRACKED_READERS_MAX = 10_000  # readers remembered for the rate limit / a pending comment (oldest dropped)
-ABOUT_PAGE = "about"  # the "theme" of a report about the About pages
-
-
-class ReportKind(StrEnum):
-    """What the reader says is wrong (the value goes into callback data)."""
-
-    TRANSLATION = "tr"
-    UNCLEAR = "un"
-    TYPO = "ty"
-    OTHER = "ot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +90,12 @@ class ReportDesk:
 
     def __len__(self) -> int:
         return len(self._pending) + len(self._sent)
+
+
+DESK_KEY = "report_desk"
+
+
+def desk_of(bot_data: MutableMapping[Any, Any]) -> ReportDesk:
+    """The application's report desk (made on first use): pending comments and each reader's rate limit."""
+    desk: ReportDesk = bot_data.setdefault(DESK_KEY, ReportDesk())
+    return desk

@@ -12,16 +12,45 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.languages.i18n import Translator
-from bot.reading.callbacks import ReportPage, ReportSend, ReportWhat
 from bot.reading.context import BotContext, Reader, show
 from bot.reading.deeplinks import DeepLink, start_url
+from bot.reading.handlers import expired, fresh_start
 from bot.reading.keyboards import report_kind_labels
-from bot.reports.desk import ABOUT_PAGE, COMMENT_MAX_CHARS, Report, ReportKind
+from bot.reports import buttons
+from bot.reports.buttons import ABOUT_PAGE, ReportKind, ReportPage, ReportSend, ReportWhat
+from bot.reports.desk import COMMENT_MAX_CHARS, Report, desk_of
 
-__all__ = ["on_report_callback", "on_report_comment", "report_html"]
+__all__ = ["comment_handler", "handlers", "on_report_button", "on_report_comment", "report_html"]
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The report buttons' handler (``buttons.PATTERN``)."""
+    return [CallbackQueryHandler(on_report_button, pattern=buttons.PATTERN)]
+
+
+def comment_handler() -> BaseHandler[Update, BotContext, None]:
+    """A reader's plain message in a private chat, for the group that runs before commands and search: while
+    their report waits for a comment, it is that comment (``on_report_comment``)."""
+    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    return MessageHandler(private_text, on_report_comment)
+
+
+async def on_report_button(update: Update, context: BotContext) -> None:
+    """The report buttons under a page and on the report's own screens."""
+    query = update.callback_query
+    if query is None:
+        return
+    reader = context.reader
+    if reader.stranger:
+        await fresh_start(update, context, reader)
+        return
+    payload = buttons.read(query.data)
+    if payload is None or not await on_report_callback(update, context, reader, payload):
+        await expired(update, context, reader)
+
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +61,7 @@ async def on_report_callback(
     """The Report buttons; return False for a payload that names no real page (the menu has expired)."""
     query = update.callback_query
     assert query is not None
-    screens, desk, t = context.screens, context.services.reports, reader.t
+    screens, desk, t = context.screens, desk_of(context.bot_data), reader.t
     match payload:
         case ReportSend():
             report = desk.take(reader.user_id)
@@ -71,9 +100,9 @@ async def on_report_comment(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if user is None or message is None or message.text is None:
         return
-    if not context.services.reports.waiting(user.id):
+    if not desk_of(context.bot_data).waiting(user.id):
         return  # not reporting: the message goes on to the other handlers (a search, an admin's draft…)
-    report = context.services.reports.take(user.id)
+    report = desk_of(context.bot_data).take(user.id)
     if report is None:
         return
     reader = context.reader
@@ -97,7 +126,7 @@ async def _deliver(update: Update, context: BotContext, reader: Reader, report: 
             logger.warning("could not deliver a reader's report to chat %s: %s", chat_id, exc.__class__.__name__)
     t = reader.t
     if delivered:
-        services.reports.record_sent(reader.user_id)
+        desk_of(context.bot_data).record_sent(reader.user_id)
         # For the translators' list (brief-bot translations export --reported): item ids, language, day only.
         if report.theme_id != ABOUT_PAGE:
             await services.storage.reported.record(

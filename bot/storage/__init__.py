@@ -17,8 +17,9 @@ one aiosqlite connection and its write lock, and none builds on another:
 - ``safety`` (``storage.safety``): the help directory's country and discreet mode of readers, announcement texts;
 - ``reported`` (``storage.reported``): which items readers reported, as counts.
 
-``records`` holds the plain values they hand out. ``Storage.close`` writes the counters' last tally, then closes
-the database.
+``records`` holds the plain values they hand out; ``lock`` (one bot process per database) and ``backup`` (backup,
+restore, the snapshot before a migration) work on the database file. ``Storage.close`` writes the counters' last
+tally, then closes the database.
 """
 
 from __future__ import annotations

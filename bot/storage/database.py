@@ -19,8 +19,8 @@ from typing import Any, Literal, Self, TypeVar
 
 import aiosqlite
 
-from bot.ops.backup import snapshot_before_migration
-from bot.ops.lock import DatabaseLockedError, take_lock
+from bot.storage.backup import snapshot_before_migration
+from bot.storage.lock import DatabaseLockedError, take_lock
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [

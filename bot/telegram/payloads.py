@@ -1,9 +1,10 @@
 """The codec of a feature's own button payloads: ``<prefix>:<action>[:<arg>...]``, within Telegram's 64 bytes.
 
 Each feature declares its payloads as dataclasses (their fields are the arguments: ``int``, ``str`` or an
-``Enum`` of short values) and one
-``PayloadCodec`` with its prefix and action letters; its handler is registered with ``pattern=codec.pattern``,
-so it sees only its own buttons. Stale, forged or ill-typed data reads as ``None``.
+``Enum`` of short values) and one ``PayloadCodec`` with its prefix and action letters; its handler is registered
+with ``pattern=codec.pattern``, which matches that prefix and those letters only, so it sees only its own buttons
+(features may share a prefix: the reading menus, the admins' buttons and readers' reports all use ``1``, the
+format deployed buttons carry). Stale, forged or ill-typed data reads as ``None``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from dataclasses import fields
 from enum import Enum
 from typing import Any, Generic, TypeVar, get_type_hints
 
-from bot.reading.callbacks import CallbackDataError
+from bot.telegram.ids import parse_id
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 
-__all__ = ["PayloadCodec"]
+__all__ = ["CallbackDataError", "PayloadCodec"]
 
 P = TypeVar("P")
 SEPARATOR = ":"
 _ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_INT_DIGITS_MAX = 12
+
+
+class CallbackDataError(ValueError):
+    """A payload cannot be packed: an argument is not a short id, or the data is over Telegram's 64 bytes."""
 
 
 class PayloadCodec(Generic[P]):
@@ -29,7 +33,8 @@ class PayloadCodec(Generic[P]):
 
     def __init__(self, prefix: str, actions: dict[str, type[P]]) -> None:
         self.prefix = prefix
-        self.pattern = rf"^{re.escape(prefix)}{SEPARATOR}"
+        letters = "|".join(re.escape(action) for action in actions)
+        self.pattern = rf"^{re.escape(prefix)}{SEPARATOR}(?:{letters})(?:{SEPARATOR}|$)"
         self._actions = actions
         self._action_of: dict[type[Any], str] = {cls: action for action, cls in actions.items()}
         self._fields = {
@@ -44,8 +49,10 @@ class PayloadCodec(Generic[P]):
         for f in fields(payload):  # type: ignore[arg-type]
             value = getattr(payload, f.name)
             text = str(value.value if isinstance(value, Enum) else value)
-            if not _ARG.match(text):
-                raise CallbackDataError(f"argument {text!r} of {type(payload).__name__} is not a short id")
+            if not _ARG.match(text) or (isinstance(value, int) and parse_id(text) is None):
+                raise CallbackDataError(
+                    f"argument {text!r} of {type(payload).__name__} is not a short id (or a storable number)"
+                )
             parts.append(text)
         data = SEPARATOR.join(parts)
         if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
@@ -66,9 +73,10 @@ class PayloadCodec(Generic[P]):
         values: list[object] = []
         for kind, text in zip(kinds, args, strict=True):
             if kind is int:
-                if not text.isdigit() or len(text) > _INT_DIGITS_MAX:
+                number = parse_id(text)  # what SQLite can store: a bigger number is forged
+                if number is None:
                     return None
-                values.append(int(text))
+                values.append(number)
             elif isinstance(kind, type) and issubclass(kind, Enum):
                 if text not in kind._value2member_map_:
                     return None

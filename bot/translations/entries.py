@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.model import FALLBACK_LOCALE, FILE_NAMES, REFERENCE_LOCALE
+from bot.content.index import content_index
+from bot.content.model import FALLBACK_LOCALE, REFERENCE_LOCALE
 from bot.content.review import NOT_TEXT, PLACE_SEPARATOR
 
 __all__ = ["PLACE_SEPARATOR", "Entry", "language_entries", "place_of", "read_nodes", "scalars"]
@@ -80,7 +81,7 @@ def _element_id(node: yaml.Node) -> str | None:
 def language_entries(root: Path, code: str) -> list[Entry]:
     """Every string of the English content, in file order, with ``code``'s text and the Russian."""
     entries = []
-    for name in FILE_NAMES:
+    for name in content_index(root).file_names:
         english = dict(scalars(read_nodes(root / REFERENCE_LOCALE / f"{name}.yaml")))
         russian = dict(scalars(read_nodes(root / FALLBACK_LOCALE / f"{name}.yaml")))
         own = dict(scalars(read_nodes(root / code / f"{name}.yaml")))

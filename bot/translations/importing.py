@@ -20,7 +20,7 @@ import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.content import FILE_NAMES, REFERENCE_LOCALE, check_content
+from bot.content import REFERENCE_LOCALE, check_content, content_index
 from bot.content.derived import read_derivation
 from bot.content.markup import MarkupError, to_html
 from bot.content.review import Check, ReviewStatus, read_review, write_review
@@ -131,7 +131,7 @@ def import_catalog(
     result = ImportResult(code)
     review = read_review(content_root / code)
     allowed, _ = allowed_for(content_root, code)
-    files = {name: (content_root / code / f"{name}.yaml") for name in FILE_NAMES}
+    files = {name: (content_root / code / f"{name}.yaml") for name in content_index(content_root).file_names}
     texts = {name: path.read_text(encoding="utf-8") for name, path in files.items() if path.is_file()}
     nodes = {name: dict(scalars(read_nodes(files[name]))) for name in texts}
     english = {name: dict(scalars(read_nodes(content_root / REFERENCE_LOCALE / f"{name}.yaml"))) for name in texts}

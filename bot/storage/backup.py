@@ -23,7 +23,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from bot.ops.lock import take_lock
+from bot.storage.lock import take_lock
 
 __all__ = [
     "KEEP_COPIES",

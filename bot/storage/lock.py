@@ -1,8 +1,6 @@
 """The database's lock file: one bot process per database.
 
-A module of its own (not in ``bot.storage``) because both the storage, when it opens the database, and
-``bot.ops.backup``, when it restores one, take the lock, and the storage imports ``bot.ops.backup`` for its snapshot
-before a migration.
+Both the database, when it opens, and a restore (bot/storage/backup.py) take it.
 """
 
 from __future__ import annotations
