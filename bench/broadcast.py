@@ -4,7 +4,7 @@ Phases, each in a fresh process (so that one phase's memory does not inflate the
 
 * ``rate``: an announcement to ``--recipients`` people (default 10,000) with the engine at 30/s, against an
   emulator with 50 ms latency that answers 429 beyond 30 messages/s. About six minutes at the default size.
-* ``queue``: writing the delivery rows of an announcement to 1,000,000 subscribers (``queue_recipients``); the
+* ``queue``: writing the delivery rows of an announcement to 1,000,000 subscribers (``deliveries.queue``); the
   users and subscriptions are written first by another process.
 
 The emulator runs in a child process, so its CPU and memory do not count against the engine's. Duplicates and
@@ -165,7 +165,7 @@ async def send_phase(recipients: int, *, rate: float, latency: float, limit: flo
                     language=None,
                     versions={"en": (ADMIN_ID, source.message_id)},
                 )
-                await storage.create_announcement(draft)
+                await storage.announcements.create(draft)
                 await emu.call("limit", latency, limit)
                 finished = asyncio.Event()
 
@@ -208,7 +208,7 @@ async def queue_setup(db: Path, subscribers: int) -> dict[str, Any]:
     users = range(FIRST_USER, FIRST_USER + subscribers)
     await add_users_bulk(storage, users, "ru")
     # Storage has no bulk subscription method (the bot subscribes people one at a time); a benchmark's setup.
-    async with storage.transaction() as conn:
+    async with storage.database.transaction() as conn:
         await conn.executemany(
             "INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", ((u, "gbv") for u in users)
         )
@@ -220,14 +220,14 @@ async def queue_phase(db: Path) -> dict[str, Any]:
     """Queue an announcement to everyone subscribed to the topic, in this fresh process."""
     storage = await Storage.open(db)
     rss_before = peak_rss_mb()
-    announcement_id = await storage.create_announcement(
+    announcement_id = await storage.announcements.create(
         AnnouncementDraft(created_by=ADMIN_ID, topics=frozenset({"gbv"}), language=None, versions={"ru": (1, 1)})
     )
     started = time.monotonic()
-    recipients = await storage.queue_recipients(announcement_id)
+    recipients = await storage.deliveries.queue(announcement_id)
     elapsed = time.monotonic() - started
     claim_started = time.monotonic()
-    claimed = await storage.claim_deliveries(announcement_id, 32, time.time())
+    claimed = await storage.deliveries.claim(announcement_id, 32, time.time())
     claim_ms = (time.monotonic() - claim_started) * 1000
     await storage.close()
     return {
@@ -269,7 +269,7 @@ def print_table(results: dict[str, Any]) -> None:
     if "queue" in results:
         r = results["queue"]
         print(
-            f"  queue: {r['recipients']:,} subscribers: queue_recipients {r['queue_seconds']:.1f} s, peak RSS "
+            f"  queue: {r['recipients']:,} subscribers: deliveries.queue {r['queue_seconds']:.1f} s, peak RSS "
             f"{r['rss_mb']:.0f} MB (fresh process; {r['rss_before_mb']:.0f} MB after opening the database); "
             f"first claim after it {r['claim_ms']:.1f} ms; writing the users and subscriptions before: "
             f"{r['setup_seconds']:.1f} s"

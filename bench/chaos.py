@@ -117,10 +117,10 @@ class Chaos:
                 text = SIDE_TEXT.format(n=n)
                 source = await admin.send(text)
                 draft = AnnouncementDraft(ADMIN, frozenset(), "en", {"en": (ADMIN, source.message_id)})
-                self.side_ids[await storage.create_announcement(draft)] = text
+                self.side_ids[await storage.announcements.create(draft)] = text
             source = await admin.send(MAIN_TEXT)
             versions = {"ru": (ADMIN, source.message_id), "en": (ADMIN, source.message_id)}
-            self.main_id = await storage.create_announcement(AnnouncementDraft(ADMIN, frozenset(), None, versions))
+            self.main_id = await storage.announcements.create(AnnouncementDraft(ADMIN, frozenset(), None, versions))
         finally:
             await storage.close()
         emu.add_listener(self._on_message)

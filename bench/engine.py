@@ -120,7 +120,7 @@ async def cost_phase(recipients: int, plain: bool) -> dict[str, Any]:
                 draft = AnnouncementDraft(
                     created_by=ADMIN_ID, topics=frozenset(), language=None, versions={"en": (ADMIN_ID, SOURCE_MESSAGE)}
                 )
-                announcement_id = await storage.create_announcement(draft)
+                announcement_id = await storage.announcements.create(draft)
                 finished = asyncio.Event()
 
                 async def on_progress(announcement: Announcement, progress: Progress) -> None:
@@ -131,12 +131,12 @@ async def cost_phase(recipients: int, plain: bool) -> dict[str, Any]:
                 queue_cpu = 0.0
                 if not plain:  # the delivery rows first (the engine would write them itself): its CPU apart
                     cpu_started = cpu_seconds()
-                    await storage.queue_recipients(announcement_id)
+                    await storage.deliveries.queue(announcement_id)
                     queue_cpu = cpu_seconds() - cpu_started
                 started, cpu_started = time.monotonic(), cpu_seconds()
                 if plain:
                     chats = iter(range(*users))
-                    keyboard = markup_for(await storage.announcement(announcement_id), "en")  # type: ignore[arg-type]
+                    keyboard = markup_for(await storage.announcements.get(announcement_id), "en")  # type: ignore[arg-type]
 
                     async def copy_loop() -> None:
                         for chat in chats:
@@ -286,12 +286,13 @@ async def readers_phase(recipients: int, users: int, reader_rate: float, before:
             await start_application(app)
             services = app.bot_data[SERVICES_KEY]
             storage, engine = services.storage, engine_of(app.bot_data)
+            assert engine is not None
             await add_users_bulk(storage, range(1, readers + 1), "ru")
             await add_users_bulk(storage, range(readers + 1, users + 1), "en")
             for i in range(300):  # warm up
                 await app.process_update(Update.de_json(reader_update(i), app.bot))
             # The bulk insert left a WAL of 100,000 rows that a reader's write would checkpoint: not a reader's cost.
-            await storage.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await storage.database.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
             deadline = asyncio.get_running_loop().time() + before
             quiet = await feed(app, reader_update, reader_rate, lambda: asyncio.get_running_loop().time() > deadline, 0)
@@ -304,13 +305,13 @@ async def readers_phase(recipients: int, users: int, reader_rate: float, before:
                 status_chat=ADMIN_ID,
                 status_message=SOURCE_MESSAGE,
             )
-            announcement_id = await storage.create_announcement(draft)
+            announcement_id = await storage.announcements.create(draft)
             state = {"done": False}
 
             async def watch() -> None:
                 # The app shows the engine's progress; a look at the announcement's state every 100 ms suffices.
                 while True:
-                    announcement = await storage.announcement(announcement_id)
+                    announcement = await storage.announcements.get(announcement_id)
                     if announcement is not None and announcement.state not in ("queued", "running"):
                         state["done"] = True
                         return

@@ -81,7 +81,7 @@ async def run(updates: int) -> None:
             len(app._user_ids_to_be_updated_in_persistence),
             len(app._chat_ids_to_be_updated_in_persistence),
         )
-        print(f"screen caches (theme, section, about): {caches}; user cache {len(storage._users)}")
+        print(f"screen caches (theme, section, about): {caches}; user cache {len(storage.readers._users)}")
         print(f"PTB's per-user and per-chat sets: {persistence_sets}")
         await stop_application(app)
 

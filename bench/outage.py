@@ -53,7 +53,7 @@ async def _announce(emu: BotAPIEmulator, db: Path, recipients: range) -> int:
     storage = await Storage.open(db)
     try:
         await add_users_bulk(storage, recipients, "ru")
-        return await storage.create_announcement(
+        return await storage.announcements.create(
             AnnouncementDraft(ADMIN, frozenset(), None, {"ru": (ADMIN, source.message_id)})
         )
     finally:
@@ -94,12 +94,12 @@ async def outage() -> None:
                 outage_real = back - real_began
                 resumed_after = None
                 delivered = emu.stats.total_delivered
-                while (await storage.announcement(announcement_id)).state != "done":  # type: ignore[union-attr]
+                while (await storage.announcements.get(announcement_id)).state != "done":  # type: ignore[union-attr]
                     if resumed_after is None and emu.stats.total_delivered > delivered:
                         resumed_after = time.monotonic() - back
                     await asyncio.sleep(0.01)
                 await engine.stop()
-            figures = await storage.delivery_figures(announcement_id)
+            figures = await storage.deliveries.figures(announcement_id)
             await storage.close()
             lost, duplicated = _counts(emu, recipients)
     print(

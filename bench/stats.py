@@ -50,11 +50,11 @@ async def draw_forever(storage: Any, t: Any, stop: asyncio.Event, on_loop: bool,
             async def inline(draw: Any, *args: Any) -> Any:
                 return draw(*args)
 
-            charts.render = inline  # type: ignore[assignment]
+            charts.render = inline
             try:
                 await weekly_png(storage, today, names, t)
             finally:
-                charts.render = original  # type: ignore[assignment]
+                charts.render = original
         else:
             await weekly_png(storage, today, names, t)
         times.append(time.perf_counter() - start)
@@ -65,12 +65,12 @@ async def counting_cost(storage: Any, n: int) -> tuple[float, float]:
     """Microseconds per event: a tally increment, and one UPSERT per event (the alternative)."""
     start = time.perf_counter()
     for i in range(n):
-        storage.tally.page("ru", "gbv", f"s{i % 7}")
+        storage.counters.tally.page("ru", "gbv", f"s{i % 7}")
     tally_us = (time.perf_counter() - start) / n * 1e6
-    await storage.flush_counters()
+    await storage.counters.flush()
     start = time.perf_counter()
     for i in range(n):
-        await storage._write(
+        await storage.database.execute_write(
             "INSERT INTO page_views (day, language, theme, section, views) VALUES ('2000-01-01', 'ru', 'gbv', ?, 1) "
             "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + 1",
             (f"s{i % 7}",),
@@ -106,7 +106,7 @@ async def run(updates: int, users: int) -> None:
             ("chart in a thread", False, updates),
             ("chart on the loop", True, ON_LOOP_UPDATES),
         ):
-            stop, times = asyncio.Event(), []
+            stop, times = asyncio.Event(), list[float]()
             drawer = asyncio.create_task(draw_forever(storage, t, stop, on_loop, times))
             await asyncio.sleep(0)
             result = summary(label, await measure(app, navigate, count))
@@ -116,7 +116,9 @@ async def run(updates: int, users: int) -> None:
             result["chart_s"] = sum(times) / max(len(times), 1)
             rows.append(result)
         tally_us, upsert_us = await counting_cost(storage, 2000)
-        async with storage.connection.execute("SELECT count(*) FROM daily_counts WHERE metric = ?", ("active",)) as c:
+        async with storage.database.connection.execute(
+            "SELECT count(*) FROM daily_counts WHERE metric = ?", ("active",)
+        ) as c:
             days = (await c.fetchone())[0]
         await stop_application(app)
 

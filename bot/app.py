@@ -159,7 +159,7 @@ def build_application(
         # Offline copies (bot/offline/): found in the cache, or built by a process of its own a little later.
         offline = await start_offline(
             app.bot_data,
-            database=storage,
+            database=storage.database,
             library=library,
             username=app.bot.username,
             content_root=content_root or settings.content_dir or content_dir(),
@@ -195,11 +195,11 @@ def build_application(
             )
         if isinstance(app.update_processor, PerUserUpdateProcessor):
             # At shutdown a handler inside a write finishes that write before it is stopped.
-            app.update_processor.cancel_running = storage.cancel_between_calls
+            app.update_processor.cancel_running = storage.database.cancel_between_calls
         app.bot_data[SERVICES_KEY] = Services(settings, storage, content, library, search, i18n, screens)
         app.bot_data[ENGINE_KEY] = engine
         app.bot_data[COUNTERS_TASK_KEY] = asyncio.create_task(
-            flush_periodically(storage, settings.stats_retention_days), name="counters"
+            flush_periodically(storage.counters, settings.stats_retention_days), name="counters"
         )
         if sync_bot_profile:
             try:
@@ -207,7 +207,7 @@ def build_application(
             except NetworkError as exc:  # Telegram went away just after getMe: the menus are set at the next start
                 logger.warning("command menus not updated: %s", exc)
         # The polls the engine may still deliver, before it starts (it asks for their keyboards without waiting).
-        await poll_book.load(bot_polls.PollStore(storage), dt.datetime.now(dt.UTC))
+        await poll_book.load(bot_polls.PollStore(storage.database), dt.datetime.now(dt.UTC))
         if engine is not None:
             await engine.start()
 
@@ -355,7 +355,7 @@ async def _show_progress(
     """Edit the status message of ``announcement`` (in its admin's language); a failed edit is one log line."""
     if announcement.status_chat is None or announcement.status_message is None:
         return
-    admin = await storage.get_user(announcement.created_by)
+    admin = await storage.readers.get(announcement.created_by)
     t = i18n.get(admin.language if admin else None)
     current = dataclasses.replace(announcement, state=progress.state)
     text = progress_text(current, progress.figures, progress.rate, progress.eta_seconds, progress.final, t)

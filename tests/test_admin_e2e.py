@@ -51,7 +51,7 @@ async def subscribe(env: BotEnv, user_id: int, language: str, themes: list[str])
 async def wait_state(env: BotEnv, announcement_id: int, state: str, within: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while True:
-        item = await env.services.storage.announcement(announcement_id)
+        item = await env.services.storage.announcements.get(announcement_id)
         if item is not None and item.state == state:
             return
         if asyncio.get_running_loop().time() > deadline:
@@ -61,18 +61,18 @@ async def wait_state(env: BotEnv, announcement_id: int, state: str, within: floa
 
 async def test_subscription_checklist_and_theme_toggle(env: BotEnv) -> None:
     reader = await subscribe(env, 100, "en", ["gbv", "climate"])
-    assert await env.services.storage.subscriptions(100) == {"gbv", "climate"}
+    assert await env.services.storage.subscriptions.topics(100) == {"gbv", "climate"}
     assert reader.last is not None
     assert "☑ Gender-based violence" in reader.last.button_texts
     assert "You follow 2 topics." in (reader.last.text or "")
     await click(reader, "☑ Gender-based violence")
-    assert await env.services.storage.subscriptions(100) == {"climate"}
+    assert await env.services.storage.subscriptions.topics(100) == {"climate"}
     await click(reader, "☐ General announcements")
-    assert await env.services.storage.subscriptions(100) == {"climate", "general"}
+    assert await env.services.storage.subscriptions.topics(100) == {"climate", "general"}
     # the toggle on a theme page
     await say(reader, "/start t_economy")
     await click(reader, "🔔 Subscribe")
-    assert "economy" in await env.services.storage.subscriptions(100)
+    assert "economy" in await env.services.storage.subscriptions.topics(100)
     assert "🔕 Unsubscribe" in reader.last.button_texts
     assert reader.last_callback_answer is not None and reader.last_callback_answer.text == "Subscribed."
 
@@ -136,7 +136,7 @@ async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_
     assert len(previews) >= 2 and all(p.disable_notification for p in previews[-2:])
 
     await click(admin, "✓ Подтвердить" if ru else "✓ Confirm")
-    announcement = (await env.services.storage.announcements(limit=1))[0]
+    announcement = (await env.services.storage.announcements.recent(limit=1))[0]
     await wait_state(env, announcement.id, "done")
 
     assert ru_reader.last is not None and ru_reader.last.text == "Важное объявление о климате"
@@ -145,7 +145,7 @@ async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_
     assert "🔕 Unsubscribe from this theme" in en_reader.last.button_texts
     assert not any(m.text == "Important climate announcement" for m in other.messages)
     assert env.emu.delivered(201) >= 1
-    figures = await env.services.storage.delivery_figures(announcement.id)
+    figures = await env.services.storage.deliveries.figures(announcement.id)
     assert (figures.sent, figures.total) == (2, 2)
     # the confirmation message becomes the status, edited until the final figures
     t = env.services.i18n.get(admin_language)
@@ -157,7 +157,7 @@ async def test_full_announce_flow_with_versions_and_fallback(env: BotEnv, admin_
 
     # the unsubscribe button under the delivered announcement
     await click(en_reader, "🔕 Unsubscribe from this theme")
-    assert "climate" not in await env.services.storage.subscriptions(202)
+    assert "climate" not in await env.services.storage.subscriptions.topics(202)
     assert en_reader.last is not None and en_reader.last.button_texts == ["🔔 My subscriptions"]
 
 
@@ -177,7 +177,7 @@ async def test_skipped_language_gets_the_default_version(env: BotEnv) -> None:
     await wait_button(admin, "✓ Confirm")
     assert "English readers get the Русский version." in (admin.last.text or "")  # type: ignore[union-attr]
     await click(admin, "✓ Confirm")
-    announcement = (await env.services.storage.announcements(limit=1))[0]
+    announcement = (await env.services.storage.announcements.recent(limit=1))[0]
     await wait_state(env, announcement.id, "done")
     assert en_reader.last is not None and en_reader.last.text == "Только по-русски"
 
@@ -201,12 +201,12 @@ async def test_schedule_parsing_errors_and_a_scheduled_announcement(env: BotEnv)
     await wait_button(admin, "✓ Confirm")
     assert "2030-01-01 04:00 UTC" in (admin.last.text or "")  # type: ignore[union-attr]
     await click(admin, "✓ Confirm")
-    item = (await env.services.storage.announcements(limit=1))[0]
+    item = (await env.services.storage.announcements.recent(limit=1))[0]
     assert item.state == "scheduled" and item.scheduled_at == "2030-01-01T04:00:00+00:00"
     await say(admin, "/announcements")
     assert "Scheduled" in (admin.last.text or "") or "scheduled" in (admin.last.text or "")  # type: ignore[union-attr]
     await click(admin, f"✕ Cancel #{item.id}")
-    cancelled = await env.services.storage.announcement(item.id)
+    cancelled = await env.services.storage.announcements.get(item.id)
     assert cancelled is not None and cancelled.state == "cancelled"
 
 
@@ -238,20 +238,20 @@ async def test_an_admin_retries_the_failed_recipients_from_announcements(env: Bo
         versions={"en": (ADMIN_ID, source.message_id)},
         scheduled_at=(dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat(timespec="seconds"),
     )
-    announcement_id = await storage.create_announcement(draft)
-    assert await storage.set_announcement_state(announcement_id, "paused", expect=("scheduled",))
+    announcement_id = await storage.announcements.create(draft)
+    assert await storage.announcements.set_state(announcement_id, "paused", expect=("scheduled",))
     # What an outage beyond the engine's horizon leaves: the announcement done, its recipients failed.
-    async with storage.transaction() as db:
+    async with storage.database.transaction() as db:
         await db.executemany(
             "INSERT INTO deliveries (announcement_id, user_id, language, state, last_error) "
             "VALUES (?, ?, 'en', 'failed', 'gave up after an outage of 60 min: Bad Gateway')",
             [(announcement_id, r.id) for r in readers],
         )
-    assert await storage.set_announcement_state(announcement_id, "done", expect=("paused",))
+    assert await storage.announcements.set_state(announcement_id, "done", expect=("paused",))
     await say(admin, "/announcements")
     await click(admin, f"↻ Retry failed #{announcement_id}")
     assert admin.last_callback_answer is not None and admin.last_callback_answer.text == "Done."
     await wait_state(env, announcement_id, "done")
     assert [env.emu.delivered(r.id) for r in readers] == [1, 1]
-    assert (await storage.delivery_figures(announcement_id)).sent == 2
+    assert (await storage.deliveries.figures(announcement_id)).sent == 2
     assert f"↻ Retry failed #{announcement_id}" not in (admin.last.button_texts if admin.last else [])

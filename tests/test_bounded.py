@@ -79,7 +79,7 @@ async def test_forged_ids_and_new_people_leave_every_structure_bounded(tmp_path:
         assert len(app._chat_ids_to_be_updated_in_persistence) == 0
         assert len(app.user_data) == 0 and len(app.chat_data) == 0
         assert app.update_processor.waiting_users == 0
-        assert len(app.bot_data[SERVICES_KEY].storage._users) <= USER_CACHE_SIZE
+        assert len(app.bot_data[SERVICES_KEY].storage.readers._users) <= USER_CACHE_SIZE
     finally:
         await stop_application(app)
 
@@ -146,9 +146,9 @@ async def test_one_flooding_person_cannot_fill_the_backlog() -> None:
 
 async def test_two_concurrent_toggles_give_on_then_off(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "db.sqlite3") as storage:
-        results = await asyncio.gather(*(storage.toggle_subscription(5, "gbv") for _ in range(2)))
+        results = await asyncio.gather(*(storage.subscriptions.toggle(5, "gbv") for _ in range(2)))
         assert sorted(results) == [False, True]
-        assert await storage.subscriptions(5) == frozenset()
+        assert await storage.subscriptions.topics(5) == frozenset()
 
 
 async def test_two_quick_taps_on_one_toggle_answer_subscribed_then_unsubscribed(env: BotEnv) -> None:
@@ -160,4 +160,4 @@ async def test_two_quick_taps_on_one_toggle_answer_subscribed_then_unsubscribed(
     await user.press_data(data)  # the second tap before the first is answered
     await wait_until(lambda: len(user.callback_answers) >= 2)
     assert [a.text for a in user.callback_answers[-2:]] == ["Subscribed.", "Unsubscribed."]
-    assert await env.services.storage.subscriptions(4100) == frozenset()
+    assert await env.services.storage.subscriptions.topics(4100) == frozenset()

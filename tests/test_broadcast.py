@@ -56,14 +56,14 @@ class World:
         await add_users_bulk(self.storage, ids, language)
         for topic in topics:
             for user_id in ids:
-                await self.storage.set_subscription(user_id, topic, True)
+                await self.storage.subscriptions.set(user_id, topic, True)
         self.emu.add_users(ids, keep_history=True)
         return ids
 
     async def announce(self, **fields: Any) -> int:
         fields.setdefault("versions", self.versions)
         draft = AnnouncementDraft(created_by=ADMIN_ID, topics=frozenset(fields.pop("topics", ())), **fields)
-        return await self.storage.create_announcement(draft)
+        return await self.storage.announcements.create(draft)
 
     def engine(self, rate: float = 200.0, **options: Any) -> BroadcastEngine:
         async def on_progress(announcement: Announcement, progress: Progress) -> None:
@@ -77,7 +77,7 @@ class World:
         return BroadcastEngine(self.bot, self.storage, rate=rate, markup_for=unsubscribe_markup, **options)
 
     async def state(self, announcement_id: int) -> str:
-        announcement = await self.storage.announcement(announcement_id)
+        announcement = await self.storage.announcements.get(announcement_id)
         assert announcement is not None
         return announcement.state
 
@@ -95,7 +95,7 @@ class World:
 
     async def rows(self, announcement_id: int) -> dict[int, tuple[str, int, str | None]]:
         """Each recipient's delivery row: (state, attempts, last_error)."""
-        async with self.storage.connection.execute(
+        async with self.storage.database.connection.execute(
             "SELECT user_id, state, attempts, last_error FROM deliveries WHERE announcement_id = ?",
             (announcement_id,),
         ) as cur:
@@ -183,7 +183,7 @@ async def test_everyone_gets_one_copy_in_their_language_with_flags_and_markup(tm
             assert message.disable_notification and message.protect_content
             reader = "kk" if user_id in kazakh else language
             assert message.buttons == [[("Unsubscribe" if reader != "ru" else "Отписаться", f"unsub:{reader}")]]
-        figures = await w.storage.delivery_figures(announcement_id)
+        figures = await w.storage.deliveries.figures(announcement_id)
         assert figures == DeliveryFigures(pending=0, sent=len(everyone), blocked=0, failed=0)
 
 
@@ -254,11 +254,11 @@ async def test_blocked_deactivated_and_missing_chats(tmp_path: Path) -> None:
         assert rows[3] == rows[6] == ("blocked", 1, "Forbidden: user is deactivated")
         assert rows[4] == rows[7] == ("gone", 1, "Chat not found")
         for user_id in (2, 3, 4, 5, 6, 7):
-            user = await w.storage.get_user(user_id)
+            user = await w.storage.readers.get(user_id)
             assert user is not None and user.blocked
         assert_once(w.emu, [1, 8, 9, 10])
-        assert not any(u.blocked for u in [await w.storage.get_user(i) for i in (1, 8)] if u)
-        figures = await w.storage.delivery_figures(announcement_id)
+        assert not any(u.blocked for u in [await w.storage.readers.get(i) for i in (1, 8)] if u)
+        figures = await w.storage.deliveries.figures(announcement_id)
         assert figures == DeliveryFigures(pending=0, sent=4, blocked=6, failed=0)
         assert len(readers) == figures.total
 
@@ -308,7 +308,7 @@ async def test_persistent_errors_fail_after_max_attempts(tmp_path: Path) -> None
         assert rows[2] == ("failed", 3, "Internal Server Error")
         assert len([c for c in w.emu.calls("copyMessage") if c.chat_id == 2]) == 3
         assert_once(w.emu, [r for r in readers if r != 2])
-        assert (await w.storage.delivery_figures(announcement_id)).failed == 1
+        assert (await w.storage.deliveries.figures(announcement_id)).failed == 1
 
 
 class FakeClock:
@@ -380,7 +380,7 @@ async def test_a_ten_minute_outage_mid_broadcast_loses_nobody(tmp_path: Path) ->
             w.emu.clear_faults()
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)  # nobody lost, nobody twice
-        assert await w.storage.delivery_figures(announcement_id) == DeliveryFigures(0, len(readers), 0, 0)
+        assert await w.storage.deliveries.figures(announcement_id) == DeliveryFigures(0, len(readers), 0, 0)
         rows = await w.rows(announcement_id)
         assert {state for state, _, _ in rows.values()} == {"sent"}
         assert max(attempts for _, attempts, _ in rows.values()) == 1  # outage failures are not tries
@@ -402,7 +402,7 @@ async def test_an_outage_beyond_the_horizon_fails_the_rest_and_an_admin_retries_
             while await w.state(announcement_id) != "done":
                 await outage_step(w, clock, 300.0, announcement_id)
             assert clock() - start >= 3600
-            figures = await w.storage.delivery_figures(announcement_id)
+            figures = await w.storage.deliveries.figures(announcement_id)
             delivered = w.emu.stats.total_delivered
             assert (figures.sent, figures.failed, figures.pending) == (delivered, len(readers) - delivered, 0)
             errors = [error for state, _, error in (await w.rows(announcement_id)).values() if state == "failed"]
@@ -549,7 +549,7 @@ async def test_cancel(tmp_path: Path) -> None:
             assert_once(w.emu, others)
             assert w.emu.stats.total_delivered - len(others) == delivered < len(readers)
         assert await w.state(announcement_id) == "cancelled" and await w.state(scheduled) == "cancelled"
-        figures = await w.storage.delivery_figures(announcement_id)
+        figures = await w.storage.deliveries.figures(announcement_id)
         assert figures.sent == delivered and figures.pending == len(readers) - delivered
         assert "sending" not in {state for state, _, _ in (await w.rows(announcement_id)).values()}
         final = [p for _, p in w.progress if p.announcement_id == announcement_id and p.final]
@@ -567,7 +567,7 @@ async def test_a_restart_sends_the_rest_without_duplicates(tmp_path: Path) -> No
         announcement_id = await w.announce(language=None)
         async with running(w.engine(rate=50.0)):
             await w.wait_delivered(30)
-        stopped = await w.storage.delivery_figures(announcement_id)
+        stopped = await w.storage.deliveries.figures(announcement_id)
         assert 30 <= stopped.sent < len(readers) and await w.state(announcement_id) == "running"
         assert w.emu.stats.total_delivered == stopped.sent  # everything delivered was recorded
         async with running(w.engine(rate=200.0)):
@@ -579,13 +579,15 @@ async def test_rows_left_sending_by_a_crash_are_sent_on_start(tmp_path: Path) ->
     async with world(tmp_path) as w:
         readers = await w.users(range(1, 21), "ru")
         announcement_id = await w.announce(language=None)
-        await w.storage.queue_recipients(announcement_id)
+        await w.storage.deliveries.queue(announcement_id)
         # What a killed engine leaves behind: claimed rows, and rows it had recorded as sent.
-        claimed = await w.storage.claim_deliveries(announcement_id, 8, time.time())
+        claimed = await w.storage.deliveries.claim(announcement_id, 8, time.time())
         assert len(claimed) == 8
         for delivery in claimed[:3]:
             await w.bot.copy_message(delivery.user_id, ADMIN_ID, w.versions["ru"][1])
-        await w.storage.record_outcomes(announcement_id, [Outcome(d.user_id, DeliveryState.SENT) for d in claimed[:3]])
+        await w.storage.deliveries.record_outcomes(
+            announcement_id, [Outcome(d.user_id, DeliveryState.SENT) for d in claimed[:3]]
+        )
         async with running(w.engine()):
             await w.wait_state(announcement_id, "done")
         assert_once(w.emu, readers)
@@ -655,7 +657,7 @@ async def test_progress_updates_and_the_final_one(tmp_path: Path) -> None:
         assert middle.state == "running" and 0 < middle.figures.sent < len(readers) and middle.rate > 10
         assert middle.eta_seconds is not None and middle.eta_seconds > 0
         final = progress[-1]
-        figures = await w.storage.delivery_figures(announcement_id)
+        figures = await w.storage.deliveries.figures(announcement_id)
         assert (final.state, final.figures) == ("done", figures)
         assert final.figures.sent == len(readers) and final.eta_seconds == 0
 

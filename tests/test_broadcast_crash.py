@@ -65,8 +65,8 @@ async def test_sigkill_mid_broadcast_then_restart(tmp_path: Path) -> None:
         storage = await Storage.open(db)
         await add_users_bulk(storage, RECIPIENTS, "ru")
         for user_id in RECIPIENTS:
-            await storage.set_subscription(user_id, "general", True)
-        announcement_id = await storage.create_announcement(
+            await storage.subscriptions.set(user_id, "general", True)
+        announcement_id = await storage.announcements.create(
             AnnouncementDraft(
                 created_by=ADMIN,
                 topics=frozenset({"general"}),

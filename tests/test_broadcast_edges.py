@@ -34,12 +34,12 @@ async def test_a_claim_takes_nothing_unless_the_announcement_is_running(tmp_path
     async with world(tmp_path) as w:
         await w.users(range(1, 11), "ru")
         announcement_id = await w.announce(language=None)
-        await w.storage.queue_recipients(announcement_id)
+        await w.storage.deliveries.queue(announcement_id)
         for state in ("paused", "cancelled"):
-            await w.storage.set_announcement_state(announcement_id, state)
-            assert await w.storage.claim_deliveries(announcement_id, 5, time.time()) == []
-        await w.storage.set_announcement_state(announcement_id, "running")
-        assert len(await w.storage.claim_deliveries(announcement_id, 5, time.time())) == 5
+            await w.storage.announcements.set_state(announcement_id, state)
+            assert await w.storage.deliveries.claim(announcement_id, 5, time.time()) == []
+        await w.storage.announcements.set_state(announcement_id, "running")
+        assert len(await w.storage.deliveries.claim(announcement_id, 5, time.time())) == 5
 
 
 @pytest.mark.parametrize("action", ["cancel", "pause"])
@@ -148,7 +148,7 @@ async def test_outcomes_being_written_when_a_stop_overruns_are_committed(tmp_pat
         await wait_until(lambda: loop.cancelling() > 0, "the stop to cancel the engine's loop")
         held.release.set()
         await asyncio.wait_for(stopping, WAIT)
-        w.storage._db = held.real
+        w.storage.database._db = held.real
         rows = await w.rows(announcement_id)
         sent = {u for u, (state, _, _) in rows.items() if state == "sent"}
         # Every copy the emulator delivered is recorded as sent: none would be sent again after a restart.

@@ -35,7 +35,7 @@ def iso(epoch: float) -> str:
 
 
 async def rows_of(storage: Storage, announcement_id: int) -> int:
-    async with storage.connection.execute(
+    async with storage.database.connection.execute(
         "SELECT count(*) FROM deliveries WHERE announcement_id = ?", (announcement_id,)
     ) as cur:
         row = await cur.fetchone()
@@ -47,29 +47,29 @@ async def finished_announcements(storage: Storage) -> tuple[int, int]:
     """One done announcement (sent, blocked, gone, failed) and one cancelled half-way, to the 'gbv' readers."""
     await add_users_bulk(storage, range(1, 31), "ru")
     for user_id in range(1, 31):
-        await storage.set_subscription(user_id, "gbv", True)
+        await storage.subscriptions.set(user_id, "gbv", True)
     draft = AnnouncementDraft(created_by=1, topics=frozenset({"gbv"}), language=None, versions={"ru": (1, 1)})
-    done = await storage.create_announcement(draft)
-    await storage.queue_recipients(done)
-    claimed = await storage.claim_deliveries(done, 30, 0.0)
+    done = await storage.announcements.create(draft)
+    await storage.deliveries.queue(done)
+    claimed = await storage.deliveries.claim(done, 30, 0.0)
     states = [DeliveryState.BLOCKED] * 2 + [DeliveryState.GONE] + [DeliveryState.FAILED] * 3
     outcomes = [Outcome(d.user_id, states[n] if n < len(states) else DeliveryState.SENT) for n, d in enumerate(claimed)]
-    await storage.record_outcomes(done, outcomes)
-    assert await storage.finish_announcement(done)
-    cancelled = await storage.create_announcement(draft)
-    await storage.queue_recipients(cancelled)
-    half = await storage.claim_deliveries(cancelled, 12, 0.0)
-    await storage.record_outcomes(cancelled, [Outcome(d.user_id, DeliveryState.SENT) for d in half])
-    assert await storage.set_announcement_state(cancelled, "cancelled")
+    await storage.deliveries.record_outcomes(done, outcomes)
+    assert await storage.deliveries.finish(done)
+    cancelled = await storage.announcements.create(draft)
+    await storage.deliveries.queue(cancelled)
+    half = await storage.deliveries.claim(cancelled, 12, 0.0)
+    await storage.deliveries.record_outcomes(cancelled, [Outcome(d.user_id, DeliveryState.SENT) for d in half])
+    assert await storage.announcements.set_state(cancelled, "cancelled")
     return done, cancelled
 
 
 async def screens(storage: Storage, announcement_id: int) -> tuple[DeliveryFigures, str, list[tuple[str, str, int]]]:
     """What the admin sees of an announcement: its figures, its /announcements text, and its chart's data."""
-    item = await storage.announcement(announcement_id)
+    item = await storage.announcements.get(announcement_id)
     assert item is not None
-    figures = await storage.delivery_figures(announcement_id)
-    return figures, progress_text(item, figures, 0.0, None, True, T), await storage.delivery_timeline(announcement_id)
+    figures = await storage.deliveries.figures(announcement_id)
+    return figures, progress_text(item, figures, 0.0, None, True, T), await storage.deliveries.timeline(announcement_id)
 
 
 async def test_rows_are_purged_after_the_window_and_the_figures_stay(tmp_path: Path) -> None:
@@ -80,21 +80,21 @@ async def test_rows_are_purged_after_the_window_and_the_figures_stay(tmp_path: P
         before = {a: await screens(storage, a) for a in (done, cancelled)}
         # The 3 who blocked the bot or are gone are not asked again.
         assert before[done][0].failed == 3 and before[cancelled][0].pending == 15
-        done_item = await storage.announcement(done)
+        done_item = await storage.announcements.get(done)
         assert done_item is not None and controls(done_item, T, 3)  # "↻ Retry failed" while the rows are kept
         # Within the window nothing goes.
-        assert await storage.purge_deliveries(iso(time.time() - DEFAULT_DELIVERY_RETENTION_DAYS * DAY)) == 0
+        assert await storage.deliveries.purge(iso(time.time() - DEFAULT_DELIVERY_RETENTION_DAYS * DAY)) == 0
         assert await rows_of(storage, done) == 30
         # Past it, the rows go and the totals stay.
-        assert await storage.purge_deliveries(iso(time.time() + DAY)) == 2
+        assert await storage.deliveries.purge(iso(time.time() + DAY)) == 2
         assert await rows_of(storage, done) == 0 and await rows_of(storage, cancelled) == 0
         assert {a: await screens(storage, a) for a in (done, cancelled)} == before
-        expired = await storage.announcement(done)
+        expired = await storage.announcements.get(done)
         assert expired is not None and expired.totals == before[done][0]
         # Nobody is left to send again: no retry button, and an old one changes nothing.
         assert all(b.text and "Retry" not in b.text for row in controls(expired, T, 3) for b in row)
-        assert await storage.retry_failed(done) == 0
-        assert await storage.purge_deliveries(iso(time.time() + DAY)) == 0
+        assert await storage.deliveries.retry_failed(done) == 0
+        assert await storage.deliveries.purge(iso(time.time() + DAY)) == 0
     finally:
         await storage.close()
     # Also after reopening (the totals are stored, not cached).
@@ -126,7 +126,7 @@ async def test_the_engine_purges_at_start_and_then_on_its_clock(tmp_path: Path) 
                 assert time.monotonic() < deadline, "the engine did not purge the expired rows"
                 await asyncio.sleep(0.02)
         assert await rows_of(w.storage, later) == 0  # finished "15 days" before the engine's clock too
-        figures = await w.storage.delivery_figures(done)
+        figures = await w.storage.deliveries.figures(done)
         assert (figures.sent, figures.blocked, figures.failed, figures.pending) == (24, 3, 3, 0)
 
 
@@ -162,12 +162,12 @@ async def test_after_the_purge_the_admin_screens_and_the_unsubscribe_button_stil
     await wait_button(admin, "✓ Confirm")
     await click(admin, "✓ Confirm")
     storage = env.services.storage
-    announcement = (await storage.announcements(limit=1))[0]
+    announcement = (await storage.announcements.recent(limit=1))[0]
     await wait_state(env, announcement.id, "done")
     await reader.wait_for(lambda: reader.find("Climate news") is not None, what="the announcement")
     await say(admin, "/announcements")
     before = admin.last.text if admin.last is not None else None
-    assert await storage.purge_deliveries(iso(time.time() + DAY)) == 1
+    assert await storage.deliveries.purge(iso(time.time() + DAY)) == 1
     assert await rows_of(storage, announcement.id) == 0
     await say(admin, "/announcements")
     assert admin.last is not None and admin.last.text == before
@@ -177,4 +177,4 @@ async def test_after_the_purge_the_admin_screens_and_the_unsubscribe_button_stil
     assert delivered is not None
     await reader.press("🔕 Unsubscribe from this theme", message_id=delivered.message_id)
     assert (await reader.wait_answer()).text == "Unsubscribed."
-    assert await storage.subscriptions(8109) == set()
+    assert await storage.subscriptions.topics(8109) == set()

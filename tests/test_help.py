@@ -140,23 +140,23 @@ def test_views_show_tappable_numbers_and_protect_the_lists(static: Static) -> No
 
 async def test_country_and_discreet_mode_are_stored_only_when_set_and_forget_removes_them(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.touch_user(5, "ru")
+        await storage.readers.touch(5, "ru")
         safety = storage.safety
         assert await safety.help_country(5) is None and not await safety.discreet(5)
         await safety.set_help_country(5, "KG")
         await safety.set_discreet(5, True)
         assert await safety.help_country(5) == "KG" and await safety.discreet(5)
-        announcement = await storage.create_announcement(
+        announcement = await storage.announcements.create(
             AnnouncementDraft(created_by=1, topics=frozenset(), language=None, versions={"ru": (1, 2)})
         )
         await safety.save_texts(announcement, {"ru": AnnouncementText("<b>Hi</b>", False)})
-        assert await storage.queue_recipients(announcement) == 1
-        claimed = await storage.claim_deliveries(announcement, 10, now=1e12)
+        assert await storage.deliveries.queue(announcement) == 1
+        claimed = await storage.deliveries.claim(announcement, 10, now=1e12)
         assert [(d.user_id, d.discreet) for d in claimed] == [(5, True)]
         assert await safety.text(announcement, "kk", "ru") == AnnouncementText("<b>Hi</b>", False)
-        await storage.forget_user(5)
+        await storage.readers.forget(5)
         assert await safety.help_country(5) is None and not await safety.discreet(5)
-        await storage.touch_user(5, "ru")  # back as a newcomer: nothing of the old settings
+        await storage.readers.touch(5, "ru")  # back as a newcomer: nothing of the old settings
         assert await safety.help_country(5) is None and not await safety.discreet(5)
 
 

@@ -178,10 +178,10 @@ async def _announce(env: BotEnv, send: str, *, photo: bool = False) -> int:
     await admin.press("Send now")
     await admin.wait_for(lambda: admin.last is not None and "✓ Confirm" in admin.last.button_texts, what="preview")
     await press(admin, "✓ Confirm")
-    announcement = (await env.services.storage.announcements(limit=1))[0]
+    announcement = (await env.services.storage.announcements.recent(limit=1))[0]
 
     async def done() -> bool:
-        item = await env.services.storage.announcement(announcement.id)
+        item = await env.services.storage.announcements.get(announcement.id)
         return item is not None and item.state == "done"
 
     await eventually(done, within=15, what="the announcement was delivered")

@@ -43,7 +43,7 @@ async def test_the_same_taps_delivered_twice_leave_the_same_subscriptions(tmp_pa
             await user.click("🔕 Unsubscribe")
             await user.click("🔔 Subscribe")
             storage: Storage = app.bot_data[SERVICES_KEY].storage
-            assert await storage.subscriptions(user.id) == {"gbv"}
+            assert await storage.subscriptions.topics(user.id) == {"gbv"}
         finally:
             await stop_application(app)
         taps = _taps(emu, user.id)
@@ -59,7 +59,7 @@ async def test_the_same_taps_delivered_twice_leave_the_same_subscriptions(tmp_pa
 
             await eventually(replayed_taps_handled, what="the replayed taps handled")
             storage = app.bot_data[SERVICES_KEY].storage
-            assert await storage.subscriptions(user.id) == {"gbv"}
+            assert await storage.subscriptions.topics(user.id) == {"gbv"}
         finally:
             await stop_application(app)
 

@@ -55,11 +55,11 @@ async def test_a_session_of_many_readers_leaves_no_person_in_the_counters(env: B
     storage = env.services.storage
     # Last week, as the bot would have counted it: enough for the weekly chart.
     last_week = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)
-    await storage.add_counts(
+    await storage.counters.add(
         {PageKey(last_week.isoformat(), "ru", "gbv", "barriers"): 120},
         {(last_week.isoformat(), "ru", Metric.ACTIVE.value, ""): 40},
     )
-    await storage.flush_counters()
+    await storage.counters.flush()
 
     # The whole database, read as anyone holding the file could.
     db = sqlite3.connect(env.settings.database_path)
@@ -128,26 +128,26 @@ def test_small_counts_are_shown_as_under_the_threshold() -> None:
 
 async def test_readers_are_counted_once_a_day_from_last_seen(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.touch_user(1, "ru")
-        await storage.touch_user(1, "ru")
-        await storage.touch_user(2, "kk")
+        await storage.readers.touch(1, "ru")
+        await storage.readers.touch(1, "ru")
+        await storage.readers.touch(2, "kk")
         # Someone last seen long ago comes back: active today, not new.
         await add_users_bulk(storage, [3], "ru")
-        await storage.connection.execute("UPDATE users SET last_seen = '2000-01-01' WHERE user_id = 3")
-        await storage.touch_user(3, "ru")
-        await storage.touch_user(3, "ru")
-        await storage.flush_counters()
+        await storage.database.connection.execute("UPDATE users SET last_seen = '2000-01-01' WHERE user_id = 3")
+        await storage.readers.touch(3, "ru")
+        await storage.readers.touch(3, "ru")
+        await storage.counters.flush()
         today = dt.datetime.now(dt.UTC).date()
-        assert await storage.day_counts(today) == {"new": 2, "active": 3, "views": 0}
+        assert await storage.counters.day_counts(today) == {"new": 2, "active": 3, "views": 0}
 
 
 async def test_unwritten_counts_are_kept_for_the_next_flush(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        storage.tally.page("ru", "gbv", "barriers")
-        await storage.connection.execute("DROP TABLE page_views")  # the write fails
+        storage.counters.tally.page("ru", "gbv", "barriers")
+        await storage.database.connection.execute("DROP TABLE page_views")  # the write fails
         with pytest.raises(sqlite3.OperationalError):
-            await storage.flush_counters()
-        assert sum(storage.tally.pages.values()) == 1
+            await storage.counters.flush()
+        assert sum(storage.counters.tally.pages.values()) == 1
 
 
 async def test_counters_older_than_the_retention_are_deleted_daily(tmp_path: Path) -> None:
@@ -157,11 +157,11 @@ async def test_counters_older_than_the_retention_are_deleted_daily(tmp_path: Pat
     current = [next(days)]
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         for day in ("2024-05-31", "2024-06-01", "2024-06-02", "2026-05-01"):
-            await storage.add_counts({PageKey(day, "ru", "gbv", "x"): 9}, {(day, "ru", "search", ""): 9})
-        task = asyncio.create_task(flush_periodically(storage, 730, interval=0.01, today=lambda: current[0]))
+            await storage.counters.add({PageKey(day, "ru", "gbv", "x"): 9}, {(day, "ru", "search", ""): 9})
+        task = asyncio.create_task(flush_periodically(storage.counters, 730, interval=0.01, today=lambda: current[0]))
 
         async def kept() -> list[str]:
-            async with storage.connection.execute("SELECT day FROM page_views ORDER BY day") as cur:
+            async with storage.database.connection.execute("SELECT day FROM page_views ORDER BY day") as cur:
                 return [r[0] for r in await cur.fetchall()]
 
         async def until(expected: list[str]) -> None:
@@ -175,7 +175,7 @@ async def test_counters_older_than_the_retention_are_deleted_daily(tmp_path: Pat
         current[0] = next(days)  # the next day's purge
         await until(["2024-06-02", "2026-05-01"])
         task.cancel()
-        async with storage.connection.execute("SELECT min(day) FROM daily_counts") as cur:
+        async with storage.database.connection.execute("SELECT min(day) FROM daily_counts") as cur:
             assert (await cur.fetchone())[0] == "2024-06-02"  # type: ignore[index]
 
 
@@ -183,23 +183,23 @@ async def test_an_announcement_s_delivery_is_drawn_over_time(tmp_path: Path) -> 
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         await add_users_bulk(storage, range(1, 21), "ru")
         draft = AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
-        announcement_id = await storage.create_announcement(draft)
-        await storage.queue_recipients(announcement_id)
-        claimed = await storage.claim_deliveries(announcement_id, 20, 0.0)
+        announcement_id = await storage.announcements.create(draft)
+        await storage.deliveries.queue(announcement_id)
+        claimed = await storage.deliveries.claim(announcement_id, 20, 0.0)
         outcomes = [Outcome(d.user_id, DeliveryState.SENT) for d in claimed[:15]] + [
             Outcome(claimed[15].user_id, DeliveryState.BLOCKED),
             Outcome(claimed[16].user_id, DeliveryState.FAILED, "x"),
             Outcome(claimed[17].user_id, DeliveryState.PENDING, "retry", 1.0),
         ]
-        await storage.record_outcomes(announcement_id, outcomes)
-        timeline = await storage.delivery_timeline(announcement_id)
+        await storage.deliveries.record_outcomes(announcement_id, outcomes)
+        timeline = await storage.deliveries.timeline(announcement_id)
         totals = {state: n for _, state, n in timeline}
         assert totals == {"sent": 15, "blocked": 1, "failed": 1}  # a retry is not an outcome yet
         assert all(re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$", minute) for minute, _, _ in timeline)
-        await storage.set_announcement_state(announcement_id, "done")
-        assert await storage.retry_failed(announcement_id) == 1
+        await storage.announcements.set_state(announcement_id, "done")
+        assert await storage.deliveries.retry_failed(announcement_id) == 1
         totals = {}
-        for _, state, n in await storage.delivery_timeline(announcement_id):
+        for _, state, n in await storage.deliveries.timeline(announcement_id):
             totals[state] = totals.get(state, 0) + n
         assert totals["failed"] == 0  # the failed line comes down as they are sent again
         labels = charts.DeliveryLabels("#1", "UTC", {"sent": "Sent", "blocked": "Blocked", "failed": "Failed"}, "n")
@@ -235,13 +235,13 @@ async def test_stats_for_one_announcement_draws_its_delivery(env: BotEnv) -> Non
     draft = AnnouncementDraft(
         created_by=ADMIN_ID, topics=frozenset(), language=None, versions={"ru": (ADMIN_ID, source.message_id)}
     )
-    announcement_id = await storage.create_announcement(draft)
+    announcement_id = await storage.announcements.create(draft)
     engine = engine_of(env.app.bot_data)
     assert engine is not None
     engine.wake()
 
     async def done() -> bool:
-        item = await storage.announcement(announcement_id)
+        item = await storage.announcements.get(announcement_id)
         return item is not None and item.state == "done"
 
     from tests.conftest import eventually

@@ -48,7 +48,7 @@ async def test_the_original_is_one_tap_away_and_the_choice_is_remembered(env: Bo
 
     await press(reader, "📖 Русский")  # the other original, chosen and remembered
     assert words(env, "ru") in (reader.last.text or "")
-    stored = await env.services.storage.get_user(4001)
+    stored = await env.services.storage.readers.get(4001)
     assert stored is not None and stored.reference == "ru"
 
     await press(reader, "◂ Қазақша")  # and back
@@ -127,7 +127,7 @@ async def test_an_uzbek_reader_switches_to_cyrillic_from_the_first_screen(env: B
     assert first.button_texts[0] == cyrillic.offer == "Кирилл алифбосида ўқиш"
     assert {"✓ Oʻzbekcha", "Ўзбекча"} <= set(first.button_texts)  # each in itself, side by side
     await press(reader, "Кирилл алифбосида ўқиш")
-    stored = await env.services.storage.get_user(4006)
+    stored = await env.services.storage.readers.get(4006)
     assert stored is not None and stored.language == "uz-Cyrl" and stored.language_chosen
     climate = cyrillic.theme("climate")
     assert climate is not None and climate.short_title in reader.last.button_texts  # type: ignore[union-attr]

@@ -216,7 +216,7 @@ async def test_the_running_bot_builds_missing_files_in_a_process_of_its_own_then
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         start = functools.partial(
             start_offline,
-            database=storage,
+            database=storage.database,
             library=library,
             username="b_bot",
             content_root=root,

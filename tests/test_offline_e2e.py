@@ -116,15 +116,15 @@ async def test_the_whole_brief_downloads_from_about_and_is_counted_anonymously(e
     storage = env.services.storage
 
     async def counted() -> bool:  # the handler counts once the file is sent
-        await storage.flush_counters()
-        async with storage.connection.execute(
+        await storage.counters.flush()
+        async with storage.database.connection.execute(
             "SELECT * FROM daily_counts WHERE metric = ?", (Metric.DOWNLOAD.value,)
         ) as cursor:
             rows = [tuple(r) for r in await cursor.fetchall()]
         return bool(rows)
 
     await eventually(counted, what="the download's count")
-    async with storage.connection.execute(
+    async with storage.database.connection.execute(
         "SELECT language, metric, subject, count FROM daily_counts WHERE metric = ?", (Metric.DOWNLOAD.value,)
     ) as cursor:
         rows = [tuple(r) for r in await cursor.fetchall()]

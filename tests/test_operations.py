@@ -170,7 +170,7 @@ async def test_a_migration_leaves_a_snapshot_of_the_old_schema(tmp_path: Path) -
 
     storage = await Storage.open(db)
     try:
-        assert await storage.schema_version() == SCHEMA_VERSION
+        assert await storage.database.schema_version() == SCHEMA_VERSION
     finally:
         await storage.close()
 

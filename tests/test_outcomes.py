@@ -28,11 +28,11 @@ async def test_a_large_mixed_batch_is_written_row_by_row(tmp_path: Path) -> None
     people = list(range(1, 1_301))  # more than two chunks of ids
     async with await Storage.open(path) as storage:
         await add_users_bulk(storage, people, "ru")
-        announcement_id = await storage.create_announcement(
+        announcement_id = await storage.announcements.create(
             AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
         )
-        await storage.queue_recipients(announcement_id)
-        claimed = await storage.claim_deliveries(announcement_id, len(people), 0.0)
+        await storage.deliveries.queue(announcement_id)
+        claimed = await storage.deliveries.claim(announcement_id, len(people), 0.0)
         assert len(claimed) == len(people)
         outcomes = []
         for d in claimed:
@@ -42,8 +42,8 @@ async def test_a_large_mixed_batch_is_written_row_by_row(tmp_path: Path) -> None
                 outcomes.append(Outcome(d.user_id, DeliveryState.PENDING, "timed out", not_before=100.0 + d.user_id))
             else:
                 outcomes.append(Outcome(d.user_id, DeliveryState.SENT))
-        await storage.record_outcomes(announcement_id, outcomes)
-        figures = await storage.delivery_figures(announcement_id)
+        await storage.deliveries.record_outcomes(announcement_id, outcomes)
+        figures = await storage.deliveries.figures(announcement_id)
         assert figures == DeliveryFigures(
             pending=sum(o.state == "pending" for o in outcomes),
             sent=sum(o.state == "sent" for o in outcomes),

@@ -26,8 +26,8 @@ from bot.storage import Storage
 
 async def test_hot_reads_take_one_hop_to_the_database_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async with await Storage.open(tmp_path / "db.sqlite3") as storage:
-        await storage.touch_user(7, "ru")
-        await storage.set_subscription(7, "gbv", True)
+        await storage.readers.touch(7, "ru")
+        await storage.subscriptions.set(7, "gbv", True)
         hops = 0
         execute = aiosqlite.Connection._execute
 
@@ -37,11 +37,11 @@ async def test_hot_reads_take_one_hop_to_the_database_thread(tmp_path: Path, mon
             return await execute(self, fn, *args, **kwargs)
 
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-        assert (await storage.get_user(7)) is not None
+        assert (await storage.readers.get(7)) is not None
         assert hops == 1
-        assert await storage.get_user(8) is None
+        assert await storage.readers.get(8) is None
         assert hops == 2
-        assert await storage.subscriptions(7) == frozenset({"gbv"})
+        assert await storage.subscriptions.topics(7) == frozenset({"gbv"})
         assert hops == 3
 
 

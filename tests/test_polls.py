@@ -70,12 +70,12 @@ def test_signatures_bind_the_state_and_tokens_hide_the_reader(tmp_path: Path) ->
 
 async def _storage_with_poll(tmp_path: Path) -> tuple[Storage, PollStore]:
     storage = await Storage.open(tmp_path / "bot.sqlite3")
-    async with storage.transaction() as db:
+    async with storage.database.transaction() as db:
         await db.execute(
             "INSERT INTO announcements (id, created_by, created_at, topics, state) "
             "VALUES (1, 1, '2026-12-06T00:00:00', '[]', 'done')"
         )
-    store = PollStore(storage)
+    store = PollStore(storage.database)
     await store.create(1, "2026-12-09T00:00:00+00:00", {"ru": PollVersion("Q?", ("a", "b", "c"))})
     return storage, store
 
@@ -99,7 +99,7 @@ async def test_a_change_moves_one_count_and_a_replay_or_flood_moves_none(tmp_pat
         assert await store.answer(1, token, "ru", other, current, CHANGES_MAX) is Answer.FLOOD
         assert sum((await store.counts(1)).values()) == 1
         await store.close(1)
-        rows = await storage.connection.execute_fetchall("SELECT count(*) FROM poll_tokens")
+        rows = await storage.database.connection.execute_fetchall("SELECT count(*) FROM poll_tokens")
         assert next(iter(rows))[0] == 0
     finally:
         await storage.close()
@@ -193,7 +193,7 @@ async def test_a_poll_to_an_empty_audience_cannot_be_confirmed(env: BotEnv) -> N
     await click(admin, "Send now")
     await admin.wait_for(lambda: "Nobody is in this audience" in (admin.last.text or ""))  # type: ignore[union-attr]
     assert admin.last is not None and admin.last.button_texts == ["Cancel"]
-    assert await env.services.storage.announcements(limit=1) == []
+    assert await env.services.storage.announcements.recent(limit=1) == []
 
 
 async def test_forged_buttons_count_nothing(env: BotEnv) -> None:
@@ -216,7 +216,7 @@ async def test_forged_buttons_count_nothing(env: BotEnv) -> None:
         assert answer.text == "This button is not valid any more."
     await reader.press_data("p1:v:1:en:x", message_id=delivered.message_id)
     assert (await reader.wait_answer()).text == "This button is not valid any more."
-    assert await PollStore(env.services.storage).counts(poll_id) == {}
+    assert await PollStore(env.services.storage.database).counts(poll_id) == {}
 
 
 async def test_a_flood_of_changes_stops_at_the_limit(env: BotEnv) -> None:
@@ -231,7 +231,7 @@ async def test_a_flood_of_changes_stops_at_the_limit(env: BotEnv) -> None:
     await reader.press("Jobs" if current == "Roads" else "Roads")
     answer = await reader.wait_answer()
     assert answer.text == "You have changed your answer too many times. Your last answer stays."
-    counts = await PollStore(env.services.storage).counts(poll_id)
+    counts = await PollStore(env.services.storage.database).counts(poll_id)
     assert sum(counts.values()) == 1
 
 
@@ -248,11 +248,11 @@ async def test_answering_a_cancelled_or_closed_poll_counts_nothing(env: BotEnv) 
     assert "Roads: < 5" in (readers[1].last.text or "")  # type: ignore[union-attr]
     env.app.bot_data.pop(CLOCK_KEY)
     assert engine_of(env.app.bot_data) is not None
-    async with env.services.storage.transaction() as db:
+    async with env.services.storage.database.transaction() as db:
         await db.execute("UPDATE announcements SET state = 'cancelled' WHERE id = ?", (poll_id,))
     await readers[0].press("✓ Roads")
     assert (await readers[0].wait_answer()).text == "This poll was cancelled. Your answer is not counted."
-    assert await PollStore(env.services.storage).counts(poll_id) == {("en", 1): 1}
+    assert await PollStore(env.services.storage.database).counts(poll_id) == {("en", 1): 1}
 
 
 async def test_was_this_useful_on_a_sections_last_page(env: BotEnv) -> None:
@@ -282,7 +282,7 @@ async def test_was_this_useful_on_a_sections_last_page(env: BotEnv) -> None:
     assert (await reader.wait_answer()).text == "You already answered, thank you."
     await open_last()
     assert "👍 Useful" not in reader.last.button_texts  # gone once answered for this section
-    counts = await PollStore(env.services.storage).useful_counts()
+    counts = await PollStore(env.services.storage.database).useful_counts()
     assert [(c.theme, c.section, c.language, c.yes, c.no) for c in counts] == [(theme.id, section.id, "en", 0, 1)]
     await reader.press_data(Useful(theme.id, "no-such-section", "y").pack())
     assert (await reader.wait_answer()).text == "This button is not valid any more."
@@ -301,7 +301,7 @@ async def test_stats_and_export_show_polls_and_ratings_k_suppressed(env: BotEnv)
     await click(readers[0], "Roads")
     assert "Roads: < 5" in (readers[0].last.text or "")  # type: ignore[union-attr]
     assert "Answers in English:" in (readers[0].last.text or "")  # type: ignore[union-attr]
-    store = PollStore(env.services.storage)
+    store = PollStore(env.services.storage.database)
     for n in range(6):
         await store.rate(bytes([n]) * 16, "climate", "barriers", "en", n == 0)
     admin = env.emu.user(ADMIN_ID, language_code="en")
@@ -330,4 +330,4 @@ async def test_a_reader_in_discreet_mode_opens_the_poll_and_answers(env: BotEnv)
     assert "What matters more?" in (reader.last.text or "")  # type: ignore[union-attr]
     await click(reader, "Jobs")
     assert "Your answer: Jobs" in (reader.last.text or "")  # type: ignore[union-attr]
-    assert await PollStore(env.services.storage).counts(poll_id) == {("en", 2): 1}
+    assert await PollStore(env.services.storage.database).counts(poll_id) == {("en", 2): 1}

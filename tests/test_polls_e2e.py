@@ -52,7 +52,7 @@ async def send_poll(env: BotEnv, admin: EmulatedUser, versions: dict[str, str]) 
     await click(admin, "Send now")
     await wait_button(admin, "✓ Confirm")
     await click(admin, "✓ Confirm")
-    announcement = (await env.services.storage.announcements(limit=1))[0]
+    announcement = (await env.services.storage.announcements.recent(limit=1))[0]
     return announcement.id
 
 
@@ -78,7 +78,7 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     admin = env.emu.user(ADMIN_ID, language_code="en")
     poll_id = await send_poll(env, admin, QUESTIONS)
     await wait_state(env, poll_id, "done", within=60)
-    assert (await storage.delivery_figures(poll_id)).sent == READERS + 1  # and the admin, a reader too
+    assert (await storage.deliveries.figures(poll_id)).sent == READERS + 1  # and the admin, a reader too
 
     # 200 readers answer: every 5th changes their answer, every 7th taps their answer again, every 9th taps
     # the buttons of the delivered copy again (an old button: a replay).
@@ -117,7 +117,7 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     for start in range(0, len(answering), 40):
         await asyncio.gather(*(answer(uid) for uid in answering[start : start + 40]))
 
-    counts = await PollStore(storage).counts(poll_id)
+    counts = await PollStore(storage.database).counts(poll_id)
     assert {k: v for k, v in counts.items() if v} == expected
     assert sum(counts.values()) == 200
 
@@ -131,8 +131,8 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
         assert user.last_callback_answer is not None
         t = env.services.i18n.get(code)
         assert t.gettext("The poll is closed. Final results:") in (user.last.text or "")  # type: ignore[union-attr]
-    assert await PollStore(storage).counts(poll_id) == counts
-    async with storage.transaction() as db:
+    assert await PollStore(storage.database).counts(poll_id) == counts
+    async with storage.database.transaction() as db:
         left = await db.execute_fetchall("SELECT count(*) FROM poll_tokens")
     assert next(iter(left))[0] == 0
 
@@ -151,7 +151,7 @@ async def test_a_poll_in_three_languages_to_300_readers(env: BotEnv, caplog: pyt
     assert together[-1] == "200 answers"
 
     # Nothing ties a reader to an option: not a row of the database, not a log line.
-    await storage.flush_counters()
+    await storage.counters.flush()
     every_id = {str(uid) for uid in readers}
     path = env.settings.database_path
     with sqlite3.connect(path) as copy:

@@ -44,22 +44,22 @@ def test_an_ill_typed_payload_still_unpacks_for_the_codec() -> None:
 
 
 def count_calls(env: BotEnv, monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
-    storage = env.services.storage
-    original = getattr(storage, name)
+    readers = env.services.storage.readers
+    original = getattr(readers, name)
     calls: list[int] = []
 
     async def counted(user_id: int, *args: Any) -> Any:
         calls.append(user_id)
         return await original(user_id, *args)
 
-    monkeypatch.setattr(storage, name, counted)
+    monkeypatch.setattr(readers, name, counted)
     return calls
 
 
 async def test_a_forged_language_button_resolves_the_reader_once(env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     user = env.emu.user(8101, language_code="en")
     await say(user, "/menu")
-    touched = count_calls(env, monkeypatch, "touch_user")
+    touched = count_calls(env, monkeypatch, "touch")
     await user.press_data(pack(Action.LANGUAGE, "xx"))
     answer = await user.wait_answer()
     assert "expired" in (answer.text or "")
@@ -72,11 +72,11 @@ async def test_an_edited_message_stores_nobody_and_a_button_after_forget_starts_
     await user.wait_reply()
     await say(user, "/forget")
     await click(user, "Yes, erase my data")
-    assert await env.services.storage.get_user(8102) is None
+    assert await env.services.storage.readers.get(8102) is None
     await user.edit(sent.message_id, "climate")  # an edited search is ignored, and stores nothing
     await user.inline_query("climate")  # one person's updates run in order: this one comes after the edit
     await user.wait_inline()
-    assert await env.services.storage.get_user(8102) is None  # inline mode only looks
+    assert await env.services.storage.readers.get(8102) is None  # inline mode only looks
     await user.edit(sent.message_id, "/help")  # an edited command is answered: a visit
     await user.wait_reply()
-    assert await env.services.storage.get_user(8102) is not None
+    assert await env.services.storage.readers.get(8102) is not None

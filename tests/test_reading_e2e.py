@@ -85,7 +85,7 @@ async def test_language_comes_from_telegram_then_the_choice_wins(env: BotEnv) ->
     assert {"Кыргызча", "Тоҷикӣ", "Türkmençe", "Oʻzbekcha", "Русский", "English"} <= set(kazakh.last.button_texts)
     await press(kazakh, "English")
     assert "Climate justice" in kazakh.last.button_texts
-    stored = await env.services.storage.get_user(2001)
+    stored = await env.services.storage.readers.get(2001)
     assert stored is not None and stored.language == "en"
     await kazakh.send("/menu")
     await kazakh.wait_reply()
@@ -242,19 +242,19 @@ async def test_forget_erases_after_confirmation(env: BotEnv) -> None:
     await open_menu(user)
     await press(user, "Climate justice")
     await press(user, "🔔 Subscribe")
-    assert await env.services.storage.subscriptions(6001) == {"climate"}
+    assert await env.services.storage.subscriptions.topics(6001) == {"climate"}
     await user.send("/forget")
     await user.wait_reply()
     assert "Erase?" in (user.last.text or "")  # type: ignore[union-attr]
     await press(user, "No, keep it")
-    assert await env.services.storage.get_user(6001) is not None
+    assert await env.services.storage.readers.get(6001) is not None
     await user.send("/forget")
     await user.wait_reply()
     done = await press(user, "Yes, erase my data")
     assert "erased" in (done.text or "")
     assert "1 subscription" in (done.text or "")
-    assert await env.services.storage.get_user(6001) is None
-    assert await env.services.storage.subscriptions(6001) == frozenset()
+    assert await env.services.storage.readers.get(6001) is None
+    assert await env.services.storage.subscriptions.topics(6001) == frozenset()
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "contact", "location", "document"])
@@ -296,7 +296,7 @@ async def test_group_chats_point_to_the_private_chat(env: BotEnv) -> None:
     await group.send(member, "just chatting")
     with pytest.raises(TimeoutError):
         await group.wait_reply(timeout=0.5)
-    assert await env.services.storage.get_user(7004) is None  # nothing stored from a group
+    assert await env.services.storage.readers.get(7004) is None  # nothing stored from a group
 
 
 async def test_help_and_about_show_licence_and_privacy(env: BotEnv) -> None:
@@ -355,11 +355,11 @@ async def test_blocking_the_bot_is_recorded_and_coming_back_clears_it(env: BotEn
     storage = env.services.storage
 
     async def blocked() -> bool:
-        stored = await storage.get_user(7007)
+        stored = await storage.readers.get(7007)
         return stored is not None and stored.blocked
 
     async def unblocked() -> bool:
-        stored = await storage.get_user(7007)
+        stored = await storage.readers.get(7007)
         return stored is not None and not stored.blocked
 
     user.block()

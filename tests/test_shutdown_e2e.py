@@ -54,11 +54,11 @@ async def test_sigterm_under_a_flood_exits_within_the_deadline(tmp_path: Path) -
     assert first.chat_id in answered
     storage = await Storage.open(tmp_path / "bot.sqlite3")  # opens: no transaction was left half-way
     try:
-        async with storage.connection.execute("PRAGMA integrity_check") as cur:
+        async with storage.database.connection.execute("PRAGMA integrity_check") as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [("ok",)]
-        async with storage.connection.execute("SELECT user_id FROM users") as cur:
+        async with storage.database.connection.execute("SELECT user_id FROM users") as cur:
             stored = {int(r[0]) for r in await cur.fetchall()}
-        async with storage.connection.execute(
+        async with storage.database.connection.execute(
             "SELECT metric, sum(count) FROM daily_counts WHERE metric IN ('new', 'active') GROUP BY metric"
         ) as cur:
             counted = {str(r[0]): int(r[1]) for r in await cur.fetchall()}

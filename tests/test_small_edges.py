@@ -26,23 +26,23 @@ async def test_a_reader_blocked_during_a_visit_and_active_again_is_not_skipped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.touch_user(7, "en")
-        await storage.set_subscription(7, "gbv", True)
-        await storage.set_reference(7, "en")  # a change: the next visit reads the database
-        assert await storage.count_audience({"gbv"}, None) == {"en": 1}
-        read_user = storage.get_user
+        await storage.readers.touch(7, "en")
+        await storage.subscriptions.set(7, "gbv", True)
+        await storage.readers.set_reference(7, "en")  # a change: the next visit reads the database
+        assert await storage.announcements.count_audience({"gbv"}, None) == {"en": 1}
+        read_user = storage.readers.get
 
         async def read_then_blocked(user_id: int) -> UserRecord | None:
             record = await read_user(user_id)
-            await storage.set_blocked(user_id)  # meanwhile a send to them was refused: they had blocked the bot
+            await storage.readers.set_blocked(user_id)  # meanwhile a send to them was refused: they had blocked the bot
             return record
 
-        monkeypatch.setattr(storage, "get_user", read_then_blocked)
-        await storage.touch_user(7, "en")  # a visit read before the block
+        monkeypatch.setattr(storage.readers, "get", read_then_blocked)
+        await storage.readers.touch(7, "en")  # a visit read before the block
         monkeypatch.undo()
-        await storage.touch_user(7, "en")  # they write again: they are back
-        assert await storage.count_audience({"gbv"}, None) == {"en": 1}
-        stored = await storage.get_user(7)
+        await storage.readers.touch(7, "en")  # they write again: they are back
+        assert await storage.announcements.count_audience({"gbv"}, None) == {"en": 1}
+        stored = await storage.readers.get(7)
         assert stored is not None and not stored.blocked
 
 
@@ -70,7 +70,7 @@ def test_an_id_sqlite_cannot_store_is_refused() -> None:
 @pytest.mark.parametrize("announcement_id", [100_000, 12_345_678_901])
 async def test_the_unsubscribe_button_under_a_large_announcement_works(env: BotEnv, announcement_id: int) -> None:
     storage = env.services.storage
-    async with storage.transaction() as db:
+    async with storage.database.transaction() as db:
         await db.execute(
             "INSERT INTO announcements (id, created_by, created_at, topics, state) "
             "VALUES (?, 1, '2026-12-06T00:00:00+00:00', '[\"gbv\"]', 'done')",
@@ -78,11 +78,11 @@ async def test_the_unsubscribe_button_under_a_large_announcement_works(env: BotE
         )
     user = env.emu.user(4300, language_code="en")
     await user.ask("/start")
-    await storage.set_subscription(user.id, "gbv", True)
+    await storage.subscriptions.set(user.id, "gbv", True)
     await user.press_data(Unsubscribe(announcement_id).pack())
     answer = await user.wait_answer()
     assert answer.text == "Unsubscribed."
-    assert await storage.subscriptions(user.id) == frozenset()
+    assert await storage.subscriptions.topics(user.id) == frozenset()
 
 
 async def test_an_admin_control_with_an_id_beyond_sqlite_is_refused_politely(env: BotEnv) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
+import pkgutil
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+import bot.storage
 from bench.population import add_users_bulk
 from bot.storage import (
     MIGRATIONS,
@@ -53,31 +57,31 @@ async def test_migrates_from_every_earlier_schema(tmp_path: Path, version: int) 
     path = tmp_path / "bot.sqlite3"
     make_db_at_version(path, version)
     async with await Storage.open(path) as storage:
-        assert await storage.schema_version() == SCHEMA_VERSION
+        assert await storage.database.schema_version() == SCHEMA_VERSION
         if version >= 1:  # data written by the older bot survives
-            user = await storage.get_user(7)
+            user = await storage.readers.get(7)
             assert user is not None and user.language == "en"
             if version < 3:  # a language stored before v3 was always chosen by the person
                 assert user.language_chosen
-            assert await storage.subscriptions(7) == {"gbv"}
+            assert await storage.subscriptions.topics(7) == {"gbv"}
         if version >= 3:  # an announcement keeps its delivery rows (and no totals) until they expire
-            announcement = await storage.announcement(1)
+            announcement = await storage.announcements.get(1)
             assert announcement is not None and announcement.totals is None
-            assert (await storage.delivery_figures(1)).sent == 1
+            assert (await storage.deliveries.figures(1)).sent == 1
         if version >= 5:  # the counters too
-            assert await storage.page_view_rows() == [("2026-01-02", "en", "gbv", "", 6)]
-        await storage.set_meta("k", "v")
-        assert await storage.get_meta("k") == "v"
+            assert await storage.counters.page_view_rows() == [("2026-01-02", "en", "gbv", "", 6)]
+        await storage.database.set_meta("k", "v")
+        assert await storage.database.get_meta("k") == "v"
 
 
 async def test_empty_database_gets_the_latest_schema(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "new" / "bot.sqlite3") as storage:
-        assert await storage.schema_version() == SCHEMA_VERSION
-        async with storage.connection.execute("PRAGMA journal_mode") as cur:
+        assert await storage.database.schema_version() == SCHEMA_VERSION
+        async with storage.database.connection.execute("PRAGMA journal_mode") as cur:
             assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
-        async with storage.connection.execute("PRAGMA foreign_keys") as cur:
+        async with storage.database.connection.execute("PRAGMA foreign_keys") as cur:
             assert (await cur.fetchone())[0] == 1  # type: ignore[index]
-        async with storage.connection.execute("PRAGMA busy_timeout") as cur:
+        async with storage.database.connection.execute("PRAGMA busy_timeout") as cur:
             assert (await cur.fetchone())[0] > 0  # type: ignore[index]
 
 
@@ -110,15 +114,15 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path, mo
 
 async def test_users_keep_only_id_language_days_and_block_flag(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        user = await storage.touch_user(42, "ru")
+        user = await storage.readers.touch(42, "ru")
         assert (user.user_id, user.language, user.blocked, user.language_chosen) == (42, "ru", False, False)
         assert user.first_seen == user.last_seen and len(user.first_seen) == 10  # a day, not a time
-        await storage.set_language(42, "en")
-        await storage.set_blocked(42)
-        assert (await storage.get_user(42)).blocked  # type: ignore[union-attr]
-        user = await storage.touch_user(42, "ru")  # they came back: no longer blocked; the choice stands
+        await storage.readers.set_language(42, "en")
+        await storage.readers.set_blocked(42)
+        assert (await storage.readers.get(42)).blocked  # type: ignore[union-attr]
+        user = await storage.readers.touch(42, "ru")  # they came back: no longer blocked; the choice stands
         assert (user.language, user.blocked, user.language_chosen) == ("en", False, True)
-        async with storage.connection.execute("SELECT * FROM users") as cur:
+        async with storage.database.connection.execute("SELECT * FROM users") as cur:
             columns = [d[0] for d in cur.description]
         assert columns == [
             "user_id",
@@ -135,31 +139,31 @@ async def test_users_keep_only_id_language_days_and_block_flag(tmp_path: Path) -
 
 async def test_subscriptions_are_unique_and_toggle(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.set_subscription(1, "gbv", True)
-        await storage.set_subscription(1, "gbv", True)
-        await storage.set_subscription(1, "climate", True)
-        await storage.set_subscription(2, "gbv", True)
-        assert await storage.subscriptions(1) == {"gbv", "climate"}
-        assert await storage.subscribers_per_topic() == {"gbv": 2, "climate": 1}
-        await storage.set_subscription(1, "gbv", False)
-        assert await storage.subscriptions(1) == {"climate"}
-        await storage.set_blocked(2)
-        assert await storage.subscribers_per_topic() == {"climate": 1}
+        await storage.subscriptions.set(1, "gbv", True)
+        await storage.subscriptions.set(1, "gbv", True)
+        await storage.subscriptions.set(1, "climate", True)
+        await storage.subscriptions.set(2, "gbv", True)
+        assert await storage.subscriptions.topics(1) == {"gbv", "climate"}
+        assert await storage.subscriptions.per_topic() == {"gbv": 2, "climate": 1}
+        await storage.subscriptions.set(1, "gbv", False)
+        assert await storage.subscriptions.topics(1) == {"climate"}
+        await storage.readers.set_blocked(2)
+        assert await storage.subscriptions.per_topic() == {"climate": 1}
 
 
 async def test_forget_erases_the_user_and_their_subscriptions(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-        await storage.set_language(5, "ru")
-        await storage.set_subscription(5, "gbv", True)
-        await storage.set_subscription(5, "srhr", True)
-        await storage.set_subscription(6, "gbv", True)
-        erased = await storage.forget_user(5)
+        await storage.readers.set_language(5, "ru")
+        await storage.subscriptions.set(5, "gbv", True)
+        await storage.subscriptions.set(5, "srhr", True)
+        await storage.subscriptions.set(6, "gbv", True)
+        erased = await storage.readers.forget(5)
         assert (erased.user, erased.subscriptions) == (True, 2)
-        assert await storage.get_user(5) is None
-        async with storage.connection.execute("SELECT count(*) FROM subscriptions WHERE user_id = 5") as cur:
+        assert await storage.readers.get(5) is None
+        async with storage.database.connection.execute("SELECT count(*) FROM subscriptions WHERE user_id = 5") as cur:
             assert (await cur.fetchone())[0] == 0  # type: ignore[index]
-        assert await storage.subscriptions(6) == {"gbv"}
-        again = await storage.forget_user(5)
+        assert await storage.subscriptions.topics(6) == {"gbv"}
+        again = await storage.readers.forget(5)
         assert (again.user, again.subscriptions) == (False, 0)
 
 
@@ -168,20 +172,20 @@ async def test_concurrent_writers_do_not_interleave(tmp_path: Path) -> None:
 
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         await asyncio.gather(
-            *(storage.set_subscription(uid, "gbv", True) for uid in range(200)),
-            *(storage.touch_user(uid) for uid in range(200, 400)),
-            *(storage.forget_user(uid) for uid in range(0, 200, 2)),
+            *(storage.subscriptions.set(uid, "gbv", True) for uid in range(200)),
+            *(storage.readers.touch(uid) for uid in range(200, 400)),
+            *(storage.readers.forget(uid) for uid in range(0, 200, 2)),
         )
-        assert await storage.count_users() in range(300, 401)
-        by_lang = await storage.users_by_language()
-        assert sum(by_lang.values()) == await storage.count_users()
+        assert await storage.readers.count() in range(300, 401)
+        by_lang = await storage.readers.by_language()
+        assert sum(by_lang.values()) == await storage.readers.count()
 
 
 async def test_bulk_insert_of_many_users(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         await add_users_bulk(storage, range(1, 10_001), "ru")
-        assert await storage.count_users() == 10_000
-        assert await storage.users_by_language() == {("ru", False): 10_000}
+        assert await storage.readers.count() == 10_000
+        assert await storage.readers.by_language() == {("ru", False): 10_000}
 
 
 async def test_queueing_is_chunked_idempotent_and_respects_the_audience(
@@ -194,23 +198,23 @@ async def test_queueing_is_chunked_idempotent_and_respects_the_audience(
         await add_users_bulk(storage, range(1, 51), "ru")
         await add_users_bulk(storage, range(51, 61), "en")
         for uid in range(1, 61, 2):
-            await storage.set_subscription(uid, "gbv", True)
-        await storage.set_blocked(3)
+            await storage.subscriptions.set(uid, "gbv", True)
+        await storage.readers.set_blocked(3)
         draft = AnnouncementDraft(created_by=1, topics=frozenset({"gbv"}), language=None, versions={"ru": (1, 1)})
-        announcement_id = await storage.create_announcement(draft)
-        assert await storage.count_audience({"gbv"}, None) == {"ru": 24, "en": 5}
-        assert await storage.queue_recipients(announcement_id) == 29
-        assert await storage.delivery_languages(announcement_id) == {"ru": 24, "en": 5}
-        item = await storage.announcement(announcement_id)
+        announcement_id = await storage.announcements.create(draft)
+        assert await storage.announcements.count_audience({"gbv"}, None) == {"ru": 24, "en": 5}
+        assert await storage.deliveries.queue(announcement_id) == 29
+        assert await storage.deliveries.languages(announcement_id) == {"ru": 24, "en": 5}
+        item = await storage.announcements.get(announcement_id)
         assert item is not None and item.state == "running"
-        assert await storage.queue_recipients(announcement_id) == 0  # running: not queued twice
-        only_en = await storage.create_announcement(
+        assert await storage.deliveries.queue(announcement_id) == 0  # running: not queued twice
+        only_en = await storage.announcements.create(
             AnnouncementDraft(created_by=1, topics=frozenset(), language="en", versions={"en": (1, 2)})
         )
-        assert await storage.queue_recipients(only_en) == 10
-        cancelled = await storage.create_announcement(draft)
-        assert await storage.set_announcement_state(cancelled, "cancelled", expect=("queued",))
-        assert await storage.queue_recipients(cancelled) == 0
+        assert await storage.deliveries.queue(only_en) == 10
+        cancelled = await storage.announcements.create(draft)
+        assert await storage.announcements.set_state(cancelled, "cancelled", expect=("queued",))
+        assert await storage.deliveries.queue(cancelled) == 0
 
 
 async def test_one_open_storage_per_database(tmp_path: Path) -> None:
@@ -225,20 +229,20 @@ async def test_one_open_storage_per_database(tmp_path: Path) -> None:
 async def test_an_announcement_is_done_only_when_nothing_is_pending_or_sending(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
         await add_users_bulk(storage, [1, 2], "ru")
-        announcement_id = await storage.create_announcement(
+        announcement_id = await storage.announcements.create(
             AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"ru": (9, 1)})
         )
-        await storage.queue_recipients(announcement_id)
-        claimed = await storage.claim_deliveries(announcement_id, 1, 0.0)
-        assert not await storage.finish_announcement(announcement_id)  # one pending, one sending
-        await storage.record_outcomes(announcement_id, [Outcome(claimed[0].user_id, DeliveryState.SENT)])
-        assert not await storage.finish_announcement(announcement_id)  # one pending
-        (other,) = await storage.claim_deliveries(announcement_id, 1, 0.0)
-        assert not await storage.finish_announcement(announcement_id)  # one sending
-        await storage.record_outcomes(announcement_id, [Outcome(other.user_id, DeliveryState.FAILED, "x")])
-        assert await storage.finish_announcement(announcement_id)
-        assert await storage.retry_failed(announcement_id) == 1
-        announcement = await storage.announcement(announcement_id)
+        await storage.deliveries.queue(announcement_id)
+        claimed = await storage.deliveries.claim(announcement_id, 1, 0.0)
+        assert not await storage.deliveries.finish(announcement_id)  # one pending, one sending
+        await storage.deliveries.record_outcomes(announcement_id, [Outcome(claimed[0].user_id, DeliveryState.SENT)])
+        assert not await storage.deliveries.finish(announcement_id)  # one pending
+        (other,) = await storage.deliveries.claim(announcement_id, 1, 0.0)
+        assert not await storage.deliveries.finish(announcement_id)  # one sending
+        await storage.deliveries.record_outcomes(announcement_id, [Outcome(other.user_id, DeliveryState.FAILED, "x")])
+        assert await storage.deliveries.finish(announcement_id)
+        assert await storage.deliveries.retry_failed(announcement_id) == 1
+        announcement = await storage.announcements.get(announcement_id)
         assert announcement is not None and announcement.state == "running"
 
 
@@ -256,3 +260,35 @@ def test_the_state_enums_name_what_the_schema_allows() -> None:
 
     assert allowed("announcements") == set(AnnouncementState)
     assert allowed("deliveries") == set(DeliveryState)
+
+
+def test_storage_is_composed_not_inherited() -> None:
+    """One Database handed to each repository: no class of bot/storage builds on another of ours, and the facade
+    only composes them (its own methods open and close)."""
+    classes = [
+        value
+        for info in pkgutil.iter_modules(bot.storage.__path__, "bot.storage.")
+        for value in vars(importlib.import_module(info.name)).values()
+        if inspect.isclass(value) and value.__module__ == info.name
+    ]
+    assert {c.__name__ for c in classes} >= {"Database", "Readers", "Deliveries", "Counters", "Announcements"}
+    ours = {c.__name__: [b.__qualname__ for b in c.__bases__ if b.__module__.startswith("bot")] for c in classes}
+    assert {name: bases for name, bases in ours.items() if bases} == {}
+    own = {name for name, value in vars(Storage).items() if callable(value) or isinstance(value, classmethod)}
+    assert own - {"__init__", "__aenter__", "__aexit__"} == {"open", "close"}
+
+
+async def test_a_recipient_found_blocked_is_no_longer_a_cached_active_reader(tmp_path: Path) -> None:
+    """The deliveries mark a blocked recipient among the readers they were given: the reader's next visit reads
+    the database and clears the flag, so later announcements reach them again."""
+    async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
+        await storage.readers.touch(7, "en")  # seen today: cached
+        announcement_id = await storage.announcements.create(
+            AnnouncementDraft(created_by=9, topics=frozenset(), language=None, versions={"en": (9, 1)})
+        )
+        await storage.deliveries.queue(announcement_id)
+        (claimed,) = await storage.deliveries.claim(announcement_id, 1, 0.0)
+        await storage.deliveries.record_outcomes(announcement_id, [Outcome(claimed.user_id, DeliveryState.BLOCKED)])
+        assert (await storage.readers.get(7)).blocked  # type: ignore[union-attr]
+        assert (await storage.readers.touch(7, "en")).blocked is False  # they wrote again: back
+        assert await storage.announcements.count_audience(frozenset(), None) == {"en": 1}

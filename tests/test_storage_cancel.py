@@ -56,8 +56,8 @@ class HeldConnection:
 
 
 def hold(storage: Storage, step: str) -> HeldConnection:
-    held = HeldConnection(storage.connection, step)
-    storage._db = held  # type: ignore[assignment]
+    held = HeldConnection(storage.database.connection, step)
+    storage.database._db = held  # type: ignore[assignment]
     return held
 
 
@@ -65,7 +65,7 @@ async def meta(path: Path) -> dict[str, str]:
     """The bot_meta facts of the database at ``path``, read after reopening it."""
     storage = await Storage.open(path)
     try:
-        async with storage.connection.execute("SELECT key, value FROM bot_meta") as cur:
+        async with storage.database.connection.execute("SELECT key, value FROM bot_meta") as cur:
             return {str(r[0]): str(r[1]) for r in await cur.fetchall()}
     finally:
         await storage.close()
@@ -78,7 +78,7 @@ async def test_a_transaction_cancelled_at_any_await_leaves_the_connection_clean(
     held = hold(storage, step)
 
     async def work() -> None:
-        async with storage.transaction() as db:
+        async with storage.database.transaction() as db:
             await db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
             if step == "ROLLBACK":
                 raise Boom
@@ -89,11 +89,11 @@ async def test_a_transaction_cancelled_at_any_await_leaves_the_connection_clean(
     held.release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
-    storage._db = held.real
-    assert not storage.connection.in_transaction
+    storage.database._db = held.real
+    assert not storage.database.connection.in_transaction
     # Later writes, autocommit and in a transaction, are committed.
-    await storage.set_meta("b", "2")
-    async with storage.transaction() as db:
+    await storage.database.set_meta("b", "2")
+    async with storage.database.transaction() as db:
         await db.execute("INSERT INTO bot_meta (key, value) VALUES ('c', '3')")
     await storage.close()
     # A cancellation during COMMIT is raised after it: that work was committed; anywhere else it was not.
@@ -106,7 +106,7 @@ async def test_a_cancelled_transaction_loses_no_later_write(tmp_path: Path) -> N
     storage = await Storage.open(path)
 
     async def work() -> None:
-        async with storage.transaction():
+        async with storage.database.transaction():
             await asyncio.sleep(0)
 
     task = asyncio.create_task(work())
@@ -114,7 +114,7 @@ async def test_a_cancelled_transaction_loses_no_later_write(tmp_path: Path) -> N
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await storage.set_meta("b", "2")
+    await storage.database.set_meta("b", "2")
     await storage.close()
     assert await meta(path) == {"b": "2"}
 
@@ -123,22 +123,22 @@ async def test_a_cancelled_transaction_loses_no_later_write(tmp_path: Path) -> N
 async def test_a_cancelled_counter_flush_counts_once(tmp_path: Path, step: str) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
-    storage.tally.count(Metric.SEARCH, "en")
-    storage.tally.page("en", "gbv")
+    storage.counters.tally.count(Metric.SEARCH, "en")
+    storage.counters.tally.page("en", "gbv")
     held = hold(storage, step)
-    task = asyncio.create_task(storage.flush_counters())
+    task = asyncio.create_task(storage.counters.flush())
     await asyncio.wait_for(held.reached.wait(), WAIT)
     task.cancel()
     held.release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
-    storage._db = held.real
+    storage.database._db = held.real
     await storage.close()  # writes what is still in the tally
     storage = await Storage.open(path)
     try:
-        async with storage.connection.execute("SELECT metric, count FROM daily_counts") as cur:
+        async with storage.database.connection.execute("SELECT metric, count FROM daily_counts") as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [("search", 1)]
-        async with storage.connection.execute("SELECT views FROM page_views") as cur:
+        async with storage.database.connection.execute("SELECT views FROM page_views") as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [(1,)]
     finally:
         await storage.close()
@@ -151,7 +151,7 @@ async def test_a_task_stopped_inside_a_write_finishes_it_first(tmp_path: Path) -
     after = asyncio.Event()
 
     async def handler() -> None:
-        async with storage.transaction() as db:
+        async with storage.database.transaction() as db:
             await db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
             await db.execute("INSERT INTO bot_meta (key, value) VALUES ('b', '2')")
         await asyncio.sleep(0)  # cancelled here, after the write
@@ -159,16 +159,16 @@ async def test_a_task_stopped_inside_a_write_finishes_it_first(tmp_path: Path) -
 
     task = asyncio.create_task(handler())
     await asyncio.wait_for(held.reached.wait(), WAIT)
-    storage.cancel_between_calls(task)
+    storage.database.cancel_between_calls(task)
     held.release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not after.is_set()
-    storage._db = held.real
+    storage.database._db = held.real
     # A task outside any write is cancelled at once.
     idle = asyncio.create_task(asyncio.sleep(3600))
     await asyncio.sleep(0)
-    storage.cancel_between_calls(idle)
+    storage.database.cancel_between_calls(idle)
     with pytest.raises(asyncio.CancelledError):
         await idle
     await storage.close()
@@ -180,13 +180,13 @@ async def test_shutdown_lets_a_running_handler_finish_its_write(tmp_path: Path) 
     storage = await Storage.open(path)
     held = hold(storage, "INSERT")
     processor = PerUserUpdateProcessor()
-    processor.cancel_running = storage.cancel_between_calls  # as the app sets it
+    processor.cancel_running = storage.database.cancel_between_calls  # as the app sets it
     after = asyncio.Event()
 
     async def handler() -> None:
-        async with storage.transaction() as db:
+        async with storage.database.transaction() as db:
             await db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
-        await storage.set_meta("b", "2")  # a second write, after the one running at the stop: not started
+        await storage.database.set_meta("b", "2")  # a second write, after the one running at the stop: not started
         after.set()
 
     task = asyncio.create_task(processor.do_process_update(object(), handler()))
@@ -195,6 +195,6 @@ async def test_shutdown_lets_a_running_handler_finish_its_write(tmp_path: Path) 
     held.release.set()
     await asyncio.wait_for(task, WAIT)  # abandoned: the update is simply not finished
     assert not after.is_set()
-    storage._db = held.real
+    storage.database._db = held.real
     await storage.close()
     assert await meta(path) == {"a": "1"}

@@ -129,7 +129,7 @@ async def test_inline_mode_shares_a_link_not_the_text_of_protected_themes(env: B
         assert "start=i_gbv_" in body
         assert not any(text[:40] in body for text in texts)
     # someone who only used inline mode never started the bot: nothing is stored about them
-    assert await env.services.storage.get_user(8005) is None
+    assert await env.services.storage.readers.get(8005) is None
 
 
 async def test_forget_tells_the_truth_and_old_buttons_start_afresh(env: BotEnv) -> None:
@@ -140,13 +140,13 @@ async def test_forget_tells_the_truth_and_old_buttons_start_afresh(env: BotEnv) 
     await say(user, "/forget")
     await click(user, "Yes, erase my data")
     assert "stores your Telegram id and language again" in (user.last.text or "")  # type: ignore[union-attr]
-    assert await env.services.storage.get_user(8006) is None
+    assert await env.services.storage.readers.get(8006) is None
     await user.press("Climate justice", message_id=old_menu.message_id)
     await user.wait_reply()
     assert "starts afresh" in (old_menu.text or "") and "Choose your language" in (old_menu.text or "")
-    stored = await env.services.storage.get_user(8006)
+    stored = await env.services.storage.readers.get(8006)
     assert stored is not None and not stored.language_chosen
-    assert await env.services.storage.subscriptions(8006) == frozenset()
+    assert await env.services.storage.subscriptions.topics(8006) == frozenset()
 
 
 async def test_the_database_is_private_when_the_bot_creates_it(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ async def test_aiosqlite_never_logs_statements_even_at_debug(tmp_path: Path) -> 
         setup_logging("DEBUG")
         root.addHandler(Collect(logging.DEBUG))
         async with await Storage.open(tmp_path / "bot.sqlite3") as storage:
-            await storage.set_subscription(8007, "gbv", True)
+            await storage.subscriptions.set(8007, "gbv", True)
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -223,7 +223,7 @@ async def test_unsubscribing_twice_says_already_unsubscribed(env: BotEnv) -> Non
     await click(admin, "Send now")
     await wait_button(admin, "✓ Confirm")
     await click(admin, "✓ Confirm")
-    announcement = (await env.services.storage.announcements(limit=1))[0]
+    announcement = (await env.services.storage.announcements.recent(limit=1))[0]
     await wait_state(env, announcement.id, "done")
     await reader.wait_for(lambda: reader.find("Climate news") is not None, what="the announcement")
     delivered = reader.find("Climate news")

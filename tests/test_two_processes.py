@@ -25,7 +25,7 @@ async def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path
         source = await admin.send("Объявление для всех")
         storage = await Storage.open(db)
         await add_users_bulk(storage, RECIPIENTS, "ru")
-        announcement_id = await storage.create_announcement(
+        announcement_id = await storage.announcements.create(
             AnnouncementDraft(
                 created_by=ADMIN, topics=frozenset(), language=None, versions={"ru": (ADMIN, source.message_id)}
             )

@@ -37,8 +37,8 @@ async def announcements_command(update: Update, context: BotContext) -> None:
 async def announcements_screen(context: BotContext, reader: Reader) -> Screen:
     """/announcements with the figures read now."""
     storage = context.storage
-    items = await storage.announcements(limit=RECENT_ANNOUNCEMENTS)
-    figures = [(item, await storage.delivery_figures(item.id)) for item in items]
+    items = await storage.announcements.recent(limit=RECENT_ANNOUNCEMENTS)
+    figures = [(item, await storage.deliveries.figures(item.id)) for item in items]
     return views.announcements_screen(reader.t, context.library.locale(reader.language), figures)
 
 

@@ -45,7 +45,7 @@ def _draft_marker(admin_id: int) -> str:
 async def _drop_draft(context: BotContext, admin_id: int) -> bool:
     """Forget the admin's draft; return whether one was in progress."""
     had = context.user_data is not None and context.user_data.pop(DRAFT_KEY, None) is not None
-    await context.storage.delete_meta(_draft_marker(admin_id))
+    await context.storage.database.delete_meta(_draft_marker(admin_id))
     return had
 
 
@@ -55,7 +55,7 @@ async def announce_command(update: Update, context: BotContext) -> None:
     draft = Draft(admin_id=reader.user_id)
     if context.user_data is not None:
         context.user_data[DRAFT_KEY] = draft
-    await context.storage.set_meta(_draft_marker(reader.user_id), "1")
+    await context.storage.database.set_meta(_draft_marker(reader.user_id), "1")
     await show(update, context, views.audience_screen(reader.t, context.library.locale(reader.language), draft))
 
 
@@ -155,7 +155,7 @@ async def on_admin_message(update: Update, context: BotContext) -> None:
         return
     draft = _draft(context)
     if draft is None:
-        if await context.storage.delete_meta(_draft_marker(user.id)):
+        if await context.storage.database.delete_meta(_draft_marker(user.id)):
             # The bot restarted while this admin was preparing an announcement: this message was meant for it.
             text = context.reader.t.gettext(
                 "The bot restarted and the announcement you were preparing was lost. Start again with /announce."
@@ -226,7 +226,7 @@ async def _preview(update: Update, context: BotContext, reader: Reader, draft: D
     assert chat is not None
     draft.step = Step.PREVIEW
     default = context.services.settings.default_language
-    counts = await context.storage.count_audience(draft.topics, draft.language)
+    counts = await context.storage.announcements.count_audience(draft.topics, draft.language)
     if draft.poll and not sum(counts.values()):
         screen = views.empty_audience_screen(t)
         await context.bot.send_message(chat.id, screen.text, reply_markup=screen.keyboard)
@@ -259,10 +259,10 @@ async def _confirm(update: Update, context: BotContext, reader: Reader, draft: D
     message = query.message if query else None
     status_chat = message.chat.id if isinstance(message, Message) else None
     status_message = message.message_id if isinstance(message, Message) else None
-    announcement_id = await context.storage.create_announcement(draft.to_storage(status_chat, status_message))
+    announcement_id = await context.storage.announcements.create(draft.to_storage(status_chat, status_message))
     if draft.poll:
         closes_at = draft.closes_at(dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        await bot_polls.PollStore(context.storage).create(announcement_id, closes_at, draft.poll_versions)
+        await bot_polls.PollStore(context.storage.database).create(announcement_id, closes_at, draft.poll_versions)
         bot_polls.book_of(context).add(announcement_id, draft.poll_versions)
     texts = {
         code: AnnouncementText(body, media) for code, (body, media) in draft.texts.items() if code in draft.versions

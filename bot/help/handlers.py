@@ -101,7 +101,7 @@ async def _country(context: BotContext, reader: Reader, code: str) -> Screen | N
     country = views.directory.country(code)
     if country is None:
         return None
-    context.storage.tally.count(Metric.HELP, reader.language, country.code)
+    context.storage.counters.tally.count(Metric.HELP, reader.language, country.code)
     remembered = await context.storage.safety.help_country(reader.user_id) == country.code
     return views.country(reader.language, country, remembered)
 
@@ -172,8 +172,8 @@ async def _open(update: Update, context: BotContext, reader: Reader, announcemen
     assert query is not None
     storage, t = context.storage, reader.t
     message = query.message
-    announcement = await storage.announcement(announcement_id)
-    text = await storage.safety.text(announcement_id, reader.language, storage.default_language)
+    announcement = await storage.announcements.get(announcement_id)
+    text = await storage.safety.text(announcement_id, reader.language, storage.database.default_language)
     if announcement is None or not announcement.versions or not isinstance(message, Message):
         await query.answer(t.gettext("This message is no longer available."), show_alert=True)
         return
@@ -182,7 +182,7 @@ async def _open(update: Update, context: BotContext, reader: Reader, announcemen
     body = text.html if text is not None else ""
     if text is None or text.media:  # no text kept (an announcement older than this feature): copy it too
         versions = announcement.versions
-        version = versions.get(reader.language) or versions.get(storage.default_language)
+        version = versions.get(reader.language) or versions.get(storage.database.default_language)
         if version is None and versions:
             version = versions[min(versions)]
         if version is None:

@@ -35,8 +35,10 @@ async def stats_command(update: Update, context: BotContext) -> None:
     if context.args:
         number = context.args[0].lstrip("#")
         announcement_id = parse_id(number)
-        if announcement_id is not None and await context.storage.announcement(announcement_id) is not None:
-            poll = await bot_polls.poll_screen(context.storage, announcement_id, reader.t, bot_polls.now(context))
+        if announcement_id is not None and await context.storage.announcements.get(announcement_id) is not None:
+            poll = await bot_polls.poll_screen(
+                context.storage.database, announcement_id, reader.t, bot_polls.now(context)
+            )
             if poll is not None:
                 await show(update, context, Screen(poll))
             await announcement_chart(update, context, reader, announcement_id)
@@ -60,12 +62,14 @@ async def stats_command(update: Update, context: BotContext) -> None:
 
 async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
     """Today's counters, readers per language, subscribers per theme, the last announcements."""
-    await context.storage.flush_counters()  # today's figures include the last seconds
+    await context.storage.counters.flush()  # today's figures include the last seconds
     storage = context.storage
-    by_language = await storage.users_by_language()
-    today = await storage.day_counts(_today())
-    per_topic = await storage.subscribers_per_topic()
-    recent = [(item.id, await storage.delivery_figures(item.id)) for item in await storage.announcements(limit=3)]
+    by_language = await storage.readers.by_language()
+    today = await storage.counters.day_counts(_today())
+    per_topic = await storage.subscriptions.per_topic()
+    recent = [
+        (item.id, await storage.deliveries.figures(item.id)) for item in await storage.announcements.recent(limit=3)
+    ]
     screen = stats_screen(
         reader.t,
         context.library.locale(reader.language),
@@ -77,7 +81,7 @@ async def _stats_screen(context: BotContext, reader: Reader) -> Screen:
     )
     directory = bot_help.views_of(context.application).directory
     help_lines = await bot_help.stats_html(storage, directory, reader.t, _today())
-    useful = await bot_polls.stats_html(storage, context.library.locale(reader.language), reader.t)
+    useful = await bot_polls.stats_html(storage.database, context.library.locale(reader.language), reader.t)
     return Screen(f"{screen.text}\n\n{help_lines}\n\n{useful}", screen.keyboard)
 
 
@@ -88,7 +92,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     t = reader.t
-    await context.storage.flush_counters()
+    await context.storage.counters.flush()
     content = context.library.locale(reader.language)
     data, rows = await summary.export_csv(context.storage, content, t)
     caption = t.ngettext(
@@ -98,7 +102,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     ).format(count=rows, threshold=summary.SMALL_COUNT)
     name = f"page-views-{_today().isoformat()}.csv"
     await context.bot.send_document(chat.id, InputFile(data, filename=name), caption=html.escape(caption[:CAPTION_MAX]))
-    data, rows = await bot_polls.export(context.storage, bot_polls.now(context))
+    data, rows = await bot_polls.export(context.storage.database, bot_polls.now(context))
     caption = t.ngettext(
         "{count} row: polls per language and answer, and “was this useful?” per section and language. "
         "Counts under {threshold} read “< {threshold}”.",
@@ -125,7 +129,7 @@ async def announcement_chart(update: Update, context: BotContext, reader: Reader
 
 async def sections_chart(update: Update, context: BotContext, reader: Reader) -> None:
     t = reader.t
-    await context.storage.flush_counters()
+    await context.storage.counters.flush()
     content = context.library.locale(reader.language)
     png = await summary.sections_png(context.storage, _today(), content, t)
     if png is None:

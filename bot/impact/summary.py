@@ -60,8 +60,8 @@ async def weekly_png(storage: Storage, today: dt.date, names: dict[str, str], t:
     """Readers a day and page views per week by language, or None when there is nothing to draw."""
     # Complete weeks only: a week in progress would look like a drop in reading.
     weeks = weeks_back(today - dt.timedelta(days=today.weekday() + 1), CHART_WEEKS)
-    readers = by_week(await storage.metric_series(Metric.ACTIVE, weeks[0]), weeks)
-    views = by_week(await storage.page_view_series(weeks[0]), weeks)
+    readers = by_week(await storage.counters.metric_series(Metric.ACTIVE, weeks[0]), weeks)
+    views = by_week(await storage.counters.page_view_series(weeks[0]), weeks)
     if not any(n >= SMALL_COUNT for series in (*readers.values(), *views.values()) for n in series):
         return None  # every point would be left out
     days = [7] * len(weeks)
@@ -91,7 +91,7 @@ def _title(content: LocaleContent, theme_id: str, section_id: str) -> str:
 async def sections_png(storage: Storage, today: dt.date, content: LocaleContent, t: Translator) -> bytes | None:
     """The most-read sections over the chart's weeks, or None when there is nothing to draw."""
     since = weeks_back(today, CHART_WEEKS)[0]
-    top = await storage.top_sections(since, TOP_SECTIONS)
+    top = await storage.counters.top_sections(since, TOP_SECTIONS)
     rows = [(_title(content, theme, section), n) for theme, section, n in top]
     if not any(n >= SMALL_COUNT for _, n in rows):
         return None
@@ -115,7 +115,7 @@ def delivery_states(t: Translator) -> dict[str, str]:
 
 async def delivery_png(storage: Storage, announcement_id: int, t: Translator) -> tuple[bytes | None, dict[str, int]]:
     """An announcement's outcomes over time, and each outcome's total (None: nothing settled yet)."""
-    timeline = await storage.delivery_timeline(announcement_id)
+    timeline = await storage.deliveries.timeline(announcement_id)
     totals: dict[str, int] = {}
     for _, state, count in timeline:
         totals[state] = totals.get(state, 0) + count
@@ -144,7 +144,7 @@ async def export_csv(storage: Storage, content: LocaleContent, t: Translator) ->
             t.gettext("Page views"),
         ]
     )
-    rows = await storage.page_view_rows()
+    rows = await storage.counters.page_view_rows()
     for day, language, theme, section, views in rows:
         writer.writerow([day, language, theme, section, _title(content, theme, section), shown(views)])
     return out.getvalue().encode(CSV_ENCODING), len(rows)

@@ -83,7 +83,7 @@ async def on_download(update: Update, context: BotContext) -> None:
     text = caption(t, None if discreet else title, file.form, protect=protect)
     if await _send(update, context, offline, file, text, protect, discreet=discreet):
         # Anonymous: the day, the file's language, its subject and form; never who.
-        context.storage.tally.count(Metric.DOWNLOAD, file.code, f"{file.subject}.{file.form.value}")
+        context.storage.counters.tally.count(Metric.DOWNLOAD, file.code, f"{file.subject}.{file.form.value}")
 
 
 async def _send(

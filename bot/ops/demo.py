@@ -242,7 +242,7 @@ async def seed_population(storage: Storage, content: LocaleContent, today: dt.da
                 section = rng.choice(library[theme]) if library[theme] else ""
                 page = PageKey(key, language, theme, section)
                 pages[page] = pages.get(page, 0) + 1
-    await storage.add_counts(pages, daily)
+    await storage.counters.add(pages, daily)
     total = sum(POPULATION[code][1] for code in POPULATION)
     return (
         f"the demo's database holds a scripted population: {POPULATION_DAYS} days of counters, growing to about "

@@ -61,7 +61,7 @@ async def sync_profile(bot: Bot, i18n: I18n, storage: Storage) -> bool:
         json.dumps({c: [p.commands, p.description, p.short_description] for c, p in profiles.items()}).encode()
     ).hexdigest()
     key = f"profile:{bot.id}:{i18n.default}"
-    if await storage.get_meta(key) == fingerprint:
+    if await storage.database.get_meta(key) == fingerprint:
         logger.info("command menus and descriptions unchanged")
         return False
     targets: list[tuple[str | None, Profile]] = [(None, profiles[i18n.default])]
@@ -72,7 +72,7 @@ async def sync_profile(bot: Bot, i18n: I18n, storage: Storage) -> bool:
         await bot.set_my_commands([BotCommand(c, d) for c, d in profile.commands], language_code=code)
         await bot.set_my_description(profile.description, language_code=code)
         await bot.set_my_short_description(profile.short_description, language_code=code)
-    await storage.set_meta(key, fingerprint)
+    await storage.database.set_meta(key, fingerprint)
     logger.info(
         "command menus and descriptions set for %s and the default",
         ", ".join(code for code, _ in targets if code is not None),

@@ -66,7 +66,7 @@ async def reload_static(app: BotApp) -> bool:
     await stop_offline(app.bot_data)
     offline = await start_offline(
         app.bot_data,
-        database=services.storage,
+        database=services.storage.database,
         library=library,
         username=services.screens.username,
         content_root=content_root,
@@ -93,7 +93,7 @@ async def reload_static(app: BotApp) -> bool:
 async def _tell_admins(app: BotApp, services: Services) -> None:
     """Each admin, in their language: the new texts did not load, readers still see the old ones."""
     for admin_id in sorted(services.settings.admin_ids):
-        record = await services.storage.get_user(admin_id)
+        record = await services.storage.readers.get(admin_id)
         t = services.i18n.get(record.language if record else services.settings.default_language)
         text = t.gettext(
             "The new texts have errors, so the bot did not load them. Readers still see the old texts. "

@@ -94,7 +94,7 @@ async def _vote(query: CallbackQuery, context: BotContext, reader: Reader, vote:
     if vote.poll == 0:
         await query.answer(t.gettext("This is a preview: answers here are not counted."))
         return
-    store, book = PollStore(context.storage), book_of(context)
+    store, book = PollStore(context.storage.database), book_of(context)
     poll = await store.poll(vote.poll)
     version = poll.versions.get(vote.language) if poll is not None else None
     signed = (vote.poll, vote.language, vote.current, vote.answers) + ((reader.user_id,) if vote.answers else ())
@@ -143,7 +143,7 @@ async def _closed(
 ) -> None:
     """A tap on a poll that takes no answers: say so, and show the final results in place."""
     t = reader.t
-    store = PollStore(context.storage)
+    store = PollStore(context.storage.database)
     if not poll.closed:
         await close_due(store, now(context))
     if state is PollState.CANCELLED:
@@ -155,7 +155,7 @@ async def _closed(
 
 
 async def _results(query: CallbackQuery, context: BotContext, reader: Reader, payload: Results) -> None:
-    store = PollStore(context.storage)
+    store = PollStore(context.storage.database)
     poll = await store.poll(payload.poll)
     if poll is None or payload.language not in poll.versions:
         await query.answer(reader.t.gettext("This button is not valid any more."), show_alert=True)
@@ -191,7 +191,7 @@ async def _useful(query: CallbackQuery, context: BotContext, reader: Reader, pay
         return
     book = book_of(context)
     token = useful_token(book, reader.user_id, payload.theme, payload.section)
-    counted = await PollStore(context.storage).rate(
+    counted = await PollStore(context.storage.database).rate(
         token, payload.theme, payload.section, reader.language, payload.answer == "y"
     )
     await query.answer(
@@ -218,7 +218,7 @@ async def forget_reader(context: BotContext, user_id: int) -> int:
         for section in theme.sections
     }
     tokens = [useful_token(book, user_id, theme, section) for theme, section in sections]
-    return await PollStore(context.storage).forget_ratings(tokens)
+    return await PollStore(context.storage.database).forget_ratings(tokens)
 
 
 async def with_useful(
@@ -228,7 +228,9 @@ async def with_useful(
     if (
         screen.keyboard is None
         or page != len(context.library.pages(reader.language, theme, section)) - 1
-        or await PollStore(context.storage).rated(useful_token(book_of(context), reader.user_id, theme, section))
+        or await PollStore(context.storage.database).rated(
+            useful_token(book_of(context), reader.user_id, theme, section)
+        )
     ):
         return screen
     row = useful_row(theme, section, reader.t)

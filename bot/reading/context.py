@@ -129,7 +129,7 @@ async def get_reader(update: Update, context: BotContext) -> Reader | None:
         return None
     services = context.services
     guess = services.i18n.pick(user.language_code)
-    record = await services.storage.touch_user(user.id, guess)
+    record = await services.storage.readers.touch(user.id, guess)
     language = record.language if record.language in services.i18n.languages else guess
     chosen = record.language_chosen
     return Reader(user.id, language, chosen, services.i18n.get(language), pick_reference(language, record.reference))
@@ -159,7 +159,7 @@ async def peek_reader(update: Update, context: BotContext) -> Reader | None:
         return None
     services = context.services
     guess = services.i18n.pick(user.language_code)
-    record = await services.storage.get_user(user.id)
+    record = await services.storage.readers.get(user.id)
     stored = record.language if record is not None else None
     language = stored if stored in services.i18n.languages else guess
     return Reader(user.id, language, record is not None and record.language_chosen, services.i18n.get(language))
@@ -184,7 +184,7 @@ async def resolve_reader(update: Update, context: BotContext) -> None:
             # A button of a menu shown before /forget: the handler starts afresh instead of acting on it, so
             # whether the person was known is read before this visit stores them again.
             user = update.callback_query.from_user
-            known = user.is_bot or await context.storage.is_known(user.id)
+            known = user.is_bot or await context.storage.readers.is_known(user.id)
             reader = await get_reader(update, context)
             if reader is not None and not known:
                 reader = dataclasses.replace(reader, stranger=True)

@@ -82,7 +82,7 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
         return
     status = change.new_chat_member.status
     blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await context.storage.set_blocked(change.from_user.id, blocked)
+    await context.storage.readers.set_blocked(change.from_user.id, blocked)
 
 
 _STALE_QUERY = "query is too old"

@@ -88,18 +88,18 @@ def main_menu(context: BotContext, reader: Reader) -> Screen:
 
 async def theme_screen(context: BotContext, reader: Reader, theme_id: str) -> Screen | None:
     """A theme page, with the reader's subscription state."""
-    subscribed = theme_id in await context.storage.subscriptions(reader.user_id)
+    subscribed = theme_id in await context.storage.subscriptions.topics(reader.user_id)
     return context.screens.theme(reader.language, theme_id, subscribed)
 
 
 async def subscriptions_screen(context: BotContext, reader: Reader) -> Screen:
     """The reader's subscription checklist."""
-    return context.screens.subscriptions(reader.language, await context.storage.subscriptions(reader.user_id))
+    return context.screens.subscriptions(reader.language, await context.storage.subscriptions.topics(reader.user_id))
 
 
 def _count_link(context: BotContext, reader: Reader, link: DeepLink) -> None:
     """One deep-link open (by its payload: content ids only) and the page it opened."""
-    tally = context.storage.tally
+    tally = context.storage.counters.tally
     tally.count(Metric.LINK, reader.language, deeplinks.encode(link))
     section = link.section_id
     if link.item_id:
@@ -110,7 +110,7 @@ def _count_link(context: BotContext, reader: Reader, link: DeepLink) -> None:
 
 def _count_view(context: BotContext, reader: Reader, payload: Payload) -> None:
     """A page view of a theme, section or About (called once the page exists)."""
-    tally, code = context.storage.tally, reader.language
+    tally, code = context.storage.counters.tally, reader.language
     match payload:
         case ThemePage(theme):
             tally.page(code, theme)
@@ -158,7 +158,7 @@ async def search_command(update: Update, context: BotContext) -> None:
     """``/search words``."""
     language = context.reader.language
     if context.args:
-        context.storage.tally.count(Metric.SEARCH, language)  # that one searched, never the words
+        context.storage.counters.tally.count(Metric.SEARCH, language)  # that one searched, never the words
     await show(update, context, context.screens.search_for(language, " ".join(context.args or [])))
 
 
@@ -168,7 +168,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     language = context.reader.language
-    context.storage.tally.count(Metric.SEARCH, language)  # that one searched, never the words
+    context.storage.counters.tally.count(Metric.SEARCH, language)  # that one searched, never the words
     await show(update, context, context.screens.search_for(language, message.text))
 
 
@@ -298,7 +298,7 @@ async def _set_reference(context: BotContext, reader: Reader, code: str) -> Read
     """Remember which original the reader compares pages with (an unknown code changes nothing)."""
     if code not in reference_choices(reader.language) or code == reader.reference:
         return reader
-    await context.storage.set_reference(reader.user_id, code)
+    await context.storage.readers.set_reference(reader.user_id, code)
     return dataclasses.replace(reader, reference=code)
 
 
@@ -325,7 +325,7 @@ async def _set_language(context: BotContext, reader: Reader, code: str) -> Reade
     i18n = context.services.i18n
     if code not in i18n.languages:
         return None
-    await context.storage.set_language(reader.user_id, code)
+    await context.storage.readers.set_language(reader.user_id, code)
     return Reader(reader.user_id, code, True, i18n.get(code))
 
 
@@ -340,11 +340,11 @@ async def _toggle(update: Update, context: BotContext, reader: Reader, toggle: T
     storage = context.storage
     if isinstance(toggle, SetSubscription):
         now_subscribed = toggle.want is Want.SUBSCRIBED
-        changed = await storage.set_subscription(reader.user_id, topic, now_subscribed)
+        changed = await storage.subscriptions.set(reader.user_id, topic, now_subscribed)
     else:
-        now_subscribed, changed = await storage.toggle_subscription(reader.user_id, topic), True
+        now_subscribed, changed = await storage.subscriptions.toggle(reader.user_id, topic), True
     if changed:  # the same tap delivered twice counts once
-        storage.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
+        storage.counters.tally.count(Metric.SUBSCRIBE if now_subscribed else Metric.UNSUBSCRIBE, reader.language, topic)
     t = reader.t
     await query.answer(t.gettext("Subscribed.") if now_subscribed else t.gettext("Unsubscribed."))
     screen = await theme_screen(context, reader, topic) if toggle.origin is ToggleFrom.THEME else None
@@ -358,18 +358,18 @@ async def _unsubscribe_from_announcement(
     query = update.callback_query
     assert query is not None
     t = reader.t
-    announcement = await context.storage.announcement(announcement_id) if announcement_id else None
+    announcement = await context.storage.announcements.get(announcement_id) if announcement_id else None
     if announcement is None or not announcement.topics:
         await query.answer(t.gettext("Nothing to unsubscribe from here."))
         return
-    followed = await context.storage.subscriptions(reader.user_id)
+    followed = await context.storage.subscriptions.topics(reader.user_id)
     if not followed & announcement.topics:
         await query.answer(t.gettext("You are already unsubscribed."))
         return
     for topic in announcement.topics:
-        await context.storage.set_subscription(reader.user_id, topic, False)
+        await context.storage.subscriptions.set(reader.user_id, topic, False)
     for topic in followed & announcement.topics:
-        context.storage.tally.count(Metric.UNSUBSCRIBE, reader.language, topic)
+        context.storage.counters.tally.count(Metric.UNSUBSCRIBE, reader.language, topic)
     await query.answer(t.gettext("Unsubscribed."))
     if isinstance(query.message, Message):
         try:
@@ -381,9 +381,9 @@ async def _unsubscribe_from_announcement(
 async def _forget(update: Update, context: BotContext, reader: Reader) -> None:
     query = update.callback_query
     assert query is not None
-    erased = await context.storage.forget_user(reader.user_id)
+    erased = await context.storage.readers.forget(reader.user_id)
     if erased.user:  # a count of uses, by language: nothing about who
-        context.storage.tally.count(Metric.FORGET, reader.language)
+        context.storage.counters.tally.count(Metric.FORGET, reader.language)
     for hook in hooks_of(context.application).forget:  # what other features keep of the reader (polls' tokens)
         await hook(context, reader.user_id)
     # After erasing, the reader is a stranger again: nothing here may re-create their record.

@@ -77,4 +77,4 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
 
 async def on_chosen_inline_result(update: Update, context: BotContext) -> None:
     """Someone shared a result of inline mode into a chat: one share, counted by language only."""
-    context.storage.tally.count(Metric.SHARE, context.reader.language)
+    context.storage.counters.tally.count(Metric.SHARE, context.reader.language)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 
 import aiosqlite
 
@@ -16,26 +15,20 @@ from bot.storage.tally import Metric, PageKey, Tally
 
 __all__ = ["Counters"]
 
-logger = logging.getLogger(__name__)
 
+class Counters:
+    """The anonymous counters: ``tally`` is counted into, ``flush`` writes it (``Storage.close`` a last time)."""
 
-class Counters(Database):
-    """The database plus its anonymous counters (``tally`` is counted into, ``flush_counters`` writes it)."""
-
-    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
-        super().__init__(db, default_language, lock_fd)
-        # Anonymous counts waiting to be written (see bot/impact/counts.py and flush_counters).
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        # Anonymous counts waiting to be written (see bot/impact/counts.py and flush).
         self.tally = Tally()
 
-    async def _before_close(self) -> None:
-        """Write the waiting counts; a failure is logged, so the connection still closes."""
-        try:
-            await self.flush_counters()
-        except Exception:
-            logger.warning("could not write the last counters", exc_info=True)
-        await super()._before_close()
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        return self._database.connection
 
-    async def flush_counters(self) -> None:
+    async def flush(self) -> None:
         """Write the tally's waiting counts in one transaction (kept for next time if that fails).
 
         The write runs to its end even if this call is cancelled (shutdown cancels the flusher), and the counts
@@ -53,7 +46,7 @@ class Counters(Database):
             raise
 
     async def _write_counts(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
-        async with self.transaction() as db:
+        async with self._database.transaction() as db:
             await db.executemany(
                 "INSERT INTO page_views (day, language, theme, section, views) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (day, language, theme, section) DO UPDATE SET views = views + excluded.views",
@@ -65,11 +58,11 @@ class Counters(Database):
                 [(*k, n) for k, n in daily.items()],
             )
 
-    async def purge_counters(self, before: dt.date) -> int:
+    async def purge(self, before: dt.date) -> int:
         """Delete counters of days before ``before`` (STATS_RETENTION_DAYS); return how many rows went."""
         day = before.isoformat()
         removed = 0
-        async with self.transaction() as db:
+        async with self._database.transaction() as db:
             for sql in (
                 "DELETE FROM page_views WHERE day < ?",
                 "DELETE FROM daily_counts WHERE day < ?",
@@ -79,10 +72,10 @@ class Counters(Database):
                 removed += cursor.rowcount
         return removed
 
-    async def add_counts(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
+    async def add(self, pages: dict[PageKey, int], daily: dict[tuple[str, str, str, str], int]) -> None:
         """Add counts as the tally would (imports, the demo's scripted population, tests)."""
         self.tally.give_back(pages, daily)
-        await self.flush_counters()
+        await self.flush()
 
     async def metric_series(self, metric: Metric, since: dt.date) -> list[tuple[str, str, int]]:
         """``(day, language, count)`` of ``metric`` from ``since`` on, all subjects together."""

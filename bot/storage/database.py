@@ -1,8 +1,8 @@
 """The database itself: one aiosqlite connection, the exclusive lock file, migrations, transactions, meta facts.
 
 ``Database.open`` takes ``<database>.lock``, refuses a schema newer than this bot's, snapshots the file before
-migrating it, and applies ``schema.MIGRATIONS``. The per-area classes (counters, readers, deliveries) build on
-it and share its one connection and its write lock.
+migrating it, and applies ``schema.MIGRATIONS``. Each repository (readers, deliveries, counters, ...) receives
+the one ``Database`` and shares its connection and its write lock.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ async def run_to_end(work: Awaitable[T]) -> T:
     A statement handed to aiosqlite's thread runs whether or not its caller still waits, so a caller that
     stops waiting half-way no longer knows what the database did. Here the caller always learns the outcome
     first: ``work`` runs as a task of its own, the caller waits for it to end, and only then is a cancellation
-    that arrived meanwhile raised. Pass a task to read its outcome afterwards (``Counters.flush_counters``).
+    that arrived meanwhile raised. Pass a task to read its outcome afterwards (``Counters.flush``).
     """
     task = asyncio.ensure_future(work)
     cancelled = False
@@ -120,7 +120,7 @@ class WriteLock(asyncio.Lock):
 
 
 class Database:
-    """The connection and what every area shares: open with ``await cls.open(path)``, close with ``close()``."""
+    """The connection and what every repository shares: open with ``await Database.open(path)``, ``close()``."""
 
     def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
         self._db = db
@@ -138,7 +138,7 @@ class Database:
         Safe under cancellation at any await: BEGIN, COMMIT and ROLLBACK each run to their end once handed to
         the database (``run_to_end``), and the block always ends in COMMIT or ROLLBACK before the write lock is
         released, so the connection is never left inside a transaction. A cancellation during COMMIT is raised
-        after the COMMIT: the work is committed (``Counters.flush_counters`` tells the two apart).
+        after the COMMIT: the work is committed (``Counters.flush`` tells the two apart).
         """
         async with self._write_lock:
             try:
@@ -160,15 +160,16 @@ class Database:
                 await self._db.execute("ROLLBACK")
             raise
 
-    async def _write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+    async def execute_write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """Run one writing statement; return the number of rows changed (run to its end once started)."""
         async with self._write_lock:
             cursor = await run_to_end(self._db.execute(sql, params))
             return cursor.rowcount
 
-    async def execute_write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """Run one writing statement for a composed repository; return the number of rows changed."""
-        return await self._write(sql, params)
+    @property
+    def write_lock(self) -> WriteLock:
+        """The lock every write holds: for a single writing statement whose rows are read back (RETURNING)."""
+        return self._write_lock
 
     def cancel_between_calls(self, task: asyncio.Task[Any]) -> None:
         """Cancel ``task`` now, or, if it holds the write lock, as soon as it releases it.
@@ -200,37 +201,33 @@ class Database:
             raise
         try:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            storage = cls(db, default_language, lock_fd)
+            database = cls(db, default_language, lock_fd)
             # Check the version before anything writes (even switching to WAL rewrites the file header).
-            await storage._refuse_newer_schema()
+            await database._refuse_newer_schema()
             await db.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode survives a crash of the process (a power cut may lose the last commits).
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
-            version = await storage.schema_version()
+            version = await database.schema_version()
             if 0 < version < SCHEMA_VERSION and lock_fd is not None:
                 # A copy of the old schema first: an upgrade that goes wrong is undone with `brief-bot restore`.
                 await asyncio.to_thread(snapshot_before_migration, Path(path), version)
-            await storage._migrate()
+            await database._migrate()
         except BaseException:
             await db.close()
             if lock_fd is not None:
                 os.close(lock_fd)
             raise
-        return storage
+        return database
 
     async def close(self) -> None:
-        """Write what is waiting (``_before_close``), close the connection, then release the database's lock."""
+        """Close the connection, then release the database's lock."""
         try:
-            await self._before_close()
             await self._db.close()
         finally:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
-
-    async def _before_close(self) -> None:
-        """Last writes before the connection closes (the counters' tally); must not raise an Exception."""
 
     async def __aenter__(self) -> Self:
         return self
@@ -242,7 +239,7 @@ class Database:
 
     @property
     def connection(self) -> aiosqlite.Connection:
-        """The underlying connection (for modules that keep their SQL here, like the broadcast queue)."""
+        """The underlying connection, for reads (writes go through ``transaction`` or ``execute_write``)."""
         return self._db
 
     # ----------------------------------------------------------------------------------------- schema
@@ -284,11 +281,11 @@ class Database:
 
     async def delete_meta(self, key: str) -> bool:
         """Forget a stored fact; return whether there was one."""
-        return await self._write("DELETE FROM bot_meta WHERE key = ?", (key,)) > 0
+        return await self.execute_write("DELETE FROM bot_meta WHERE key = ?", (key,)) > 0
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store a fact about the bot itself."""
-        await self._write(
+        await self.execute_write(
             "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )

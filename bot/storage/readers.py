@@ -1,4 +1,4 @@
-"""Readers and their subscriptions: who uses the bot, in which language, which themes they follow, and forgetting.
+"""Readers: who uses the bot, in which language and with which reference original, and forgetting them.
 
 Recently active readers are kept in memory, so most updates need no database round trip.
 """
@@ -12,6 +12,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.counters import Counters
+from bot.storage.database import Database
 from bot.storage.records import Erased, UserRecord
 from bot.storage.tally import Metric
 
@@ -19,7 +20,7 @@ __all__ = ["USER_CACHE_SIZE", "Readers"]
 
 # Recently active people kept in memory, so most updates need no database round trip (about 150 bytes
 # each). The bot is the only writer of its users table, and every change of a reader's record goes through
-# ``_forget_cached`` (a block found by a send, a language, /forget ...), so the cache cannot go stale.
+# ``Readers.changed`` (a block found by a send, a language, /forget ...), so the cache cannot go stale.
 USER_CACHE_SIZE = 20_000
 
 USER_COLUMNS = "user_id, language, first_seen, last_seen, blocked, language_chosen, reference"
@@ -42,16 +43,21 @@ def _user(row: aiosqlite.Row | tuple[Any, ...]) -> UserRecord:
     )
 
 
-class Readers(Counters):
-    """Readers on top of the counters: a reader's first visit each day is counted (anonymously) in the tally."""
+class Readers:
+    """The readers; a reader's first visit each day is counted (anonymously) in the counters' tally."""
 
-    def __init__(self, db: aiosqlite.Connection, default_language: str = "ru", lock_fd: int | None = None) -> None:
-        super().__init__(db, default_language, lock_fd)
+    def __init__(self, database: Database, counters: Counters) -> None:
+        self._database = database
+        self._counters = counters
         self._users: OrderedDict[int, UserRecord] = OrderedDict()
         # Bumped by every change of a reader's record: a read that began before a change is not cached.
         self._changes = 0
 
-    def _forget_cached(self, user_id: int) -> None:
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        return self._database.connection
+
+    def changed(self, user_id: int) -> None:
         """``user_id``'s stored record changed (or is about to): drop the cached copy and any read under way."""
         self._users.pop(user_id, None)
         self._changes += 1
@@ -63,9 +69,7 @@ class Readers(Counters):
             self._users.popitem(last=False)
         return record
 
-    # ----------------------------------------------------------------------------------------- users
-
-    async def touch_user(self, user_id: int, guess: str | None = None) -> UserRecord:
+    async def touch(self, user_id: int, guess: str | None = None) -> UserRecord:
         """Record that ``user_id`` is using the bot today; return what is stored about them.
 
         ``guess`` (the language picked from Telegram's language_code) is stored for someone who has not
@@ -80,12 +84,12 @@ class Readers(Counters):
         # inserts a newcomer, or bumps last_seen (once a day) and clears a stale block flag. A change made while
         # the read was under way (a send to them refused: blocked) makes the read stale: the statement decides.
         changes = self._changes
-        known = await self.get_user(user_id)
+        known = await self.get(user_id)
         fresh = known is not None and known.last_seen == today and not known.blocked and changes == self._changes
         if fresh and known is not None and (known.language is not None or guess is None):
             return self._remember(known)
         async with (
-            self._write_lock,
+            self._database.write_lock,
             self._db.execute(
                 f"""
                 INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
@@ -104,13 +108,13 @@ class Readers(Counters):
         record = self._remember(_user(row))
         # Active readers are counted without keeping who: the moment last_seen moves to today is one reader today.
         if known is None or known.last_seen != today:
-            language = record.language or self.default_language
+            language = record.language or self._database.default_language
             if known is None:
-                self.tally.count(Metric.NEW, language)
-            self.tally.count(Metric.ACTIVE, language)
+                self._counters.tally.count(Metric.NEW, language)
+            self._counters.tally.count(Metric.ACTIVE, language)
         return record
 
-    async def get_user(self, user_id: int) -> UserRecord | None:
+    async def get(self, user_id: int) -> UserRecord | None:
         """Return what is stored about ``user_id``, if anything."""
         # One hop to aiosqlite's thread (execute, fetch and close would be three): this read is on every update.
         rows = await self._db.execute_fetchall(f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
@@ -120,34 +124,34 @@ class Readers(Counters):
 
     async def is_known(self, user_id: int) -> bool:
         """Whether anything is stored about ``user_id`` (no query for someone seen recently)."""
-        return user_id in self._users or await self.get_user(user_id) is not None
+        return user_id in self._users or await self.get(user_id) is not None
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Store the language ``user_id`` chose."""
         today = utc_today()
-        await self._write(
+        await self._database.execute_write(
             """
             INSERT INTO users (user_id, language, language_chosen, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)
             ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, language_chosen = 1
             """,
             (user_id, language, today, today),
         )
-        self._forget_cached(user_id)
+        self.changed(user_id)
 
     async def set_reference(self, user_id: int, reference: str) -> None:
         """Store which original ``user_id`` compares translated pages with."""
-        await self._write("UPDATE users SET reference = ? WHERE user_id = ?", (reference, user_id))
-        self._forget_cached(user_id)
+        await self._database.execute_write("UPDATE users SET reference = ? WHERE user_id = ?", (reference, user_id))
+        self.changed(user_id)
 
     async def set_blocked(self, user_id: int, blocked: bool = True) -> None:
         """Mark that ``user_id`` blocked the bot (or no longer does)."""
-        await self._write("UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))
-        self._forget_cached(user_id)
+        await self._database.execute_write("UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))
+        self.changed(user_id)
 
-    async def forget_user(self, user_id: int) -> Erased:
+    async def forget(self, user_id: int) -> Erased:
         """Erase everything stored about ``user_id``; return what was erased."""
-        self._forget_cached(user_id)
-        async with self.transaction() as db:
+        self.changed(user_id)
+        async with self._database.transaction() as db:
             async with db.execute("SELECT count(*) FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
                 row = await cur.fetchone()
             subscriptions = int(row[0]) if row else 0
@@ -155,65 +159,14 @@ class Readers(Counters):
             cursor = await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
         return Erased(user=cursor.rowcount > 0, subscriptions=subscriptions)
 
-    async def count_users(self) -> int:
+    async def count(self) -> int:
         """How many people the bot knows."""
         async with self._db.execute("SELECT count(*) FROM users") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def users_by_language(self) -> dict[tuple[str | None, bool], int]:
+    async def by_language(self) -> dict[tuple[str | None, bool], int]:
         """Count people per (chosen language, blocked)."""
         async with self._db.execute("SELECT language, blocked, count(*) FROM users GROUP BY language, blocked") as cur:
             rows = await cur.fetchall()
         return {(row[0], bool(row[1])): int(row[2]) for row in rows}
-
-    # ----------------------------------------------------------------------------------------- subscriptions
-
-    async def subscriptions(self, user_id: int) -> frozenset[str]:
-        """The topics ``user_id`` is subscribed to."""
-        rows = await self._db.execute_fetchall("SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,))
-        return frozenset(row[0] for row in rows)
-
-    async def set_subscription(self, user_id: int, topic: str, subscribed: bool) -> bool:
-        """Subscribe ``user_id`` to ``topic`` or unsubscribe them; idempotent. Return whether anything changed."""
-        if subscribed:
-            today = utc_today()
-            async with self.transaction() as db:
-                await db.execute(
-                    "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)",
-                    (user_id, today, today),
-                )
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic)
-                )
-            return cursor.rowcount > 0
-        changed = await self._write("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
-        return changed > 0
-
-    async def toggle_subscription(self, user_id: int, topic: str) -> bool:
-        """Switch ``user_id``'s subscription to ``topic`` and return whether they are now subscribed.
-
-        For buttons of earlier versions only (a flip delivered twice undoes itself; new buttons say which state
-        they want). One transaction decides and writes, so two quick taps give "on" then "off", never "on" twice.
-        """
-        async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic))
-            if cursor.rowcount > 0:
-                return False
-            today = utc_today()
-            await db.execute(
-                "INSERT OR IGNORE INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?)", (user_id, today, today)
-            )
-            await db.execute("INSERT INTO subscriptions (user_id, topic) VALUES (?, ?)", (user_id, topic))
-        return True
-
-    async def subscribers_per_topic(self) -> dict[str, int]:
-        """Count active (not blocked) subscribers per topic."""
-        async with self._db.execute(
-            """
-            SELECT s.topic, count(*) FROM subscriptions s JOIN users u USING (user_id)
-            WHERE u.blocked = 0 GROUP BY s.topic
-            """
-        ) as cur:
-            rows = await cur.fetchall()
-        return {row[0]: int(row[1]) for row in rows}

@@ -151,7 +151,7 @@ class DeliveryFigures:
 
 @dataclass(frozen=True, slots=True)
 class Erased:
-    """What ``forget_user`` removed."""
+    """What ``Readers.forget`` removed."""
 
     user: bool
     subscriptions: int

@@ -1,7 +1,7 @@
 """A reader's help-directory country and discreet mode, and announcement texts for opening a neutral message.
 
-Composed into ``Storage`` (``storage.safety``), over its connection and write lock. The two reader settings
-are columns of the users row, so ``forget_user`` removes them with it; nothing here is logged.
+Composed into ``Storage`` (``storage.safety``), over the ``Database``'s connection and write lock. The two reader
+settings are columns of the users row, so ``Readers.forget`` removes them with it; nothing here is logged.
 """
 
 from __future__ import annotations

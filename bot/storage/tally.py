@@ -110,18 +110,18 @@ class Tally:
 
 
 class CounterStore(Protocol):
-    """What ``flush_periodically`` needs of the storage (bot/storage/counters.py)."""
+    """What ``flush_periodically`` needs of the counters repository (bot/storage/counters.py)."""
 
     @property
     def tally(self) -> Tally: ...
 
-    async def flush_counters(self) -> None: ...
+    async def flush(self) -> None: ...
 
-    async def purge_counters(self, before: dt.date) -> int: ...
+    async def purge(self, before: dt.date) -> int: ...
 
 
 async def flush_periodically(
-    storage: CounterStore,
+    counters: CounterStore,
     retention_days: int,
     interval: float = FLUSH_SECONDS,
     today: Callable[[], dt.date] = _utc_today,
@@ -131,13 +131,13 @@ async def flush_periodically(
     while True:
         day = today()
         if purged != day:
-            removed = await storage.purge_counters(day - dt.timedelta(days=retention_days))
+            removed = await counters.purge(day - dt.timedelta(days=retention_days))
             if removed:
                 logger.info("removed %d counter rows older than %d days", removed, retention_days)
             purged = day
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(storage.tally.due.wait(), timeout=interval)
+            await asyncio.wait_for(counters.tally.due.wait(), timeout=interval)
         try:
-            await storage.flush_counters()
+            await counters.flush()
         except Exception:  # counts stay in memory and are tried again; a reader never sees this
             logger.warning("could not write the counters; trying again later", exc_info=True)

@@ -1,7 +1,7 @@
 """The durable, rate-limited delivery engine for announcements.
 
 An announcement's recipients are rows of the ``deliveries`` table (one per person, written once by
-``Storage.queue_recipients``). The engine streams them in small claimed batches, copies the admin's message to
+``storage.deliveries.queue``). The engine streams them in small claimed batches, copies the admin's message to
 each under a global pacer and a per-chat gap, and writes the outcomes back in batches; memory stays flat
 whatever the audience, and a restart carries on where the last run stopped.
 
@@ -14,7 +14,7 @@ Crash safety and the duplicate bound
 A delivery is claimed (state 'sending') before it is sent, and settled ('sent', 'blocked', 'gone', 'failed',
 or 'pending' again for a retry) only when its outcome is committed. Claims only ever take 'pending' rows, so
 nobody recorded as 'sent' is sent to again; a restart returns rows left in 'sending' to 'pending'
-(``release_claims``), so nobody is skipped. The only people who can get a second copy after a crash (SIGKILL,
+(``deliveries.release``), so nobody is skipped. The only people who can get a second copy after a crash (SIGKILL,
 power cut) are those whose message was delivered but whose outcome was not committed yet: a subset of the rows
 in 'sending' at that moment. The engine claims only while its claimed-but-unsettled rows stay within a window
 ``W`` (``engine.duplicate_bound``), so at most ``W`` people get a duplicate per crash. By default

@@ -148,7 +148,7 @@ class BroadcastEngine:
         self._stopping = False
         self._wakeup = asyncio.Event()
         # Taken by the engine's own state changes (pause/resume/cancel) and by queueing, never by handlers'
-        # code paths: queue_recipients sets 'running' unconditionally, so a cancel must not slip in between.
+        # code paths: deliveries.queue sets 'running' unconditionally, so a cancel must not slip in between.
         self._state_lock = asyncio.Lock()
         self._run: Run | None = None
 
@@ -161,10 +161,10 @@ class BroadcastEngine:
         self._stopping = False
         self._wakeup = asyncio.Event()
         # Rows left in 'sending' by a crash (or a stop that could not settle them) go back to 'pending'.
-        for announcement in await self._storage.announcements(
+        for announcement in await self._storage.announcements.recent(
             (State.RUNNING, State.PAUSED), limit=ANNOUNCEMENTS_PER_LOOK
         ):
-            released = await self._storage.release_claims(announcement.id)
+            released = await self._storage.deliveries.release(announcement.id)
             if released:
                 logger.info("announcement %d: %d unsettled deliveries returned to pending", announcement.id, released)
         self._task = asyncio.create_task(self._loop(), name="broadcast-engine")
@@ -203,7 +203,7 @@ class BroadcastEngine:
     async def pause(self, announcement_id: int) -> bool:
         """Pause a running or queued announcement; return whether it was paused."""
         async with self._state_lock:
-            changed = await self._storage.set_announcement_state(
+            changed = await self._storage.announcements.set_state(
                 announcement_id, State.PAUSED, expect=(State.RUNNING, State.QUEUED)
             )
         if changed:
@@ -214,12 +214,12 @@ class BroadcastEngine:
     async def resume(self, announcement_id: int) -> bool:
         """Resume a paused announcement; return whether it was resumed."""
         async with self._state_lock:
-            announcement = await self._storage.announcement(announcement_id)
+            announcement = await self._storage.announcements.get(announcement_id)
             if announcement is None or announcement.state != State.PAUSED:
                 return False
             # Paused before its recipients were written: it goes back to the queue to get them.
             state = State.RUNNING if announcement.started_at is not None else State.QUEUED
-            changed = await self._storage.set_announcement_state(announcement_id, state, expect=(State.PAUSED,))
+            changed = await self._storage.announcements.set_state(announcement_id, state, expect=(State.PAUSED,))
         if changed:
             logger.info("announcement %d: resumed", announcement_id)
             self.wake()
@@ -228,7 +228,7 @@ class BroadcastEngine:
     async def cancel(self, announcement_id: int) -> bool:
         """Cancel a scheduled, queued, running or paused announcement; return whether it was cancelled."""
         async with self._state_lock:
-            changed = await self._storage.set_announcement_state(
+            changed = await self._storage.announcements.set_state(
                 announcement_id,
                 State.CANCELLED,
                 expect=(
@@ -246,7 +246,7 @@ class BroadcastEngine:
     async def retry_failed(self, announcement_id: int) -> int:
         """Send the failed deliveries of an announcement again (e.g. after a long outage); return how many."""
         async with self._state_lock:
-            count = await self._storage.retry_failed(announcement_id)
+            count = await self._storage.deliveries.retry_failed(announcement_id)
         if count:
             logger.info("announcement %d: %d failed deliveries queued again", announcement_id, count)
             self.wake()
@@ -262,9 +262,9 @@ class BroadcastEngine:
             if asyncio.current_task() not in run.own_tasks:  # not from inside the run (e.g. its progress listener)
                 await run.finished.wait()
             return
-        announcement = await self._storage.announcement(announcement_id)
+        announcement = await self._storage.announcements.get(announcement_id)
         if announcement is not None:
-            figures = await self._storage.delivery_figures(announcement_id)
+            figures = await self._storage.deliveries.figures(announcement_id)
             await self._show_progress(announcement, Progress.of(announcement, figures, rate=0.0, final=True))
 
     async def _loop(self) -> None:
@@ -286,7 +286,7 @@ class BroadcastEngine:
         if now < self._next_purge:
             return
         self._next_purge = now + PURGE_INTERVAL
-        purged = await self._storage.purge_deliveries(_iso(now - self.delivery_retention))
+        purged = await self._storage.deliveries.purge(_iso(now - self.delivery_retention))
         if purged:
             logger.info("delivery rows of %d finished announcements dropped (their totals are kept)", purged)
 
@@ -299,28 +299,28 @@ class BroadcastEngine:
     async def _pick(self) -> Announcement | None:
         """Queue due and queued announcements; return the oldest running one."""
         async with self._state_lock:
-            due = await self._storage.due_announcements(_iso(self._clock()))
-            queued = await self._storage.announcements((State.QUEUED,), limit=ANNOUNCEMENTS_PER_LOOK)
+            due = await self._storage.announcements.due(_iso(self._clock()))
+            queued = await self._storage.announcements.recent((State.QUEUED,), limit=ANNOUNCEMENTS_PER_LOOK)
             for announcement_id in [*due, *sorted(a.id for a in queued)]:
                 if self._stopping:
                     return None
-                recipients = await self._storage.queue_recipients(announcement_id)
+                recipients = await self._storage.deliveries.queue(announcement_id)
                 logger.info("announcement %d: %d recipients queued", announcement_id, recipients)
         if self._stopping:
             return None
-        running = await self._storage.announcements((State.RUNNING,), limit=ANNOUNCEMENTS_PER_LOOK)
+        running = await self._storage.announcements.recent((State.RUNNING,), limit=ANNOUNCEMENTS_PER_LOOK)
         return min(running, key=lambda a: a.id) if running else None
 
     async def _deliver(self, announcement: Announcement) -> None:
         """Send one announcement until it is done, paused, cancelled, or the engine stops."""
         if not await self._bot_ready():
             return
-        figures = await self._storage.delivery_figures(announcement.id)
+        figures = await self._storage.deliveries.figures(announcement.id)
         logger.info("announcement %d: sending, %d of %d pending", announcement.id, figures.pending, figures.total)
         requests = CopyRequests(
             announcement,
             self._markup_for,
-            default_language=self._storage.default_language,
+            default_language=self._storage.database.default_language,
             paid=self.paid,
             neutral_for=self._neutral_for,
         )
@@ -339,7 +339,7 @@ class BroadcastEngine:
         async with self._state_lock:
             # Pause and cancel decide under this lock: either they come first and the run never starts, or
             # they find the run set here and halt it.
-            current = await self._storage.announcement(announcement.id)
+            current = await self._storage.announcements.get(announcement.id)
             if current is None or current.state != State.RUNNING:
                 return
             self._run = run
@@ -348,7 +348,7 @@ class BroadcastEngine:
                 reason = await run.run()
             finally:
                 self._run = None
-            final = await self._storage.delivery_figures(announcement.id)
+            final = await self._storage.deliveries.figures(announcement.id)
             logger.info(
                 "announcement %d %s: sent %d, blocked %d, failed %d, pending %d",
                 announcement.id,
@@ -360,7 +360,7 @@ class BroadcastEngine:
             )
             if reason == STOPPED:
                 return  # not an end: the next start carries on, and shows the progress
-            current = await self._storage.announcement(announcement.id) or announcement
+            current = await self._storage.announcements.get(announcement.id) or announcement
             await self._show_progress(current, Progress.of(current, final, rate=run.recent_rate(), final=True))
         finally:
             run.finished.set()  # pause() and cancel() return now: settled, released and shown

@@ -196,11 +196,11 @@ class Run:
             if not await self.flush():
                 await self._wait(settings.tick)
                 continue
-            next_try = await self.storage.next_retry_at(self.id)
+            next_try = await self.storage.deliveries.next_retry_at(self.id)
             if next_try is None:
-                if await self.storage.finish_announcement(self.id):
+                if await self.storage.deliveries.finish(self.id):
                     return AnnouncementState.DONE
-                current = await self.storage.announcement(self.id)
+                current = await self.storage.announcements.get(self.id)
                 if current is not None and current.state == AnnouncementState.RUNNING:
                     # A row is still pending or sending (e.g. the admin retried the failed ones): look again.
                     self.exhausted = False
@@ -251,7 +251,7 @@ class Run:
         self.unsettled += limit  # reserved now, so that 'sending' rows never exceed W
         self.claim_limit = limit
         self.claim = asyncio.create_task(
-            self.storage.claim_deliveries(self.id, limit, self.clock()), name=f"broadcast-{self.id}-claim"
+            self.storage.deliveries.claim(self.id, limit, self.clock()), name=f"broadcast-{self.id}-claim"
         )
         self.claim.add_done_callback(lambda _: self.changed.set())
 
@@ -416,8 +416,8 @@ class Run:
         self.suspects.clear()
         self.outcomes.extend(Outcome(d.user_id, DeliveryState.FAILED, error) for d in claimed)
         await self.flush()
-        failed = await self.storage.fail_pending(self.id, error)
-        self.figures = await self.storage.delivery_figures(self.id)
+        failed = await self.storage.deliveries.fail_pending(self.id, error)
+        self.figures = await self.storage.deliveries.figures(self.id)
         self.exhausted = False
         logger.error(
             "announcement %d: the Bot API has been failing for %.0f min; %d recipients marked failed (an admin "
@@ -447,7 +447,7 @@ class Run:
             try:
                 # To its end even if the run is cancelled meanwhile (a stop past its bound): outcomes of copies
                 # that were delivered are committed, not released to be sent again.
-                await run_to_end(self.storage.record_outcomes(self.id, batch))
+                await run_to_end(self.storage.deliveries.record_outcomes(self.id, batch))
             except Exception:
                 logger.exception("announcement %d: writing %d outcomes failed; will retry", self.id, len(batch))
                 self.outcomes[:0] = batch
@@ -485,7 +485,7 @@ class Run:
                 break
             await asyncio.sleep(FLUSH_INTERVAL)
         if self.buffer or self.deferred or self.outcomes or self.suspects:
-            released = await self.storage.release_claims(self.id)
+            released = await self.storage.deliveries.release(self.id)
             logger.info("announcement %d: %d claimed deliveries returned to pending", self.id, released)
         self.buffer.clear()
         self.deferred.clear()
@@ -501,7 +501,7 @@ class Run:
         try:
             while True:
                 await asyncio.sleep(min(self.settings.tick, interval))
-                current = await self.storage.announcement(self.id)
+                current = await self.storage.announcements.get(self.id)
                 if current is None or current.state != AnnouncementState.RUNNING:
                     self.halt(current.state if current is not None else AnnouncementState.CANCELLED)
                     return
