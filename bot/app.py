@@ -78,7 +78,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Handler groups, in the order they run (bot/app.py add_handlers): the reader first, then the messages that
+# Handler groups, in the order they run (``add_handlers``): the reader first, then the messages that
 # belong to a waiting step (a report's comment, an admin's draft), then everything else.
 READER_GROUP = -3
 REPORT_COMMENT_GROUP = -2

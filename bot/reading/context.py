@@ -54,7 +54,7 @@ REPLY_RETRY_WAIT_MAX = 3.0
 @dataclass(frozen=True, slots=True)
 class Services:
     """What every feature's handlers use, built once at start-up (a feature's own services are its own: e.g. the
-    delivery engine, bot/announcing/handlers.py ``engine_of``)."""
+    delivery engine, ``bot.announcing.engine_of``)."""
 
     settings: Settings
     storage: Storage
