@@ -14,7 +14,9 @@ from bot.polls import CLOCK_KEY, PollStore
 from bot.polls.callbacks import Useful, Vote, read
 from bot.polls.domain import CHANGES_MAX, OPTION_MAX, Keys, PollProblem, PollVersion, load_key, parse_poll
 from bot.polls.store import Answer
-from bot.reading.callbacks import SectionPage
+from bot.reading import deeplinks
+from bot.reading.callbacks import ItemPage, SectionPage
+from bot.reading.deeplinks import DeepLink
 from bot.storage import Storage
 from emulator import EmulatedUser
 from tests.conftest import ADMIN_ID, BotEnv
@@ -291,6 +293,30 @@ async def test_was_this_useful_on_a_sections_last_page(env: BotEnv) -> None:
     await click(reader, "Yes, erase my data")
     await open_last()
     assert "👍 Useful" in reader.last.button_texts
+
+
+async def test_was_this_useful_on_a_last_page_reached_by_a_deep_link_or_an_item(env: BotEnv) -> None:
+    reader = await subscribe(env, 711, "en", [])
+    library = env.services.library
+    content = env.services.content.get("en")
+    one_page = next(
+        (theme.id, section.id)
+        for theme in content.themes
+        for section in theme.sections
+        if len(library.pages("en", theme.id, section.id)) == 1
+    )
+    await say(reader, "/start " + deeplinks.encode(DeepLink(one_page[0], one_page[1])))
+    assert reader.last is not None and "👍 Useful" in reader.last.button_texts
+    theme = content.themes[1]
+    section = next(s for s in theme.sections if len(library.pages("en", theme.id, s.id)) > 1)
+    last_item = section.items[-1].id
+    where = library.locate("en", theme.id, last_item)
+    assert where is not None and where.page == len(library.pages("en", theme.id, section.id)) - 1
+    await say(reader, "/start " + deeplinks.encode(DeepLink(theme.id, item_id=last_item)))
+    assert "👍 Useful" in reader.last.button_texts
+    await reader.press_data(ItemPage(theme.id, section.items[0].id).pack())  # the first page: no question
+    await reader.wait_reply()
+    assert "👍 Useful" not in reader.last.button_texts
 
 
 async def test_stats_and_export_show_polls_and_ratings_k_suppressed(env: BotEnv) -> None:

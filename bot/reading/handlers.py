@@ -131,10 +131,24 @@ async def _open_link(context: BotContext, reader: Reader, link: DeepLink) -> Scr
         code = link.language if link.language in context.screens.names else reader.language
         return context.screens.page_screen(code, link.theme_id, link.section_id, link.page)
     if link.item_id:
-        return context.screens.item(reader.language, link.theme_id, link.item_id)
+        return await _item_page(context, reader, link.theme_id, link.item_id)
     if link.section_id:
-        return context.screens.section(reader.language, link.theme_id, link.section_id, 0)
+        return await section_page(context, reader, link.theme_id, link.section_id, 0)
     return await theme_screen(context, reader, link.theme_id)
+
+
+async def section_page(context: BotContext, reader: Reader, theme: str, section: str, page: int) -> Screen | None:
+    """A section's page, however reached (button, item, deep link), with what ``hooks.section_page`` add."""
+    screen = context.screens.section(reader.language, theme, section, page)
+    if screen is not None:
+        for hook in hooks_of(context.application).section_page:
+            screen = await hook(context, reader, theme, section, page, screen)
+    return screen
+
+
+async def _item_page(context: BotContext, reader: Reader, theme: str, item: str) -> Screen | None:
+    where = context.library.locate(reader.language, theme, item)
+    return None if where is None else await section_page(context, reader, where.theme_id, where.section_id, where.page)
 
 
 async def menu_command(update: Update, context: BotContext) -> None:
@@ -242,8 +256,7 @@ async def on_stale_button(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """The reading buttons' handler (its own payloads only); ``on_stale_button`` is registered after all
-    features' buttons by the composition root."""
+    """The reading buttons' handler (its own payloads); bot/app.py adds ``on_stale_button`` after every feature's."""
     return [CallbackQueryHandler(on_button, pattern=PATTERN)]
 
 
@@ -270,13 +283,9 @@ async def _screen_for(context: BotContext, reader: Reader, payload: Payload) -> 
         case ThemePage(theme):
             return await theme_screen(context, reader, theme)
         case SectionPage(theme, section, page):
-            page_screen = screens.section(code, theme, section, page)
-            if page_screen is not None:
-                for hook in hooks_of(context.application).section_page:
-                    page_screen = await hook(context, reader, theme, section, page, page_screen)
-            return page_screen
+            return await section_page(context, reader, theme, section, page)
         case ItemPage(theme, item):
-            return screens.item(code, theme, item)
+            return await _item_page(context, reader, theme, item)
         case AboutPage(page):
             return screens.about(code, page)
         case Languages():
