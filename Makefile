@@ -49,6 +49,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --explicit-package-bases bench/*.py  # the benchmarks: scripts, not a package
 
 checks: $(STAMP)
 	$(BIN)/brief-bot check-content
