@@ -1,4 +1,5 @@
-"""The reading menus' button payloads: one small typed codec, each payload checked against 64 bytes when packed.
+"""The reading menus' button payloads, through the features' codec (bot/telegram/payloads.py), each checked
+against 64 bytes when packed.
 
 Format: ``<version>:<action>[:<arg>...]``. Arguments are ids from the content (never titles), so a payload is
 short and stable. Each action has a typed payload (``PAYLOADS``): handlers ``read`` one and get its fields
@@ -9,14 +10,10 @@ has expired" and shows a fresh menu. Readers' reports (bot/reports/buttons.py) a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import get_type_hints
 
-from bot.telegram.ids import parse_id
-from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
-from bot.telegram.payloads import CallbackDataError
+from bot.telegram.payloads import CallbackDataError, PayloadCodec
 
 __all__ = [
     "PATTERN",
@@ -52,8 +49,6 @@ __all__ = [
 ]
 
 VERSION = "1"  # bump when the meaning of existing payloads changes: old buttons then expire politely
-SEPARATOR = ":"
-_ARG = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class Action(StrEnum):
@@ -103,7 +98,7 @@ class Payload:
 
     def pack(self) -> str:
         """Encode this payload; raise ``CallbackDataError`` if it is malformed or too long."""
-        return pack(_ACTION_OF[type(self)], *(getattr(self, f.name) for f in fields(self)))
+        return CODEC.pack(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,81 +242,35 @@ PAYLOADS: dict[Action, type[Payload]] = {
     Action.ORIGINAL: OriginalPage,
     Action.REFERENCE: Reference,
 }
-_ACTION_OF = {payload: action for action, payload in PAYLOADS.items()}
-# Each payload's fields with their types, read once (the annotations are strings under ``annotations``).
-_FIELDS = {payload: tuple(get_type_hints(payload)[f.name] for f in fields(payload)) for payload in PAYLOADS.values()}
-ARITY: dict[Action, int] = {action: len(_FIELDS[payload]) for action, payload in PAYLOADS.items()}
-assert len(_ACTION_OF) == len(PAYLOADS), "each action has a payload type of its own"
+CODEC: PayloadCodec[Payload] = PayloadCodec(VERSION, {action.value: payload for action, payload in PAYLOADS.items()})
+ARITY: dict[Action, int] = {action: len(fields(payload)) for action, payload in PAYLOADS.items()}
+assert len(set(PAYLOADS.values())) == len(PAYLOADS), "each action has a payload type of its own"
 # What the reading buttons' handler is registered for: these actions only (bot/reading/handlers.py). Other
 # features' buttons with the same version prefix (readers' reports, the admins') have letters of their own.
-PATTERN = rf"^{VERSION}{SEPARATOR}(?:{'|'.join(re.escape(a.value) for a in Action)})(?:{SEPARATOR}|$)"
+PATTERN = CODEC.pattern
 
 
 @dataclass(frozen=True, slots=True)
 class Callback:
-    """An unpacked button payload."""
+    """Well-formed button data, its arguments not yet typed."""
 
     action: Action
     args: tuple[str, ...] = ()
 
-    def payload(self) -> Payload | None:
-        """The typed payload; None when an argument is not of its field's type (forged or stale data)."""
-        cls = PAYLOADS[self.action]
-        values: list[object] = []
-        for kind, text in zip(_FIELDS[cls], self.args, strict=True):
-            value: object
-            if kind is int:
-                value = parse_id(text)
-            elif isinstance(kind, type) and issubclass(kind, StrEnum):
-                value = kind._value2member_map_.get(text)
-            else:
-                value = text
-            if value is None:
-                return None
-            values.append(value)
-        return cls(*values)
-
 
 def pack(action: Action, *args: str | int) -> str:
-    """Encode a button payload; raise ``CallbackDataError`` if it is malformed or too long."""
+    """Encode a button payload from its arguments; raise ``CallbackDataError`` if malformed or too long."""
     if len(args) != ARITY[action]:
         raise CallbackDataError(f"{action.name} takes {ARITY[action]} argument(s), got {len(args)}")
-    parts = [VERSION, action.value]
-    for arg in args:
-        text = str(arg)
-        if not _ARG.match(text) or (isinstance(arg, int) and parse_id(text) is None):
-            raise CallbackDataError(f"argument {text!r} of {action.name} is not a short id (or a storable number)")
-        parts.append(text)
-    data = SEPARATOR.join(parts)
-    if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-        raise CallbackDataError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
-    return data
+    return CODEC.pack(PAYLOADS[action](*args))
 
 
 def unpack(data: str | None) -> Callback | None:
-    """Decode a payload; ``None`` for data from another version of the bot or forged data."""
-    if not data:
-        return None
-    try:
-        size = len(data.encode())
-    except UnicodeEncodeError:  # a lone surrogate: forged, never packed by this bot
-        return None
-    if size > CALLBACK_DATA_MAX_BYTES:
-        return None
-    parts = data.split(SEPARATOR)
-    if len(parts) < 2 or parts[0] != VERSION:
-        return None
-    try:
-        action = Action(parts[1])
-    except ValueError:
-        return None
-    args = tuple(parts[2:])
-    if len(args) != ARITY[action] or not all(_ARG.match(a) for a in args):
-        return None
-    return Callback(action, args)
+    """Split well-formed data into its action and arguments; ``None`` for another version's or forged data."""
+    split = CODEC.split(data)
+    return None if split is None else Callback(Action(split[0]), split[1])
 
 
 def read(data: str | None) -> Payload | None:
     """Decode a payload into its typed form; ``None`` for stale, forged or ill-typed data (a page not a number)."""
-    callback = unpack(data)
-    return None if callback is None else callback.payload()
+    return CODEC.read(data)

@@ -59,19 +59,28 @@ class PayloadCodec(Generic[P]):
             raise CallbackDataError(f"{data!r} is over {CALLBACK_DATA_MAX_BYTES} bytes")
         return data
 
-    def read(self, data: str | None) -> P | None:
-        """Decode one of these payloads; None for anything stale, forged or ill-typed."""
+    def split(self, data: str | None) -> tuple[str, tuple[str, ...]] | None:
+        """The action letter and the arguments of well-formed data (right prefix, action and number of short
+        ids, within 64 bytes), not yet typed; None for anything else."""
         if not data or len(data.encode(errors="replace")) > CALLBACK_DATA_MAX_BYTES:
             return None
         parts = data.split(SEPARATOR)
         if len(parts) < 2 or parts[0] != self.prefix or parts[1] not in self._actions:
             return None
-        cls = self._actions[parts[1]]
-        args, kinds = parts[2:], self._fields[cls]
-        if len(args) != len(kinds) or not all(_ARG.match(a) for a in args):
+        args = tuple(parts[2:])
+        if len(args) != len(self._fields[self._actions[parts[1]]]) or not all(_ARG.match(a) for a in args):
             return None
+        return parts[1], args
+
+    def read(self, data: str | None) -> P | None:
+        """Decode one of these payloads; None for anything stale, forged or ill-typed."""
+        split = self.split(data)
+        if split is None:
+            return None
+        action, args = split
+        cls = self._actions[action]
         values: list[object] = []
-        for kind, text in zip(kinds, args, strict=True):
+        for kind, text in zip(self._fields[cls], args, strict=True):
             if kind is int:
                 number = parse_id(text)  # what SQLite can store: a bigger number is forged
                 if number is None:
