@@ -46,7 +46,7 @@ from bot.offline.service import start_offline, stop_offline
 from bot.ops.health import Heartbeat, HeartbeatRequest
 from bot.ops.paths import content_dir, locales_dir
 from bot.ops.profile import sync_profile
-from bot.reading import fallbacks, inline
+from bot.reading import fallbacks, inline, stale
 from bot.reading import handlers as reading
 from bot.reading.context import (
     ANNOUNCEMENT_MARKUP_KEY,
@@ -297,7 +297,7 @@ def add_handlers(app: BotApp, admin_ids: frozenset[int]) -> None:
             *offline_handlers.handlers(),
             *impact_handlers.handlers(),
             *announcing_handlers.handlers(),
-            CallbackQueryHandler(reading.on_stale_button),
+            CallbackQueryHandler(stale.on_stale_button),
         ]
     )
     # 6. Inline mode (sharing), and a block or unblock of the bot.

@@ -22,6 +22,7 @@ from bot.offline.document import Form
 from bot.polls import callbacks as poll_buttons
 from bot.polls.handlers import on_poll_callback
 from bot.reading import handlers as reading
+from bot.reading import stale
 from bot.reading.callbacks import PAYLOADS, Action, pack
 from bot.reports import ReportPage, ReportSend, ReportWhat
 from bot.reports import handlers as reports
@@ -65,11 +66,11 @@ EXPECTED: list[tuple[str, Any]] = [
     (DownloadChoice("gbv").pack(), offline.on_download),
     (DownloadFile("gbv", Form.PDF).pack(), offline.on_download),
     # Stale or forged: another version's prefix, an unknown letter, a known prefix with nothing after it.
-    ("2:m", reading.on_stale_button),
-    ("1:Z:x", reading.on_stale_button),
-    ("d1:z", reading.on_stale_button),
-    ("1", reading.on_stale_button),
-    ("garbage", reading.on_stale_button),
+    ("2:m", stale.on_stale_button),
+    ("1:Z:x", stale.on_stale_button),
+    ("d1:z", stale.on_stale_button),
+    ("1", stale.on_stale_button),
+    ("garbage", stale.on_stale_button),
 ]
 
 

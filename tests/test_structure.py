@@ -118,7 +118,7 @@ SURFACE = {
         "bot.reading.screens",  # Screen
         "bot.reading.keyboards",  # Keyboard and the shared buttons (Hide, menu, checkboxes)
         "bot.reading.callbacks",  # the reading payloads other screens link to (Menu, ThemePage, Hide)
-        "bot.reading.handlers",  # expired / fresh_start: the answers to a stale button
+        "bot.reading.stale",  # a pressed button read once: a stale one answered with a fresh menu
         "bot.reading.hooks",  # where polls add "was this useful?" and a step of /forget
         "bot.reading.library",  # the paginated brief (offline copies render the same)
         "bot.reading.render",

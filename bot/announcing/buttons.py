@@ -1,17 +1,25 @@
 """The admins' buttons (the /announce wizard's steps, the controls under /announcements, the charts of /stats).
 
 Their data is ``1:A:<button>:<value>``, the format buttons already in admins' chats carry; ``PATTERN`` routes
-them to the admins' handlers and nothing else. Stale or forged data reads as ``None``.
+them to the admins' handlers and nothing else. Stale or forged data reads as ``None``; ``admin_pressed`` reads
+the pressed button for an admin only.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from telegram import Update
+
+from bot.reading.context import BotContext, is_admin
+from bot.reading.stale import pressed
 from bot.telegram.payloads import PayloadCodec
 
-__all__ = ["CHART_PATTERN", "PATTERN", "Admin", "AdminButton", "WizardChoice", "read"]
+__all__ = ["CHART_PATTERN", "PATTERN", "Admin", "AdminButton", "WizardChoice", "admin_pressed", "read"]
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "1"  # shared with the reading menus' payloads (bot/reading/callbacks.py): the action letter differs
 
@@ -66,3 +74,17 @@ CHART_PATTERN = rf"^{PREFIX}:A:(?:{AdminButton.CHART.value}|{AdminButton.ANNOUNC
 def read(data: str | None) -> Admin | None:
     """Decode an admin's button; ``None`` for anything else, stale or forged."""
     return CODEC.read(data)
+
+
+async def admin_pressed(update: Update, context: BotContext) -> Admin | None:
+    """The admins' button pressed (``pressed``), or None when already answered: also when the person is not an
+    admin (logged by id, answered like a stale menu)."""
+    payload = await pressed(update, context, read)
+    reader = context.reader
+    if payload is None or is_admin(context, reader.user_id):
+        return payload
+    query = update.callback_query
+    assert query is not None  # pressed() read its data
+    logger.warning("non-admin %s pressed an admin button", reader.user_id)
+    await query.answer(reader.t.gettext("This menu has expired. Here is a fresh one."))
+    return None

@@ -14,15 +14,20 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from bot.announcing import buttons
 from bot.announcing import screens as views
-from bot.announcing.buttons import Admin, AdminButton
+from bot.announcing.buttons import Admin, AdminButton, admin_pressed
 from bot.announcing.services import engine_of
 from bot.announcing.wizard import on_admin_message, on_wizard_button
-from bot.reading.context import BotContext, Reader, is_admin, show
-from bot.reading.handlers import expired, fresh_start
+from bot.reading.context import BotContext, Reader, show
 from bot.reading.screens import Screen
 from bot.telegram.ids import parse_id
 
-__all__ = ["announcements_command", "draft_handler", "handlers", "on_admin_button", "on_admin_callback"]
+__all__ = [
+    "announcements_command",
+    "draft_handler",
+    "handlers",
+    "on_admin_button",
+    "on_admin_callback",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +68,9 @@ def draft_handler(admins: filters.BaseFilter) -> BaseHandler[Update, BotContext,
 
 async def on_admin_button(update: Update, context: BotContext) -> None:
     """The buttons of /announce and /announcements."""
-    query = update.callback_query
-    if query is None:
-        return
-    reader = context.reader
-    if reader.stranger:
-        await fresh_start(update, context, reader)
-        return
-    payload = buttons.read(query.data)
-    if payload is None:
-        await expired(update, context, reader)
-        return
-    await on_admin_callback(update, context, reader, payload)
+    payload = await admin_pressed(update, context)
+    if payload is not None:
+        await on_admin_callback(update, context, context.reader, payload)
 
 
 async def on_admin_callback(update: Update, context: BotContext, reader: Reader, payload: Admin) -> None:
@@ -82,10 +78,6 @@ async def on_admin_callback(update: Update, context: BotContext, reader: Reader,
     query = update.callback_query
     assert query is not None
     t = reader.t
-    if not is_admin(context, reader.user_id):
-        logger.warning("non-admin %s pressed an admin button", reader.user_id)
-        await query.answer(t.gettext("This menu has expired. Here is a fresh one."))
-        return
     button, value = payload.button, payload.value
     announcement_id = parse_id(value)
     engine = engine_of(context.bot_data)

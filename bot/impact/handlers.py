@@ -11,16 +11,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import help as bot_help
 from bot import polls as bot_polls
-from bot.announcing import CHART_PATTERN, AdminButton
+from bot.announcing import CHART_PATTERN, AdminButton, admin_pressed
 from bot.announcing import button as admin_button
-from bot.announcing import read_button as read_admin_button
 from bot.impact import summary
 from bot.impact.counts import shown
 from bot.impact.screens import stats_screen
-from bot.reading.context import BotContext, Reader, is_admin, show
-from bot.reading.handlers import expired, fresh_start
+from bot.reading.context import BotContext, Reader, show
 from bot.reading.keyboards import Keyboard, language_name
 from bot.reading.screens import Screen
+from bot.reading.stale import expired
 from bot.telegram.ids import parse_id
 from bot.telegram.limits import CAPTION_MAX
 
@@ -167,21 +166,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
 
 async def on_chart_button(update: Update, context: BotContext) -> None:
     """A chart, as a new photo below: the pressed message stays as it is."""
-    query = update.callback_query
-    if query is None:
-        return
-    reader = context.reader
-    if reader.stranger:
-        await fresh_start(update, context, reader)
-        return
-    payload = read_admin_button(query.data)
+    payload = await admin_pressed(update, context)
     if payload is None:
-        await expired(update, context, reader)
         return
-    if not is_admin(context, reader.user_id):
-        logger.warning("non-admin %s pressed an admin button", reader.user_id)
-        await query.answer(reader.t.gettext("This menu has expired. Here is a fresh one."))
-        return
+    query, reader = update.callback_query, context.reader
+    assert query is not None  # pressed() read its data
     if payload.button is AdminButton.CHART:
         await query.answer()
         await sections_chart(update, context, reader)

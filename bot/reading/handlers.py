@@ -41,19 +41,17 @@ from bot.reading.deeplinks import DeepLink
 from bot.reading.hooks import hooks_of
 from bot.reading.keyboards import is_topic, my_subscriptions_keyboard
 from bot.reading.screens import Screen
+from bot.reading.stale import expired, main_menu, pressed
 from bot.storage.tally import ABOUT, Metric
 
 __all__ = [
     "about_command",
-    "expired",
     "forget_command",
-    "fresh_start",
     "handlers",
     "help_command",
     "language_command",
     "menu_command",
     "on_button",
-    "on_stale_button",
     "on_text",
     "search_command",
     "start_command",
@@ -79,11 +77,6 @@ async def start_command(update: Update, context: BotContext) -> None:
             note = reader.t.gettext("That link is not valid any more. Here is the menu.")
             screen = context.screens.with_note(main_menu(context, reader), note)
     await show(update, context, screen or main_menu(context, reader))
-
-
-def main_menu(context: BotContext, reader: Reader) -> Screen:
-    """The main menu, offering the language picker until the reader has chosen."""
-    return context.screens.main_menu(reader.language, not reader.chosen)
 
 
 async def theme_screen(context: BotContext, reader: Reader, theme_id: str) -> Screen | None:
@@ -206,17 +199,12 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def on_button(update: Update, context: BotContext) -> None:
     """The buttons of the reader's menus and pages (``PATTERN``)."""
-    query = update.callback_query
-    if query is None:
+    payload = await pressed(update, context, read)
+    if payload is None:
         return
-    reader = context.reader
-    if reader.stranger:
-        await fresh_start(update, context, reader)
-        return
-    payload = read(query.data)
+    query, reader = update.callback_query, context.reader
+    assert query is not None  # pressed() read its data
     match payload:
-        case None:
-            await expired(update, context, reader)
         case Hide():
             await _hide(update, reader)
         case Noop():
@@ -247,16 +235,9 @@ async def on_button(update: Update, context: BotContext) -> None:
             await show(update, context, screen)
 
 
-async def on_stale_button(update: Update, context: BotContext) -> None:
-    """Any button no feature took (another version of the bot's, or forged): a fresh menu."""
-    if update.callback_query is None:
-        return
-    reader = context.reader
-    await (fresh_start if reader.stranger else expired)(update, context, reader)
-
-
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """The reading buttons' handler (its own payloads); bot/app.py adds ``on_stale_button`` after every feature's."""
+    """The reading buttons' handler (its own payloads); bot/app.py adds ``stale.on_stale_button`` after every
+    feature's."""
     return [CallbackQueryHandler(on_button, pattern=PATTERN)]
 
 
@@ -309,25 +290,6 @@ async def _set_reference(context: BotContext, reader: Reader, code: str) -> Read
         return reader
     await context.storage.readers.set_reference(reader.user_id, code)
     return dataclasses.replace(reader, reference=code)
-
-
-async def expired(update: Update, context: BotContext, reader: Reader) -> None:
-    """A button from an old menu or another version of the bot: say so, and show a fresh menu."""
-    query = update.callback_query
-    if query is None:
-        return
-    await query.answer(reader.t.gettext("This menu has expired. Here is a fresh one."))
-    await show(update, context, main_menu(context, reader))
-
-
-async def fresh_start(update: Update, context: BotContext, reader: Reader) -> None:
-    """The newcomer's start (the language picker), for someone the bot no longer knows."""
-    query = update.callback_query
-    if query is None:
-        return
-    await query.answer()
-    note = reader.t.gettext("Your data was erased, so the bot starts afresh.")
-    await show(update, context, context.screens.with_note(main_menu(context, reader), note))
 
 
 async def _set_language(context: BotContext, reader: Reader, code: str) -> Reader | None:

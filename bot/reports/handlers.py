@@ -17,13 +17,15 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, CallbackQueryHandl
 from bot.languages.i18n import Translator
 from bot.reading.context import BotContext, Reader, show
 from bot.reading.deeplinks import DeepLink, start_url
-from bot.reading.handlers import expired, fresh_start
 from bot.reading.keyboards import report_kind_labels
+from bot.reading.stale import expired, pressed
 from bot.reports import buttons
 from bot.reports.buttons import ABOUT_PAGE, ReportKind, ReportPage, ReportSend, ReportWhat
 from bot.reports.desk import COMMENT_MAX_CHARS, Report, desk_of
 
 __all__ = ["comment_handler", "handlers", "on_report_button", "on_report_comment", "report_html"]
+
+logger = logging.getLogger(__name__)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
@@ -40,19 +42,9 @@ def comment_handler() -> BaseHandler[Update, BotContext, None]:
 
 async def on_report_button(update: Update, context: BotContext) -> None:
     """The report buttons under a page and on the report's own screens."""
-    query = update.callback_query
-    if query is None:
-        return
-    reader = context.reader
-    if reader.stranger:
-        await fresh_start(update, context, reader)
-        return
-    payload = buttons.read(query.data)
-    if payload is None or not await on_report_callback(update, context, reader, payload):
-        await expired(update, context, reader)
-
-
-logger = logging.getLogger(__name__)
+    payload: ReportPage | ReportWhat | ReportSend | None = await pressed(update, context, buttons.read)
+    if payload is not None and not await on_report_callback(update, context, context.reader, payload):
+        await expired(update, context, context.reader)
 
 
 async def on_report_callback(
